@@ -1,0 +1,180 @@
+//! The command-line declaration and nothing else: what the user may type.
+//! Meaning (defaults from the config file, validation) lives in `settings.rs`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueHint};
+
+use crate::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
+
+const EXAMPLES: &str = "\
+Examples:
+  # Shell prompt: cache a slow status for 10 seconds per directory
+  cachecmd --ttl 10s -- git status --short
+
+  # Script: call a slow API at most once an hour, keyed on the profile
+  cachecmd --ttl 1h --env AWS_PROFILE -- aws ec2 describe-instances
+
+  # CI: share across checkouts (no cwd in the key), forget on demand
+  cachecmd --no-cwd --ttl 7d -- ./generate-schema.sh
+  cachecmd evict --no-cwd -- ./generate-schema.sh
+
+  # A program whose name is also a subcommand
+  cachecmd -- clear";
+
+/// Cache the output of a command: the first run records stdout, stderr and
+/// the exit code; later runs with the same key replay them while fresh.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cachecmd",
+    version,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    max_term_width = 100,
+    override_usage = "cachecmd [OPTIONS] [--] <COMMAND>...\n       cachecmd <SUBCOMMAND> [OPTIONS]"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub subcommand: Option<Command>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Forget the cached entry of one invocation (same key options as a run)
+    Evict(EvictArgs),
+    /// Forget every cached entry
+    Clear(ClearArgs),
+    /// Print the key a run with these options would use
+    Key(KeyCommandArgs),
+}
+
+/// Options of run mode.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub key: KeyArgs,
+
+    /// How long an entry is served: `30s`, `10m`, `1h 30m`, `7d` or `forever` [default: 1h]
+    #[arg(long, env = "CACHECMD_TTL", value_name = "DURATION", value_parser = parse_lifetime)]
+    pub ttl: Option<Lifetime>,
+
+    /// Also cache non-zero exits, served for this long [default: failures are not cached]
+    #[arg(long, env = "CACHECMD_FAILURE_TTL", value_name = "DURATION", value_parser = parse_lifetime)]
+    pub failure_ttl: Option<Lifetime>,
+
+    /// Run the command and record it even if a fresh entry exists
+    #[arg(long)]
+    pub force: bool,
+
+    /// Longest wait for another caller running the same key; past it, run anyway [default: 10m]
+    #[arg(long, env = "CACHECMD_LOCK_TIMEOUT", value_name = "DURATION", value_parser = parse_timeout)]
+    pub lock_timeout: Option<std::time::Duration>,
+
+    /// Larger outputs are streamed but not cached: `500M`, `2GiB` [default: 1GiB]
+    #[arg(long, env = "CACHECMD_MAX_ENTRY_SIZE", value_name = "SIZE", value_parser = parse_size)]
+    pub max_entry_size: Option<u64>,
+
+    /// The command to run and its arguments (run directly, not through a shell)
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        trailing_var_arg = true,
+        value_hint = ValueHint::CommandWithArguments
+    )]
+    pub command: Vec<OsString>,
+}
+
+/// What goes into the key besides the command line, plus where the cache is.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// Key on this environment variable (repeatable; globs such as `AWS_*`)
+    #[arg(long = "env", value_name = "NAME")]
+    pub env: Vec<String>,
+
+    /// Leave the working directory out of the key (share across directories)
+    #[arg(long)]
+    pub no_cwd: bool,
+
+    /// A namespace for the entry, part of the key (any string)
+    #[arg(long, value_name = "NAME")]
+    pub scope: Option<OsString>,
+
+    /// Extra key material, e.g. a version or date (repeatable)
+    #[arg(long = "key", value_name = "STRING")]
+    pub extra: Vec<OsString>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options every subcommand understands.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Cache directory [default: $XDG_CACHE_HOME/cachecmd]
+    #[arg(long, env = "CACHECMD_DIR", value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Print one status line on stderr (hit or miss, age, key)
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvictArgs {
+    #[command(flatten)]
+    pub key: KeyArgs,
+
+    /// The command line whose entry to forget
+    #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClearArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyCommandArgs {
+    #[command(flatten)]
+    pub key: KeyArgs,
+
+    /// The command line to compute the key of
+    #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
+    pub command: Vec<OsString>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_declaration_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn subcommand_names_are_reserved_but_double_dash_runs_them() {
+        let cli = Cli::try_parse_from(["cachecmd", "clear"]).unwrap();
+        assert!(matches!(cli.subcommand, Some(Command::Clear(_))));
+        let cli = Cli::try_parse_from(["cachecmd", "--", "clear"]).unwrap();
+        assert!(cli.subcommand.is_none());
+        assert_eq!(cli.run.command, vec![OsString::from("clear")]);
+    }
+
+    #[test]
+    fn flags_after_the_command_belong_to_the_command() {
+        let cli = Cli::try_parse_from(["cachecmd", "--ttl", "5m", "ls", "--ttl", "-l"]).unwrap();
+        assert_eq!(
+            cli.run.command,
+            ["ls", "--ttl", "-l"].map(OsString::from).to_vec()
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! The entry format. One file per key:
+//!
+//! ```text
+//! offset size
+//!      0    8  magic "CACHECMD"
+//!      8    4  format version (u32 LE)
+//!     12    4  metadata length (u32 LE)
+//!     16    8  stdout length (u64 LE)
+//!     24    8  stderr length (u64 LE)
+//!     32    4  exit code (i32 LE)
+//!     36    4  flags, zero
+//!     40    8  xxh3-64 of the metadata
+//!     48    8  xxh3-64 of stdout
+//!     56    8  xxh3-64 of stderr
+//!     64    8  reserved, zero
+//!     72    8  xxh3-64 of bytes 0..72
+//!     80       metadata (JSON), stdout, stderr
+//! ```
+//!
+//! The header is written last (the body streams in first), so a file that a
+//! crash cut short never carries a valid header for its length. Every length
+//! is checked against the real file size before anything is allocated or
+//! read, and every region carries a checksum, so garbage, truncation, zero
+//! fill and byte flips all decode as errors: a miss, never wrong bytes.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use xxhash_rust::xxh3::xxh3_64;
+
+pub const MAGIC: &[u8; 8] = b"CACHECMD";
+pub const VERSION: u32 = 1;
+pub const HEADER_LEN: usize = 80;
+/// Metadata is a command line and a few fields; anything larger is corrupt.
+pub const MAX_META_LEN: u32 = 1 << 20;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("entry is shorter than its header")]
+    Short,
+    #[error("not a cachecmd entry (bad magic)")]
+    Magic,
+    #[error("entry format version {0}, expected {VERSION}")]
+    Version(u32),
+    #[error("entry header checksum mismatch")]
+    HeaderChecksum,
+    #[error("entry lengths do not match its size")]
+    Length,
+    #[error("entry {0} checksum mismatch")]
+    BodyChecksum(&'static str),
+    #[error("entry metadata is invalid: {0}")]
+    Meta(String),
+}
+
+/// The fixed-size header, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub meta_len: u32,
+    pub stdout_len: u64,
+    pub stderr_len: u64,
+    pub exit_code: i32,
+    pub meta_hash: u64,
+    pub stdout_hash: u64,
+    pub stderr_hash: u64,
+}
+
+impl Header {
+    pub fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut out = [0u8; HEADER_LEN];
+        out[0..8].copy_from_slice(MAGIC);
+        out[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        out[12..16].copy_from_slice(&self.meta_len.to_le_bytes());
+        out[16..24].copy_from_slice(&self.stdout_len.to_le_bytes());
+        out[24..32].copy_from_slice(&self.stderr_len.to_le_bytes());
+        out[32..36].copy_from_slice(&self.exit_code.to_le_bytes());
+        out[40..48].copy_from_slice(&self.meta_hash.to_le_bytes());
+        out[48..56].copy_from_slice(&self.stdout_hash.to_le_bytes());
+        out[56..64].copy_from_slice(&self.stderr_hash.to_le_bytes());
+        let check = xxh3_64(&out[..72]);
+        out[72..80].copy_from_slice(&check.to_le_bytes());
+        out
+    }
+
+    /// Decodes and checks the header against the file's real size.
+    pub fn decode(bytes: &[u8], file_size: u64) -> Result<Header, DecodeError> {
+        let bytes: &[u8; HEADER_LEN] = bytes
+            .get(..HEADER_LEN)
+            .and_then(|b| b.try_into().ok())
+            .ok_or(DecodeError::Short)?;
+        if &bytes[0..8] != MAGIC {
+            return Err(DecodeError::Magic);
+        }
+        let version = u32_at(bytes, 8);
+        if version != VERSION {
+            return Err(DecodeError::Version(version));
+        }
+        if u64_at(bytes, 72) != xxh3_64(&bytes[..72]) {
+            return Err(DecodeError::HeaderChecksum);
+        }
+        let header = Header {
+            meta_len: u32_at(bytes, 12),
+            stdout_len: u64_at(bytes, 16),
+            stderr_len: u64_at(bytes, 24),
+            exit_code: u32_at(bytes, 32) as i32,
+            meta_hash: u64_at(bytes, 40),
+            stdout_hash: u64_at(bytes, 48),
+            stderr_hash: u64_at(bytes, 56),
+        };
+        let total = (HEADER_LEN as u64)
+            .checked_add(u64::from(header.meta_len))
+            .and_then(|n| n.checked_add(header.stdout_len))
+            .and_then(|n| n.checked_add(header.stderr_len));
+        if header.meta_len > MAX_META_LEN || total != Some(file_size) {
+            return Err(DecodeError::Length);
+        }
+        Ok(header)
+    }
+
+    pub fn meta_range(&self) -> std::ops::Range<u64> {
+        HEADER_LEN as u64..HEADER_LEN as u64 + u64::from(self.meta_len)
+    }
+
+    pub fn stdout_range(&self) -> std::ops::Range<u64> {
+        let start = self.meta_range().end;
+        start..start + self.stdout_len
+    }
+
+    pub fn stderr_range(&self) -> std::ops::Range<u64> {
+        let start = self.stdout_range().end;
+        start..start + self.stderr_len
+    }
+}
+
+fn u32_at(bytes: &[u8; HEADER_LEN], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or_default())
+}
+
+fn u64_at(bytes: &[u8; HEADER_LEN], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default())
+}
+
+/// What an entry says about the run that produced it. Environment values are
+/// never here: only the names of the variables that were keyed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    pub argv: Vec<Bytes>,
+    pub cwd: Option<Bytes>,
+    pub env_names: Vec<Bytes>,
+    pub scope: Option<Bytes>,
+    /// Seconds since the epoch when the run finished.
+    pub created: u64,
+    /// The lifetime the writer asked for; `None` is forever.
+    pub ttl_secs: Option<u64>,
+    /// The writer's `--failure-ttl`, which applies to a non-zero exit; a
+    /// failure is only recorded with one, so `None` there is forever.
+    pub failure_ttl_secs: Option<u64>,
+}
+
+impl Meta {
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn decode(bytes: &[u8], expected_hash: u64) -> Result<Meta, DecodeError> {
+        if xxh3_64(bytes) != expected_hash {
+            return Err(DecodeError::BodyChecksum("metadata"));
+        }
+        serde_json::from_slice(bytes).map_err(|e| DecodeError::Meta(e.to_string()))
+    }
+}
+
+/// Raw OS bytes in JSON: a string when valid UTF-8, else an array of bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Bytes {
+    Text(String),
+    Raw(Vec<u8>),
+}
+
+impl Bytes {
+    pub fn from_os(value: &std::ffi::OsStr) -> Bytes {
+        match value.to_str() {
+            Some(text) => Bytes::Text(text.to_string()),
+            None => Bytes::Raw(value.as_bytes().to_vec()),
+        }
+    }
+
+    pub fn from_path(path: &std::path::Path) -> Bytes {
+        Bytes::from_os(path.as_os_str())
+    }
+
+    pub fn to_os(&self) -> OsString {
+        match self {
+            Bytes::Text(text) => OsString::from(text),
+            Bytes::Raw(raw) => OsString::from_vec(raw.clone()),
+        }
+    }
+
+    pub fn to_path(&self) -> PathBuf {
+        PathBuf::from(self.to_os())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
+        let meta = Meta {
+            argv: vec![Bytes::Text("echo".into()), Bytes::Raw(vec![0xff])],
+            cwd: None,
+            env_names: vec![Bytes::Text("HOME".into())],
+            scope: None,
+            created: 1,
+            ttl_secs: Some(60),
+            failure_ttl_secs: None,
+        }
+        .encode();
+        let header = Header {
+            meta_len: meta.len() as u32,
+            stdout_len: stdout.len() as u64,
+            stderr_len: stderr.len() as u64,
+            exit_code: 3,
+            meta_hash: xxh3_64(&meta),
+            stdout_hash: xxh3_64(stdout),
+            stderr_hash: xxh3_64(stderr),
+        };
+        [&header.encode()[..], &meta, stdout, stderr].concat()
+    }
+
+    #[test]
+    fn a_whole_entry_decodes() {
+        let bytes = sample(b"out", b"err");
+        let header = Header::decode(&bytes, bytes.len() as u64).unwrap();
+        assert_eq!(
+            (header.stdout_len, header.stderr_len, header.exit_code),
+            (3, 3, 3)
+        );
+        let meta = &bytes[header.meta_range().start as usize..header.meta_range().end as usize];
+        let meta = Meta::decode(meta, header.meta_hash).unwrap();
+        assert_eq!(meta.argv[1], Bytes::Raw(vec![0xff]));
+        assert_eq!(&bytes[header.stdout_range().start as usize..][..3], b"out");
+    }
+
+    #[test]
+    fn every_truncation_length_is_an_error() {
+        let bytes = sample(b"some output", b"some error");
+        for len in 0..bytes.len() {
+            let cut = &bytes[..len];
+            assert!(
+                Header::decode(cut, len as u64).is_err(),
+                "length {len} decoded"
+            );
+        }
+    }
+
+    #[test]
+    fn every_single_byte_flip_in_the_header_is_an_error() {
+        let bytes = sample(b"out", b"err");
+        for at in 0..HEADER_LEN {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 0x01;
+            let result = Header::decode(&flipped, flipped.len() as u64);
+            assert!(result.is_err(), "flip at {at} decoded");
+        }
+    }
+
+    #[test]
+    fn huge_lengths_are_refused_without_allocating() {
+        let fake = Header {
+            meta_len: u32::MAX,
+            stdout_len: u64::MAX,
+            stderr_len: u64::MAX,
+            exit_code: 0,
+            meta_hash: 0,
+            stdout_hash: 0,
+            stderr_hash: 0,
+        }
+        .encode();
+        assert_eq!(Header::decode(&fake, 80), Err(DecodeError::Length));
+    }
+}

@@ -1,0 +1,174 @@
+//! Builds an entry while the command runs: stdout streams straight into the
+//! pending entry after its metadata, stderr into an unnamed spill file (it is
+//! produced concurrently, so its offset is unknown until stdout ends). The
+//! header goes in last, so only a finished entry ever carries a valid one.
+
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+
+use crate::entry::{Header, Meta, HEADER_LEN};
+use crate::store::PendingEntry;
+
+/// Why a recording was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Abandoned {
+    TooLarge,
+    WriteFailed,
+}
+
+/// Shared between the two stream sinks: the size cap and the first failure.
+pub struct Budget {
+    used: AtomicU64,
+    limit: u64,
+    too_large: AtomicBool,
+    write_failed: AtomicBool,
+}
+
+impl Budget {
+    fn abandoned(&self) -> Option<Abandoned> {
+        if self.write_failed.load(Ordering::Relaxed) {
+            Some(Abandoned::WriteFailed)
+        } else if self.too_large.load(Ordering::Relaxed) {
+            Some(Abandoned::TooLarge)
+        } else {
+            None
+        }
+    }
+}
+
+/// One output stream's destination inside the entry.
+pub struct Sink<'a> {
+    file: &'a File,
+    hasher: Xxh3,
+    len: u64,
+    budget: &'a Budget,
+}
+
+impl Sink<'_> {
+    /// Records `bytes`, or gives up quietly: the command's own output to the
+    /// caller never depends on the recording.
+    pub fn record(&mut self, bytes: &[u8]) {
+        if self.budget.abandoned().is_some() {
+            return;
+        }
+        let used = self
+            .budget
+            .used
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        if used + bytes.len() as u64 > self.budget.limit {
+            self.budget.too_large.store(true, Ordering::Relaxed);
+            return;
+        }
+        let mut file = self.file;
+        if file.write_all(bytes).is_err() {
+            self.budget.write_failed.store(true, Ordering::Relaxed);
+            return;
+        }
+        self.hasher.update(bytes);
+        self.len += bytes.len() as u64;
+    }
+
+    /// The caller stopped reading; a partial recording must never be published.
+    pub fn abandon(&mut self) {
+        self.budget.write_failed.store(true, Ordering::Relaxed);
+    }
+
+    /// Length and checksum of what was recorded.
+    pub fn finish(self) -> Recorded {
+        Recorded {
+            len: self.len,
+            hash: self.hasher.digest(),
+        }
+    }
+}
+
+/// What one stream's sink recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded {
+    len: u64,
+    hash: u64,
+}
+
+pub struct Recorder {
+    pending: PendingEntry,
+    spill: File,
+    meta: Vec<u8>,
+    budget: Budget,
+}
+
+impl Recorder {
+    pub fn new(
+        mut pending: PendingEntry,
+        meta: &Meta,
+        limit: u64,
+        spill_dir: &Path,
+    ) -> std::io::Result<Recorder> {
+        let meta = meta.encode();
+        let spill = tempfile::tempfile_in(spill_dir)?;
+        // A zeroed header until `finish`: a crash leaves an undecodable file.
+        pending.file.write_all(&[0u8; HEADER_LEN])?;
+        pending.file.write_all(&meta)?;
+        let budget = Budget {
+            used: AtomicU64::new(0),
+            limit,
+            too_large: AtomicBool::new(false),
+            write_failed: AtomicBool::new(false),
+        };
+        Ok(Recorder {
+            pending,
+            spill,
+            meta,
+            budget,
+        })
+    }
+
+    /// Sinks for stdout and stderr, usable from two threads at once.
+    pub fn sinks(&self) -> (Sink<'_>, Sink<'_>) {
+        let sink = |file| Sink {
+            file,
+            hasher: Xxh3::new(),
+            len: 0,
+            budget: &self.budget,
+        };
+        (sink(&self.pending.file), sink(&self.spill))
+    }
+
+    /// Completes the entry: appends stderr, then writes the header.
+    pub fn finish(
+        mut self,
+        stdout: Recorded,
+        stderr: Recorded,
+        exit_code: i32,
+    ) -> Result<PendingEntry, Abandoned> {
+        if let Some(reason) = self.budget.abandoned() {
+            return Err(reason);
+        }
+        let header = Header {
+            meta_len: self.meta.len() as u32,
+            stdout_len: stdout.len,
+            stderr_len: stderr.len,
+            exit_code,
+            meta_hash: xxh3_64(&self.meta),
+            stdout_hash: stdout.hash,
+            stderr_hash: stderr.hash,
+        };
+        let appended = self
+            .spill
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| std::io::copy(&mut self.spill, &mut self.pending.file));
+        match appended {
+            Ok(n) if n == stderr.len => {}
+            _ => return Err(Abandoned::WriteFailed),
+        }
+        self.pending
+            .file
+            .write_all_at(&header.encode(), 0)
+            .map_err(|_| Abandoned::WriteFailed)?;
+        Ok(self.pending)
+    }
+}

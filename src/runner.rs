@@ -1,0 +1,125 @@
+//! Spawns the command and tees its stdout and stderr: to the caller as they
+//! are produced, and into the entry being recorded. Both pipes are drained at
+//! once on scoped threads, so a command that fills one pipe while we wait on
+//! the other cannot deadlock.
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
+
+use thiserror::Error;
+
+use crate::exit_codes;
+use crate::record::{Recorded, Sink};
+use crate::stdio::{self, Output};
+
+#[derive(Debug, Error)]
+pub enum SpawnError {
+    #[error("{program}: command not found")]
+    NotFound { program: String },
+    #[error("{program}: {source}")]
+    NotExecutable {
+        program: String,
+        source: std::io::Error,
+    },
+}
+
+impl SpawnError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            SpawnError::NotFound { .. } => exit_codes::NOT_FOUND,
+            SpawnError::NotExecutable { .. } => exit_codes::NOT_EXECUTABLE,
+        }
+    }
+
+    pub fn from_io(program: &OsString, source: std::io::Error) -> SpawnError {
+        let program = program.to_string_lossy().into_owned();
+        if source.kind() == std::io::ErrorKind::NotFound {
+            SpawnError::NotFound { program }
+        } else {
+            SpawnError::NotExecutable { program, source }
+        }
+    }
+}
+
+/// How the run ended, and what each sink recorded.
+pub struct Finished {
+    pub status: ExitStatus,
+    pub recorded: Option<(Recorded, Recorded)>,
+}
+
+/// Runs `argv`, streaming its output to ours and into `sinks` when given.
+pub fn run(argv: &[OsString], sinks: Option<(Sink<'_>, Sink<'_>)>) -> Result<Finished, SpawnError> {
+    let (program, args) = argv.split_first().ok_or_else(|| SpawnError::NotFound {
+        program: String::new(),
+    })?;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| SpawnError::from_io(program, e))?;
+    // Terminal signals reach the child directly (same process group); we stay
+    // alive to report its real exit status instead of dying first.
+    stdio::ignore_terminal_signals();
+
+    let child_out = child.stdout.take();
+    let child_err = child.stderr.take();
+    let (out_sink, err_sink) = match sinks {
+        Some((out, err)) => (Some(out), Some(err)),
+        None => (None, None),
+    };
+    let (out_recorded, err_recorded) = std::thread::scope(|scope| {
+        let err_thread = scope.spawn(move || tee(child_err, Output::Stderr, err_sink));
+        let out_recorded = tee(child_out, Output::Stdout, out_sink);
+        (out_recorded, err_thread.join().ok().flatten())
+    });
+    let status = wait(&mut child);
+    let recorded = match (out_recorded, err_recorded) {
+        (Some(out), Some(err)) => Some((out, err)),
+        _ => None,
+    };
+    Ok(Finished { status, recorded })
+}
+
+fn wait(child: &mut std::process::Child) -> ExitStatus {
+    loop {
+        match child.wait() {
+            Ok(status) => return status,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // wait(2) on our own child only fails on EINTR/ECHILD; report a
+            // generic failure rather than invent success.
+            Err(_) => return std::os::unix::process::ExitStatusExt::from_raw(1 << 8),
+        }
+    }
+}
+
+/// Copies one pipe to our output and the sink until EOF. When the caller
+/// stops reading, the recording is abandoned and the pipe closed, so the
+/// command sees SIGPIPE exactly as it would without us.
+fn tee(pipe: Option<impl Read>, output: Output, mut sink: Option<Sink<'_>>) -> Option<Recorded> {
+    let Some(mut pipe) = pipe else {
+        return sink.map(Sink::finish);
+    };
+    let mut buf = vec![0u8; 128 * 1024];
+    loop {
+        let n = match pipe.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        if stdio::write_all(output, &buf[..n]).is_err() {
+            if let Some(sink) = sink.as_mut() {
+                sink.abandon();
+            }
+            break;
+        }
+        if let Some(sink) = sink.as_mut() {
+            sink.record(&buf[..n]);
+        }
+    }
+    drop(pipe);
+    sink.map(Sink::finish)
+}

@@ -1,0 +1,367 @@
+//! The local disk store.
+//!
+//! ```text
+//! ROOT/CACHEDIR.TAG
+//! ROOT/v1/entries/ab/abcd…(64 hex)          one entry per key, 0600
+//! ROOT/v1/entries/ab/.tmp.abcd….PID.N       an entry being written
+//! ROOT/v1/locks/ab/abcd….lock               single-flight lock files
+//! ```
+//!
+//! 256 shards keep a directory under ~4,000 files at a million entries.
+//! An entry's age is its file's mtime: set when it is published, and easy
+//! for tests and users to move (`touch`) without a hidden clock.
+
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime};
+
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+
+use super::lock::{self, LockOutcome};
+use super::{PendingEntry, Store, StoreError, StoredEntry};
+use crate::entry::{DecodeError, Header, HEADER_LEN, MAGIC};
+use crate::key::Key;
+
+/// Entries up to this size are read and verified in one `pread`.
+const SMALL_ENTRY: usize = 64 * 1024;
+const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
+# This file is a cache directory tag created by cachecmd.\n\
+# For information about cache directory tags see https://bford.info/cachedir/\n";
+pub const TEMP_PREFIX: &str = ".tmp.";
+
+pub struct DiskStore {
+    root: PathBuf,
+}
+
+impl DiskStore {
+    /// Opens an existing, safe root; `Ok(None)` when it does not exist yet
+    /// (every lookup is then a miss, and nothing needs creating on a hit).
+    pub fn open_existing(root: &Path) -> Result<Option<DiskStore>, StoreError> {
+        match fs::metadata(root) {
+            Ok(meta) => {
+                check_root(root, &meta)?;
+                Ok(Some(DiskStore {
+                    root: root.to_path_buf(),
+                }))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::io(root, e)),
+        }
+    }
+
+    /// Opens the root, creating it and any missing parents 0700.
+    pub fn open_or_create(root: &Path) -> Result<DiskStore, StoreError> {
+        if let Some(store) = DiskStore::open_existing(root)? {
+            return Ok(store);
+        }
+        private_dir_all(root)?;
+        let tag = root.join("CACHEDIR.TAG");
+        // Best effort: the tag only tells backup tools to skip the cache.
+        let _ = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tag)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, CACHEDIR_TAG.as_bytes()));
+        DiskStore::open_existing(root)?
+            .ok_or_else(|| StoreError::io(root, std::io::ErrorKind::NotFound.into()))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn entries_dir(&self) -> PathBuf {
+        self.root.join("v1").join("entries")
+    }
+
+    fn shard_dir(&self, base: &str, key: &Key) -> PathBuf {
+        self.root.join("v1").join(base).join(&key.hex()[..2])
+    }
+
+    pub fn entry_path(&self, key: &Key) -> PathBuf {
+        self.shard_dir("entries", key).join(key.hex())
+    }
+
+    /// Takes the per-key single-flight lock.
+    pub fn lock(&self, key: &Key, timeout: Duration) -> LockOutcome {
+        let dir = self.shard_dir("locks", key);
+        if let Err(e) = private_dir_all(&dir) {
+            return LockOutcome::Unavailable(std::io::Error::other(e.to_string()));
+        }
+        lock::acquire(&dir.join(format!("{}.lock", key.hex())), timeout)
+    }
+}
+
+/// The root must be a directory owned by us and writable by nobody else:
+/// otherwise another user could read our outputs or plant entries.
+fn check_root(root: &Path, meta: &fs::Metadata) -> Result<(), StoreError> {
+    let refuse = |reason: String| StoreError::UnsafeRoot {
+        path: root.to_path_buf(),
+        reason,
+    };
+    if !meta.is_dir() {
+        return Err(refuse("it is not a directory".into()));
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(refuse(format!(
+            "it is owned by uid {}, not by you (uid {me}); use a directory of your own",
+            meta.uid()
+        )));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(refuse(format!(
+            "it is writable by others (mode {mode:04o}); fix with: chmod 700 {}",
+            root.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Creates `dir` and missing parents with mode 0700 whatever the umask.
+fn private_dir_all(dir: &Path) -> Result<(), StoreError> {
+    match DirBuilder::new().recursive(true).mode(0o700).create(dir) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(StoreError::io(dir, e)),
+    }
+}
+
+fn open_nofollow(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+fn is_key_name(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`, or fails as truncated.
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> Result<(), DecodeError> {
+    file.read_exact_at(buf, offset)
+        .map_err(|_| DecodeError::Short)
+}
+
+/// Hashes a region of the file in bounded chunks.
+fn hash_region(file: &File, range: std::ops::Range<u64>) -> Result<u64, DecodeError> {
+    let mut hasher = Xxh3::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut at = range.start;
+    while at < range.end {
+        let n = (range.end - at).min(buf.len() as u64) as usize;
+        read_exact_at(file, &mut buf[..n], at)?;
+        hasher.update(&buf[..n]);
+        at += n as u64;
+    }
+    Ok(hasher.digest())
+}
+
+/// Checks every checksum of an entry. Small entries come back whole.
+fn verify(file: &File, size: u64) -> Result<(Header, Option<Vec<u8>>), DecodeError> {
+    if size <= SMALL_ENTRY as u64 {
+        let mut contents = vec![0u8; size as usize];
+        read_exact_at(file, &mut contents, 0)?;
+        let header = Header::decode(&contents, size)?;
+        let region = |r: std::ops::Range<u64>| &contents[r.start as usize..r.end as usize];
+        check(
+            xxh3_64(region(header.meta_range())),
+            header.meta_hash,
+            "metadata",
+        )?;
+        check(
+            xxh3_64(region(header.stdout_range())),
+            header.stdout_hash,
+            "stdout",
+        )?;
+        check(
+            xxh3_64(region(header.stderr_range())),
+            header.stderr_hash,
+            "stderr",
+        )?;
+        return Ok((header, Some(contents)));
+    }
+    let mut bytes = [0u8; HEADER_LEN];
+    read_exact_at(file, &mut bytes, 0)?;
+    let header = Header::decode(&bytes, size)?;
+    check(
+        hash_region(file, header.meta_range())?,
+        header.meta_hash,
+        "metadata",
+    )?;
+    check(
+        hash_region(file, header.stdout_range())?,
+        header.stdout_hash,
+        "stdout",
+    )?;
+    check(
+        hash_region(file, header.stderr_range())?,
+        header.stderr_hash,
+        "stderr",
+    )?;
+    Ok((header, None))
+}
+
+fn check(actual: u64, expected: u64, what: &'static str) -> Result<(), DecodeError> {
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(DecodeError::BodyChecksum(what))
+    }
+}
+
+/// Removes `path` only if it is a regular file (never through a symlink).
+fn remove_own_file(path: &Path) -> bool {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_file() => fs::remove_file(path).is_ok(),
+        _ => false,
+    }
+}
+
+/// Whether a file starts with our magic: the last check before deleting it.
+fn has_magic(path: &Path) -> bool {
+    let mut magic = [0u8; 8];
+    open_nofollow(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && &magic == MAGIC
+}
+
+static TEMP_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Store for DiskStore {
+    fn lookup(&self, key: &Key) -> Result<Option<StoredEntry>, StoreError> {
+        let path = self.entry_path(key);
+        let file = match open_nofollow(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(path, e)),
+        };
+        let meta = file.metadata().map_err(|e| StoreError::io(&path, e))?;
+        if !meta.is_file() {
+            return Err(StoreError::Corrupt {
+                path,
+                source: DecodeError::Magic,
+            });
+        }
+        let (header, contents) =
+            verify(&file, meta.len()).map_err(|source| StoreError::Corrupt {
+                path: path.clone(),
+                source,
+            })?;
+        let age = meta
+            .modified()
+            .ok()
+            .and_then(|mtime| SystemTime::now().duration_since(mtime).ok())
+            .unwrap_or(Duration::ZERO);
+        Ok(Some(StoredEntry {
+            file,
+            header,
+            age,
+            contents,
+        }))
+    }
+
+    fn begin(&self, key: &Key) -> Result<PendingEntry, StoreError> {
+        let dir = self.shard_dir("entries", key);
+        private_dir_all(&dir)?;
+        let temp_path = dir.join(format!(
+            "{TEMP_PREFIX}{}.{}.{}",
+            key.hex(),
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&temp_path)
+            .map_err(|e| StoreError::io(&temp_path, e))?;
+        Ok(PendingEntry {
+            file,
+            temp_path,
+            final_path: dir.join(key.hex()),
+        })
+    }
+
+    fn publish(&self, mut pending: PendingEntry) -> Result<(), StoreError> {
+        fs::rename(&pending.temp_path, &pending.final_path)
+            .map_err(|e| StoreError::io(&pending.final_path, e))?;
+        pending.temp_path = PathBuf::new();
+        Ok(())
+    }
+
+    fn remove(&self, key: &Key) -> Result<bool, StoreError> {
+        let path = self.entry_path(key);
+        let removed = has_magic(&path) && remove_own_file(&path);
+        let lock = self
+            .shard_dir("locks", key)
+            .join(format!("{}.lock", key.hex()));
+        remove_own_file(&lock);
+        Ok(removed)
+    }
+
+    fn clear(&self) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for (shard, name) in own_files(&self.entries_dir())? {
+            let path = shard.join(&name);
+            if name.starts_with(TEMP_PREFIX) {
+                remove_own_file(&path);
+            } else if is_key_name(&name) && has_magic(&path) && remove_own_file(&path) {
+                removed += 1;
+            }
+        }
+        for (shard, name) in own_files(&self.root.join("v1").join("locks"))? {
+            if name.strip_suffix(".lock").is_some_and(is_key_name) {
+                remove_own_file(&shard.join(name));
+            }
+        }
+        Ok(removed)
+    }
+}
+
+impl Drop for PendingEntry {
+    /// An entry abandoned before `publish` leaves no temp file behind.
+    fn drop(&mut self) {
+        if !self.temp_path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.temp_path);
+        }
+    }
+}
+
+/// `(shard dir, file name)` of every file in real (non-symlink) two-hex-digit
+/// shard directories under `base`; vanished files and shards are skipped.
+fn own_files(base: &Path) -> Result<Vec<(PathBuf, String)>, StoreError> {
+    let shards = match fs::read_dir(base) {
+        Ok(shards) => shards,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StoreError::io(base, e)),
+    };
+    let mut files = Vec::new();
+    for shard in shards.flatten() {
+        let shard_name = shard.file_name();
+        let is_shard = shard_name.to_str().is_some_and(|n| {
+            n.len() == 2 && n.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        });
+        if !is_shard || !shard.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let Ok(entries) = fs::read_dir(shard.path()) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if let Ok(name) = entry.file_name().into_string() {
+                files.push((shard.path(), name));
+            }
+        }
+    }
+    Ok(files)
+}
