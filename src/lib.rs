@@ -1,0 +1,74 @@
+//! cachecmd: cache the output of shell commands.
+//!
+//! The binary is a thin shell around [`run_cli`]; the modules are public so
+//! fuzz targets, the completion/man generator and tests can reach them.
+
+pub mod cli;
+pub mod commands;
+pub mod entry;
+pub mod exit_codes;
+pub mod key;
+pub mod record;
+pub mod replay;
+pub mod runner;
+pub mod settings;
+pub mod stdio;
+pub mod store;
+pub mod units;
+
+use std::os::unix::process::CommandExt;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::settings::Config;
+
+/// Parses our own command line, runs it, and returns the exit status.
+pub fn run_cli() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit_codes::USAGE } else { 0 };
+        }
+    };
+    if cli.subcommand.is_none() && is_disabled() {
+        return pass_through(&cli.run.command);
+    }
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("cachecmd: {e:#}");
+            exit_codes::USAGE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    let config = Config::load()?;
+    match cli.subcommand {
+        Some(Command::Evict(args)) => commands::evict::evict(&config, args),
+        Some(Command::Clear(args)) => commands::clear::clear(&config, args),
+        Some(Command::Key(args)) => commands::key::key(&config, args),
+        None => {
+            let settings = config.run(cli.run)?;
+            let key = commands::key_for(&settings.key, &settings.command)?;
+            Ok(commands::run::run(&settings, key))
+        }
+    }
+}
+
+/// `CACHECMD_DISABLE=1`: become the command, touching nothing.
+fn is_disabled() -> bool {
+    std::env::var_os("CACHECMD_DISABLE").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+fn pass_through(argv: &[std::ffi::OsString]) -> i32 {
+    let Some((program, args)) = argv.split_first() else {
+        return exit_codes::USAGE;
+    };
+    let error = std::process::Command::new(program).args(args).exec();
+    let error = runner::SpawnError::from_io(program, error);
+    eprintln!("cachecmd: {error}");
+    error.exit_code()
+}
