@@ -8,6 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueHint};
 
 use crate::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
 
+fn parse_count(text: &str) -> Result<u64, String> {
+    text.trim().parse().map_err(|_| format!("'{text}' is not a whole number"))
+}
+
 const EXAMPLES: &str = "\
 Examples:
   # Shell prompt: cache a slow status for 10 seconds per directory
@@ -47,10 +51,18 @@ pub struct Cli {
 pub enum Command {
     /// Forget the cached entry of one invocation (same key options as a run)
     Evict(EvictArgs),
-    /// Forget every cached entry
+    /// Forget cached entries: all, or those matching the filters
     Clear(ClearArgs),
     /// Print the key a run with these options would use
     Key(KeyCommandArgs),
+    /// List cached entries, most recently used first
+    List(ListArgs),
+    /// Show everything known about one entry
+    Show(ShowArgs),
+    /// Summarize the cache: entries, bytes, hits, misses, evictions
+    Stats(StatsArgs),
+    /// Remove expired entries and stray files; enforce the size limits
+    Gc(GcArgs),
 }
 
 /// Options of run mode.
@@ -78,6 +90,9 @@ pub struct RunArgs {
     /// Larger outputs are streamed but not cached: `500M`, `2GiB` [default: 1GiB]
     #[arg(long, env = "CACHECMD_MAX_ENTRY_SIZE", value_name = "SIZE", value_parser = parse_size)]
     pub max_entry_size: Option<u64>,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
 
     /// The command to run and its arguments (run directly, not through a shell)
     #[arg(
@@ -124,13 +139,27 @@ pub struct CommonArgs {
     pub verbose: bool,
 }
 
+/// Size limits, enforced by `gc` (and the automatic background gc).
 #[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Keep the cache under this size, evicting least recently used entries [default: 1GiB]
+    #[arg(long, env = "CACHECMD_MAX_SIZE", value_name = "SIZE", value_parser = parse_size)]
+    pub max_size: Option<u64>,
+
+    /// Keep at most this many entries [default: unlimited]
+    #[arg(long, env = "CACHECMD_MAX_ENTRIES", value_name = "N", value_parser = parse_count)]
+    pub max_entries: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "With a COMMAND, `--key` is key material as in a run; \
+without one, `--key KEY-PREFIX` evicts the entry whose key starts with KEY-PREFIX.")]
 pub struct EvictArgs {
     #[command(flatten)]
     pub key: KeyArgs,
 
     /// The command line whose entry to forget
-    #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
+    #[arg(value_name = "COMMAND", trailing_var_arg = true, required_unless_present = "extra")]
     pub command: Vec<OsString>,
 }
 
@@ -138,6 +167,86 @@ pub struct EvictArgs {
 pub struct ClearArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+
+    /// Only entries with this scope
+    #[arg(long, value_name = "NAME")]
+    pub scope: Option<OsString>,
+
+    /// Only entries past the lifetime they were recorded with
+    #[arg(long)]
+    pub expired: bool,
+
+    /// Only entries older than this
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub older_than: Option<std::time::Duration>,
+
+    /// Only entries whose program name or whole command line matches this glob
+    #[arg(long, value_name = "PATTERN")]
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Only entries with this scope
+    #[arg(long, value_name = "NAME")]
+    pub scope: Option<OsString>,
+
+    /// Print a JSON array instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Name the entry by a key prefix (from `cachecmd list`) or, after `--`, \
+by the command line and key options of the run.")]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub key: KeyArgs,
+
+    /// A prefix of the entry's key
+    #[arg(value_name = "KEY-PREFIX", required_unless_present = "command")]
+    pub prefix: Option<String>,
+
+    /// Print the stored stdout instead of the description
+    #[arg(long, conflicts_with = "stderr")]
+    pub stdout: bool,
+
+    /// Print the stored stderr instead of the description
+    #[arg(long)]
+    pub stderr: bool,
+
+    /// The command line of the run (after `--`)
+    #[arg(value_name = "COMMAND", last = true)]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    /// Print a JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    /// Started by a miss: quit at once if another gc is running
+    #[arg(long, hide = true)]
+    pub auto: bool,
 }
 
 #[derive(Debug, Args)]
@@ -172,9 +281,6 @@ mod tests {
     #[test]
     fn flags_after_the_command_belong_to_the_command() {
         let cli = Cli::try_parse_from(["cachecmd", "--ttl", "5m", "ls", "--ttl", "-l"]).unwrap();
-        assert_eq!(
-            cli.run.command,
-            ["ls", "--ttl", "-l"].map(OsString::from).to_vec()
-        );
+        assert_eq!(cli.run.command, ["ls", "--ttl", "-l"].map(OsString::from).to_vec());
     }
 }

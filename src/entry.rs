@@ -86,10 +86,8 @@ impl Header {
 
     /// Decodes and checks the header against the file's real size.
     pub fn decode(bytes: &[u8], file_size: u64) -> Result<Header, DecodeError> {
-        let bytes: &[u8; HEADER_LEN] = bytes
-            .get(..HEADER_LEN)
-            .and_then(|b| b.try_into().ok())
-            .ok_or(DecodeError::Short)?;
+        let bytes: &[u8; HEADER_LEN] =
+            bytes.get(..HEADER_LEN).and_then(|b| b.try_into().ok()).ok_or(DecodeError::Short)?;
         if &bytes[0..8] != MAGIC {
             return Err(DecodeError::Magic);
         }
@@ -235,10 +233,7 @@ mod tests {
     fn a_whole_entry_decodes() {
         let bytes = sample(b"out", b"err");
         let header = Header::decode(&bytes, bytes.len() as u64).unwrap();
-        assert_eq!(
-            (header.stdout_len, header.stderr_len, header.exit_code),
-            (3, 3, 3)
-        );
+        assert_eq!((header.stdout_len, header.stderr_len, header.exit_code), (3, 3, 3));
         let meta = &bytes[header.meta_range().start as usize..header.meta_range().end as usize];
         let meta = Meta::decode(meta, header.meta_hash).unwrap();
         assert_eq!(meta.argv[1], Bytes::Raw(vec![0xff]));
@@ -250,10 +245,7 @@ mod tests {
         let bytes = sample(b"some output", b"some error");
         for len in 0..bytes.len() {
             let cut = &bytes[..len];
-            assert!(
-                Header::decode(cut, len as u64).is_err(),
-                "length {len} decoded"
-            );
+            assert!(Header::decode(cut, len as u64).is_err(), "length {len} decoded");
         }
     }
 

@@ -52,6 +52,14 @@ impl Key {
         self.hex()[..12].to_string()
     }
 
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    pub fn from_slice(bytes: &[u8]) -> Option<Key> {
+        bytes.try_into().ok().map(Key)
+    }
+
     pub fn parse_hex(text: &str) -> Option<Key> {
         let bytes = text.as_bytes();
         if bytes.len() != 64 {
@@ -104,10 +112,9 @@ pub fn select_env(
         }
     }
     if any_glob {
-        let globs = globs.build().map_err(|e| EnvPatternError {
-            pattern: patterns.join(" "),
-            message: e.to_string(),
-        })?;
+        let globs = globs
+            .build()
+            .map_err(|e| EnvPatternError { pattern: patterns.join(" "), message: e.to_string() })?;
         for (name, value) in std::env::vars_os() {
             if globs.is_match(Path::new(&name)) {
                 selected.insert(name, Some(value));
@@ -190,30 +197,16 @@ mod tests {
     }
 
     fn key_of(args: &[OsString]) -> Key {
-        KeyMaterial {
-            argv: args,
-            cwd: None,
-            env: BTreeMap::new(),
-            scope: None,
-            extra: &[],
-        }
-        .key()
+        KeyMaterial { argv: args, cwd: None, env: BTreeMap::new(), scope: None, extra: &[] }.key()
     }
 
     #[test]
     fn argument_boundaries_are_part_of_the_key() {
-        let keys = [
-            key_of(&argv(&["a b"])),
-            key_of(&argv(&["a", "b"])),
-            key_of(&argv(&["ab"])),
-        ];
+        let keys = [key_of(&argv(&["a b"])), key_of(&argv(&["a", "b"])), key_of(&argv(&["ab"]))];
         assert_ne!(keys[0], keys[1]);
         assert_ne!(keys[1], keys[2]);
         assert_ne!(keys[0], keys[2]);
-        assert_ne!(
-            key_of(&argv(&["foo", "bar"])),
-            key_of(&argv(&["foo", "b", "ar"]))
-        );
+        assert_ne!(key_of(&argv(&["foo", "bar"])), key_of(&argv(&["foo", "b", "ar"])));
     }
 
     #[test]
@@ -228,14 +221,7 @@ mod tests {
         let args = argv(&["true"]);
         let with = |value: Option<&str>| {
             let env = BTreeMap::from([(OsString::from("FOO"), value.map(OsString::from))]);
-            KeyMaterial {
-                argv: &args,
-                cwd: None,
-                env,
-                scope: None,
-                extra: &[],
-            }
-            .key()
+            KeyMaterial { argv: &args, cwd: None, env, scope: None, extra: &[] }.key()
         };
         assert_ne!(with(None), with(Some("")));
         assert_ne!(with(Some("")), with(Some("x")));
@@ -245,40 +231,15 @@ mod tests {
     #[test]
     fn cwd_scope_and_extra_change_the_key() {
         let args = argv(&["true"]);
-        let base = KeyMaterial {
-            argv: &args,
-            cwd: None,
-            env: BTreeMap::new(),
-            scope: None,
-            extra: &[],
-        };
+        let base =
+            KeyMaterial { argv: &args, cwd: None, env: BTreeMap::new(), scope: None, extra: &[] };
         let extra = argv(&["v2"]);
         let variants = [
-            KeyMaterial {
-                cwd: Some(Path::new("/a")),
-                ..base.clone()
-            }
-            .key(),
-            KeyMaterial {
-                cwd: Some(Path::new("/b")),
-                ..base.clone()
-            }
-            .key(),
-            KeyMaterial {
-                scope: Some(OsStr::new("")),
-                ..base.clone()
-            }
-            .key(),
-            KeyMaterial {
-                scope: Some(OsStr::new("../x")),
-                ..base.clone()
-            }
-            .key(),
-            KeyMaterial {
-                extra: &extra,
-                ..base.clone()
-            }
-            .key(),
+            KeyMaterial { cwd: Some(Path::new("/a")), ..base.clone() }.key(),
+            KeyMaterial { cwd: Some(Path::new("/b")), ..base.clone() }.key(),
+            KeyMaterial { scope: Some(OsStr::new("")), ..base.clone() }.key(),
+            KeyMaterial { scope: Some(OsStr::new("../x")), ..base.clone() }.key(),
+            KeyMaterial { extra: &extra, ..base.clone() }.key(),
             base.key(),
         ];
         for (i, a) in variants.iter().enumerate() {

@@ -3,10 +3,13 @@
 //! The binary is a thin shell around [`run_cli`]; the modules are public so
 //! fuzz targets, the completion/man generator and tests can reach them.
 
+pub mod background;
 pub mod cli;
 pub mod commands;
 pub mod entry;
 pub mod exit_codes;
+pub mod format;
+pub mod gc;
 pub mod key;
 pub mod record;
 pub mod replay;
@@ -45,11 +48,22 @@ pub fn run_cli() -> i32 {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    if cli.subcommand.is_some() {
+        // Subcommands print reports: `cachecmd list | head` should end them
+        // quietly, as it does `ls`. Run mode keeps SIGPIPE ignored so it can
+        // handle a vanished reader itself (see runner.rs).
+        // SAFETY: restoring the default disposition has no preconditions.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     let config = Config::load()?;
     match cli.subcommand {
         Some(Command::Evict(args)) => commands::evict::evict(&config, args),
         Some(Command::Clear(args)) => commands::clear::clear(&config, args),
         Some(Command::Key(args)) => commands::key::key(&config, args),
+        Some(Command::List(args)) => commands::list::list(&config, args),
+        Some(Command::Show(args)) => commands::show::show(&config, args),
+        Some(Command::Stats(args)) => commands::stats::stats(&config, args),
+        Some(Command::Gc(args)) => commands::gc::gc(&config, args),
         None => {
             let settings = config.run(cli.run)?;
             let key = commands::key_for(&settings.key, &settings.command)?;

@@ -56,10 +56,7 @@ impl Sink<'_> {
         if self.budget.abandoned().is_some() {
             return;
         }
-        let used = self
-            .budget
-            .used
-            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let used = self.budget.used.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         if used + bytes.len() as u64 > self.budget.limit {
             self.budget.too_large.store(true, Ordering::Relaxed);
             return;
@@ -80,10 +77,7 @@ impl Sink<'_> {
 
     /// Length and checksum of what was recorded.
     pub fn finish(self) -> Recorded {
-        Recorded {
-            len: self.len,
-            hash: self.hasher.digest(),
-        }
+        Recorded { len: self.len, hash: self.hasher.digest() }
     }
 }
 
@@ -119,22 +113,12 @@ impl Recorder {
             too_large: AtomicBool::new(false),
             write_failed: AtomicBool::new(false),
         };
-        Ok(Recorder {
-            pending,
-            spill,
-            meta,
-            budget,
-        })
+        Ok(Recorder { pending, spill, meta, budget })
     }
 
     /// Sinks for stdout and stderr, usable from two threads at once.
     pub fn sinks(&self) -> (Sink<'_>, Sink<'_>) {
-        let sink = |file| Sink {
-            file,
-            hasher: Xxh3::new(),
-            len: 0,
-            budget: &self.budget,
-        };
+        let sink = |file| Sink { file, hasher: Xxh3::new(), len: 0, budget: &self.budget };
         (sink(&self.pending.file), sink(&self.spill))
     }
 
@@ -165,10 +149,7 @@ impl Recorder {
             Ok(n) if n == stderr.len => {}
             _ => return Err(Abandoned::WriteFailed),
         }
-        self.pending
-            .file
-            .write_all_at(&header.encode(), 0)
-            .map_err(|_| Abandoned::WriteFailed)?;
+        self.pending.file.write_all_at(&header.encode(), 0).map_err(|_| Abandoned::WriteFailed)?;
         Ok(self.pending)
     }
 }

@@ -19,6 +19,22 @@ pub fn replay(entry: &StoredEntry) -> i32 {
     header.exit_code
 }
 
+/// One of an entry's two recorded streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Writes one stored stream to our stdout (`show --stdout`/`--stderr`).
+pub fn write_stream(entry: &StoredEntry, stream: Stream) -> std::io::Result<()> {
+    let range = match stream {
+        Stream::Stdout => entry.header.stdout_range(),
+        Stream::Stderr => entry.header.stderr_range(),
+    };
+    write_region(entry, range, Output::Stdout)
+}
+
 fn write_region(entry: &StoredEntry, range: Range<u64>, output: Output) -> std::io::Result<()> {
     if range.is_empty() {
         return Ok(());

@@ -18,10 +18,7 @@ pub enum SpawnError {
     #[error("{program}: command not found")]
     NotFound { program: String },
     #[error("{program}: {source}")]
-    NotExecutable {
-        program: String,
-        source: std::io::Error,
-    },
+    NotExecutable { program: String, source: std::io::Error },
 }
 
 impl SpawnError {
@@ -50,9 +47,8 @@ pub struct Finished {
 
 /// Runs `argv`, streaming its output to ours and into `sinks` when given.
 pub fn run(argv: &[OsString], sinks: Option<(Sink<'_>, Sink<'_>)>) -> Result<Finished, SpawnError> {
-    let (program, args) = argv.split_first().ok_or_else(|| SpawnError::NotFound {
-        program: String::new(),
-    })?;
+    let (program, args) =
+        argv.split_first().ok_or_else(|| SpawnError::NotFound { program: String::new() })?;
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::inherit())

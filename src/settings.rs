@@ -9,12 +9,14 @@ use std::time::Duration;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::cli::{CommonArgs, KeyArgs, RunArgs};
+use crate::cli::{CommonArgs, KeyArgs, LimitArgs, RunArgs};
+use crate::gc::Limits;
 use crate::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
 
 pub const DEFAULT_TTL: Lifetime = Lifetime::For(Duration::from_secs(3600));
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_MAX_ENTRY_SIZE: u64 = 1 << 30;
+pub const DEFAULT_MAX_SIZE: u64 = 1 << 30;
 
 #[derive(Debug, Error)]
 pub enum SettingsError {
@@ -37,6 +39,8 @@ struct ConfigFile {
     env: Option<Vec<String>>,
     lock_timeout: Option<String>,
     max_entry_size: Option<SizeValue>,
+    max_size: Option<SizeValue>,
+    max_entries: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +76,7 @@ pub struct RunSettings {
     pub force: bool,
     pub lock_timeout: Duration,
     pub max_entry_size: u64,
+    pub limits: Limits,
 }
 
 /// The config file, loaded once per run.
@@ -88,12 +93,7 @@ impl Config {
             Some(path) => PathBuf::from(path),
             None => match directories::ProjectDirs::from("", "", "cachecmd") {
                 Some(dirs) => dirs.config_dir().join("config.toml"),
-                None => {
-                    return Ok(Config {
-                        file: ConfigFile::default(),
-                        path: PathBuf::new(),
-                    })
-                }
+                None => return Ok(Config { file: ConfigFile::default(), path: PathBuf::new() }),
             },
         };
         let file = match std::fs::read_to_string(&path) {
@@ -103,20 +103,14 @@ impl Config {
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => ConfigFile::default(),
             Err(e) => {
-                return Err(SettingsError::Config {
-                    path,
-                    message: e.to_string(),
-                });
+                return Err(SettingsError::Config { path, message: e.to_string() });
             }
         };
         Ok(Config { file, path })
     }
 
     fn error(&self, key: &str, message: String) -> SettingsError {
-        SettingsError::Config {
-            path: self.path.clone(),
-            message: format!("{key}: {message}"),
-        }
+        SettingsError::Config { path: self.path.clone(), message: format!("{key}: {message}") }
     }
 
     fn lifetime(
@@ -124,11 +118,7 @@ impl Config {
         key: &str,
         value: &Option<String>,
     ) -> Result<Option<Lifetime>, SettingsError> {
-        value
-            .as_deref()
-            .map(parse_lifetime)
-            .transpose()
-            .map_err(|m| self.error(key, m))
+        value.as_deref().map(parse_lifetime).transpose().map_err(|m| self.error(key, m))
     }
 
     pub fn common(&self, args: &CommonArgs) -> Result<CommonSettings, SettingsError> {
@@ -138,10 +128,7 @@ impl Config {
                 .map(|dirs| dirs.cache_dir().to_path_buf())
                 .ok_or(SettingsError::NoCacheDir)?,
         };
-        Ok(CommonSettings {
-            cache_dir: absolute(&cache_dir)?,
-            verbose: args.verbose,
-        })
+        Ok(CommonSettings { cache_dir: absolute(&cache_dir)?, verbose: args.verbose })
     }
 
     /// Config `env` names are always keyed; `--env` adds to them.
@@ -153,12 +140,7 @@ impl Config {
         } else {
             Some(std::env::current_dir().map_err(SettingsError::Cwd)?)
         };
-        Ok(KeySettings {
-            env_patterns,
-            cwd,
-            scope: args.scope.clone(),
-            extra: args.extra.clone(),
-        })
+        Ok(KeySettings { env_patterns, cwd, scope: args.scope.clone(), extra: args.extra.clone() })
     }
 
     pub fn run(&self, args: RunArgs) -> Result<RunSettings, SettingsError> {
@@ -175,14 +157,12 @@ impl Config {
             (None, Some(text)) => parse_timeout(text).map_err(|m| self.error("lock_timeout", m))?,
             (None, None) => DEFAULT_LOCK_TIMEOUT,
         };
-        let max_entry_size = match (args.max_entry_size, &self.file.max_entry_size) {
-            (Some(size), _) => size,
-            (None, Some(SizeValue::Bytes(size))) => *size,
-            (None, Some(SizeValue::Text(text))) => {
-                parse_size(text).map_err(|m| self.error("max_entry_size", m))?
-            }
-            (None, None) => DEFAULT_MAX_ENTRY_SIZE,
-        };
+        let max_entry_size = self.size(
+            "max_entry_size",
+            args.max_entry_size,
+            &self.file.max_entry_size,
+            DEFAULT_MAX_ENTRY_SIZE,
+        )?;
         Ok(RunSettings {
             common: self.common(&args.key.common)?,
             key: self.key(&args.key)?,
@@ -192,6 +172,34 @@ impl Config {
             force: args.force,
             lock_timeout,
             max_entry_size,
+            limits: self.limits(&args.limits)?,
+        })
+    }
+
+    fn size(
+        &self,
+        key: &str,
+        flag: Option<u64>,
+        file: &Option<SizeValue>,
+        default: u64,
+    ) -> Result<u64, SettingsError> {
+        match (flag, file) {
+            (Some(size), _) => Ok(size),
+            (None, Some(SizeValue::Bytes(size))) => Ok(*size),
+            (None, Some(SizeValue::Text(text))) => parse_size(text).map_err(|m| self.error(key, m)),
+            (None, None) => Ok(default),
+        }
+    }
+
+    pub fn limits(&self, args: &LimitArgs) -> Result<Limits, SettingsError> {
+        Ok(Limits {
+            max_size: self.size(
+                "max_size",
+                args.max_size,
+                &self.file.max_size,
+                DEFAULT_MAX_SIZE,
+            )?,
+            max_entries: args.max_entries.or(self.file.max_entries),
         })
     }
 }
@@ -202,9 +210,7 @@ fn absolute(path: &Path) -> Result<PathBuf, SettingsError> {
     if path.is_absolute() {
         Ok(path.to_path_buf())
     } else {
-        Ok(std::env::current_dir()
-            .map_err(SettingsError::Cwd)?
-            .join(path))
+        Ok(std::env::current_dir().map_err(SettingsError::Cwd)?.join(path))
     }
 }
 
@@ -217,10 +223,7 @@ mod tests {
             path: "test.toml".into(),
             message: e.message().to_string(),
         })?;
-        Ok(Config {
-            file,
-            path: "test.toml".into(),
-        })
+        Ok(Config { file, path: "test.toml".into() })
     }
 
     #[test]

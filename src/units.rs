@@ -44,16 +44,12 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
 fn parse_positive_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if text.starts_with('-') {
-        return Err(format!(
-            "'{text}' is negative; give a positive duration such as 30s or 1h"
-        ));
+        return Err(format!("'{text}' is negative; give a positive duration such as 30s or 1h"));
     }
     let duration = humantime::parse_duration(text)
         .map_err(|e| format!("'{text}' is not a duration ({e}); use e.g. 30s, 10m, 1h 30m, 7d"))?;
     if duration.is_zero() {
-        return Err(format!(
-            "'{text}' is zero; give a positive duration such as 30s or 1h"
-        ));
+        return Err(format!("'{text}' is zero; give a positive duration such as 30s or 1h"));
     }
     Ok(duration)
 }
@@ -70,18 +66,9 @@ mod tests {
 
     #[test]
     fn durations_in_humantime_form() {
-        assert_eq!(
-            parse_lifetime("30s"),
-            Ok(Lifetime::For(Duration::from_secs(30)))
-        );
-        assert_eq!(
-            parse_lifetime("1h 30m"),
-            Ok(Lifetime::For(Duration::from_secs(5400)))
-        );
-        assert_eq!(
-            parse_lifetime("7d"),
-            Ok(Lifetime::For(Duration::from_secs(7 * 86400)))
-        );
+        assert_eq!(parse_lifetime("30s"), Ok(Lifetime::For(Duration::from_secs(30))));
+        assert_eq!(parse_lifetime("1h 30m"), Ok(Lifetime::For(Duration::from_secs(5400))));
+        assert_eq!(parse_lifetime("7d"), Ok(Lifetime::For(Duration::from_secs(7 * 86400))));
         assert_eq!(parse_lifetime("forever"), Ok(Lifetime::Forever));
         assert_eq!(parse_lifetime("Forever"), Ok(Lifetime::Forever));
     }

@@ -1,7 +1,10 @@
-//! `cachecmd evict [KEY OPTIONS] -- COMMAND...`: forget one invocation.
+//! `cachecmd evict [KEY OPTIONS] [--] COMMAND...`: forget one invocation;
+//! `cachecmd evict --key KEY-PREFIX`: forget one entry by key.
 
 use anyhow::Result;
 
+use super::clear::report;
+use super::show::resolve_prefix;
 use crate::cli::EvictArgs;
 use crate::settings::Config;
 use crate::store::disk::DiskStore;
@@ -9,14 +12,29 @@ use crate::store::Store;
 
 pub fn evict(config: &Config, args: EvictArgs) -> Result<i32> {
     let common = config.common(&args.key.common)?;
-    let key = super::key_for(&config.key(&args.key)?, &args.command)?;
-    let removed = match DiskStore::open_existing(&common.cache_dir)? {
+    let store = DiskStore::open_existing(&common.cache_dir)?;
+    let key = if args.command.is_empty() {
+        let [prefix] = args.key.extra.as_slice() else {
+            anyhow::bail!("evict without a COMMAND takes exactly one --key KEY-PREFIX");
+        };
+        match resolve_prefix(store.as_ref(), &prefix.to_string_lossy()) {
+            Ok(file) => file.key,
+            Err(message) => {
+                eprintln!("cachecmd: {message}");
+                return Ok(1);
+            }
+        }
+    } else {
+        super::key_for(&config.key(&args.key)?, &args.command)?
+    };
+    let removed = match &store {
         Some(store) => store.remove(&key)?,
         None => false,
     };
-    if common.verbose {
-        let what = if removed { "evicted" } else { "no entry for" };
-        eprintln!("cachecmd: {what} key {}", key.short());
+    match (common.verbose, removed) {
+        (true, true) => println!("removed {}", key.short()),
+        (true, false) => println!("no entry for key {}", key.short()),
+        (false, _) => report(usize::from(removed)),
     }
     Ok(0)
 }

@@ -2,8 +2,12 @@
 
 pub mod clear;
 pub mod evict;
+pub mod gc;
 pub mod key;
+pub mod list;
 pub mod run;
+pub mod show;
+pub mod stats;
 
 use std::ffi::OsString;
 

@@ -2,7 +2,12 @@
 //! and record it. Every cache problem degrades to running the command
 //! uncached; only the command's own output and exit status reach the caller.
 
+use std::ffi::OsString;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::background;
+use crate::gc;
+use crate::store::usage::{self, Event};
 
 use crate::entry::{Bytes, Meta};
 use crate::exit_codes;
@@ -16,15 +21,13 @@ use crate::store::lock::LockOutcome;
 use crate::store::{Store, StoredEntry};
 
 pub fn run(settings: &RunSettings, key: Key) -> i32 {
-    let mut status = Status {
-        verbose: settings.common.verbose,
-        key,
-        note: String::new(),
-    };
+    let mut status = Status { verbose: settings.common.verbose, key, note: String::new() };
     let code = match lookup_fresh(settings, &key, &mut status) {
-        Some(entry) => {
+        Some((store, entry)) => {
             status.note = format!("hit, age {}", age(entry.age));
-            replay(&entry)
+            let code = replay(&entry);
+            usage::record(&store.v1(), Event::Hit, &key);
+            code
         }
         None => miss(settings, &key, &mut status),
     };
@@ -56,13 +59,15 @@ fn is_fresh(settings: &RunSettings, entry: &StoredEntry) -> bool {
     if entry.header.exit_code == 0 {
         settings.ttl.covers(entry.age)
     } else {
-        settings
-            .failure_ttl
-            .is_some_and(|ttl| ttl.covers(entry.age))
+        settings.failure_ttl.is_some_and(|ttl| ttl.covers(entry.age))
     }
 }
 
-fn lookup_fresh(settings: &RunSettings, key: &Key, status: &mut Status) -> Option<StoredEntry> {
+fn lookup_fresh(
+    settings: &RunSettings,
+    key: &Key,
+    status: &mut Status,
+) -> Option<(DiskStore, StoredEntry)> {
     if settings.force {
         status.note = "miss (--force)".into();
         return None;
@@ -76,7 +81,7 @@ fn lookup_fresh(settings: &RunSettings, key: &Key, status: &mut Status) -> Optio
         // The root problem is reported once, by the miss path below.
         Err(_) => return None,
     };
-    lookup_in(&store, settings, key, status)
+    lookup_in(&store, settings, key, status).map(|entry| (store, entry))
 }
 
 fn lookup_in(
@@ -121,7 +126,9 @@ fn miss(settings: &RunSettings, key: &Key, status: &mut Status) -> i32 {
                 // Another caller just ran this key: its entry is ours to serve.
                 if let Some(entry) = lookup_in(&store, settings, key, status) {
                     status.note = "hit after waiting for another run".into();
-                    return replay(&entry);
+                    let code = replay(&entry);
+                    usage::record(&store.v1(), Event::Hit, key);
+                    return code;
                 }
             }
             Some(_file)
@@ -135,7 +142,25 @@ fn miss(settings: &RunSettings, key: &Key, status: &mut Status) -> i32 {
             None
         }
     };
-    run_and_record(settings, &store, key, status)
+    usage::record(&store.v1(), Event::Miss, key);
+    let code = run_and_record(settings, &store, key, status);
+    start_auto_gc(settings, &store);
+    code
+}
+
+/// A miss may start a background gc, at most every few minutes; the hit
+/// path never does.
+fn start_auto_gc(settings: &RunSettings, store: &DiskStore) {
+    if !gc::auto_due(&store.v1()) {
+        return;
+    }
+    let mut args: Vec<OsString> = vec!["gc".into(), "--auto".into(), "--cache-dir".into()];
+    args.push(store.root().into());
+    args.extend(["--max-size".into(), settings.limits.max_size.to_string().into()]);
+    if let Some(max) = settings.limits.max_entries {
+        args.extend(["--max-entries".into(), max.to_string().into()]);
+    }
+    background::spawn_self(&args);
 }
 
 fn run_uncached(settings: &RunSettings) -> i32 {
@@ -156,16 +181,13 @@ fn run_and_record(
     key: &Key,
     status: &mut Status,
 ) -> i32 {
-    let recorder = store
-        .begin(key)
-        .map_err(|e| e.to_string())
-        .and_then(|pending| {
-            let meta = meta(settings);
-            let spill_dir = store.entry_path(key).parent().map(|p| p.to_path_buf());
-            let spill_dir = spill_dir.unwrap_or_else(|| store.root().to_path_buf());
-            Recorder::new(pending, &meta, settings.max_entry_size, &spill_dir)
-                .map_err(|e| e.to_string())
-        });
+    let recorder = store.begin(key).map_err(|e| e.to_string()).and_then(|pending| {
+        let meta = meta(settings);
+        let spill_dir = store.entry_path(key).parent().map(|p| p.to_path_buf());
+        let spill_dir = spill_dir.unwrap_or_else(|| store.root().to_path_buf());
+        Recorder::new(pending, &meta, settings.max_entry_size, &spill_dir)
+            .map_err(|e| e.to_string())
+    });
     let recorder = match recorder {
         Ok(recorder) => Some(recorder),
         Err(e) => {
@@ -186,31 +208,18 @@ fn run_and_record(
         return code;
     };
     status.note = match finished.status.code() {
-        None => format!(
-            "{}, not recorded (killed by signal {})",
-            status.note,
-            code - 128
-        ),
+        None => format!("{}, not recorded (killed by signal {})", status.note, code - 128),
         Some(c) if c != 0 && settings.failure_ttl.is_none() => {
-            format!(
-                "{}, not recorded (exit {c}; add --failure-ttl to cache failures)",
-                status.note
-            )
+            format!("{}, not recorded (exit {c}; add --failure-ttl to cache failures)", status.note)
         }
         Some(c) => match recorder.finish(out, err, c).map(|p| store.publish(p)) {
             Ok(Ok(())) => format!("{}, recorded (exit {c})", status.note),
             Ok(Err(e)) => format!("{}, not recorded ({e})", status.note),
             Err(Abandoned::TooLarge) => {
-                format!(
-                    "{}, not recorded (output over --max-entry-size)",
-                    status.note
-                )
+                format!("{}, not recorded (output over --max-entry-size)", status.note)
             }
             Err(Abandoned::WriteFailed) => {
-                format!(
-                    "{}, not recorded (write failed or output not fully read)",
-                    status.note
-                )
+                format!("{}, not recorded (write failed or output not fully read)", status.note)
             }
         },
     };
@@ -223,16 +232,9 @@ fn meta(settings: &RunSettings) -> Meta {
     Meta {
         argv: settings.command.iter().map(|a| Bytes::from_os(a)).collect(),
         cwd: settings.key.cwd.as_deref().map(Bytes::from_path),
-        env_names: settings
-            .key
-            .env_patterns
-            .iter()
-            .map(|n| Bytes::Text(n.clone()))
-            .collect(),
+        env_names: settings.key.env_patterns.iter().map(|n| Bytes::Text(n.clone())).collect(),
         scope: settings.key.scope.as_deref().map(Bytes::from_os),
-        created: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+        created: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         ttl_secs: settings.ttl.as_secs(),
         failure_ttl_secs: settings.failure_ttl.and_then(|t| t.as_secs()),
     }

@@ -43,9 +43,7 @@ impl DiskStore {
         match fs::metadata(root) {
             Ok(meta) => {
                 check_root(root, &meta)?;
-                Ok(Some(DiskStore {
-                    root: root.to_path_buf(),
-                }))
+                Ok(Some(DiskStore { root: root.to_path_buf() }))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StoreError::io(root, e)),
@@ -74,8 +72,14 @@ impl DiskStore {
         &self.root
     }
 
-    fn entries_dir(&self) -> PathBuf {
-        self.root.join("v1").join("entries")
+    /// The versioned tree that holds everything but the tag.
+    pub fn v1(&self) -> PathBuf {
+        self.root.join("v1")
+    }
+
+    /// `(shard dir, file name)` of every file under `v1/<base>/<2 hex>/`.
+    pub(crate) fn shard_files(&self, base: &str) -> Vec<(PathBuf, String)> {
+        own_files(&self.v1().join(base))
     }
 
     fn shard_dir(&self, base: &str, key: &Key) -> PathBuf {
@@ -99,10 +103,7 @@ impl DiskStore {
 /// The root must be a directory owned by us and writable by nobody else:
 /// otherwise another user could read our outputs or plant entries.
 fn check_root(root: &Path, meta: &fs::Metadata) -> Result<(), StoreError> {
-    let refuse = |reason: String| StoreError::UnsafeRoot {
-        path: root.to_path_buf(),
-        reason,
-    };
+    let refuse = |reason: String| StoreError::UnsafeRoot { path: root.to_path_buf(), reason };
     if !meta.is_dir() {
         return Err(refuse("it is not a directory".into()));
     }
@@ -132,11 +133,8 @@ fn private_dir_all(dir: &Path) -> Result<(), StoreError> {
     }
 }
 
-fn open_nofollow(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
+pub(crate) fn open_nofollow(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path)
 }
 
 fn is_key_name(name: &str) -> bool {
@@ -145,8 +143,7 @@ fn is_key_name(name: &str) -> bool {
 
 /// Reads exactly `buf.len()` bytes at `offset`, or fails as truncated.
 fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> Result<(), DecodeError> {
-    file.read_exact_at(buf, offset)
-        .map_err(|_| DecodeError::Short)
+    file.read_exact_at(buf, offset).map_err(|_| DecodeError::Short)
 }
 
 /// Hashes a region of the file in bounded chunks.
@@ -170,41 +167,17 @@ fn verify(file: &File, size: u64) -> Result<(Header, Option<Vec<u8>>), DecodeErr
         read_exact_at(file, &mut contents, 0)?;
         let header = Header::decode(&contents, size)?;
         let region = |r: std::ops::Range<u64>| &contents[r.start as usize..r.end as usize];
-        check(
-            xxh3_64(region(header.meta_range())),
-            header.meta_hash,
-            "metadata",
-        )?;
-        check(
-            xxh3_64(region(header.stdout_range())),
-            header.stdout_hash,
-            "stdout",
-        )?;
-        check(
-            xxh3_64(region(header.stderr_range())),
-            header.stderr_hash,
-            "stderr",
-        )?;
+        check(xxh3_64(region(header.meta_range())), header.meta_hash, "metadata")?;
+        check(xxh3_64(region(header.stdout_range())), header.stdout_hash, "stdout")?;
+        check(xxh3_64(region(header.stderr_range())), header.stderr_hash, "stderr")?;
         return Ok((header, Some(contents)));
     }
     let mut bytes = [0u8; HEADER_LEN];
     read_exact_at(file, &mut bytes, 0)?;
     let header = Header::decode(&bytes, size)?;
-    check(
-        hash_region(file, header.meta_range())?,
-        header.meta_hash,
-        "metadata",
-    )?;
-    check(
-        hash_region(file, header.stdout_range())?,
-        header.stdout_hash,
-        "stdout",
-    )?;
-    check(
-        hash_region(file, header.stderr_range())?,
-        header.stderr_hash,
-        "stderr",
-    )?;
+    check(hash_region(file, header.meta_range())?, header.meta_hash, "metadata")?;
+    check(hash_region(file, header.stdout_range())?, header.stdout_hash, "stdout")?;
+    check(hash_region(file, header.stderr_range())?, header.stderr_hash, "stderr")?;
     Ok((header, None))
 }
 
@@ -217,7 +190,7 @@ fn check(actual: u64, expected: u64, what: &'static str) -> Result<(), DecodeErr
 }
 
 /// Removes `path` only if it is a regular file (never through a symlink).
-fn remove_own_file(path: &Path) -> bool {
+pub(crate) fn remove_own_file(path: &Path) -> bool {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_file() => fs::remove_file(path).is_ok(),
         _ => false,
@@ -225,12 +198,9 @@ fn remove_own_file(path: &Path) -> bool {
 }
 
 /// Whether a file starts with our magic: the last check before deleting it.
-fn has_magic(path: &Path) -> bool {
+pub(crate) fn has_magic(path: &Path) -> bool {
     let mut magic = [0u8; 8];
-    open_nofollow(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok()
-        && &magic == MAGIC
+    open_nofollow(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == MAGIC
 }
 
 static TEMP_COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -245,27 +215,16 @@ impl Store for DiskStore {
         };
         let meta = file.metadata().map_err(|e| StoreError::io(&path, e))?;
         if !meta.is_file() {
-            return Err(StoreError::Corrupt {
-                path,
-                source: DecodeError::Magic,
-            });
+            return Err(StoreError::Corrupt { path, source: DecodeError::Magic });
         }
-        let (header, contents) =
-            verify(&file, meta.len()).map_err(|source| StoreError::Corrupt {
-                path: path.clone(),
-                source,
-            })?;
+        let (header, contents) = verify(&file, meta.len())
+            .map_err(|source| StoreError::Corrupt { path: path.clone(), source })?;
         let age = meta
             .modified()
             .ok()
             .and_then(|mtime| SystemTime::now().duration_since(mtime).ok())
             .unwrap_or(Duration::ZERO);
-        Ok(Some(StoredEntry {
-            file,
-            header,
-            age,
-            contents,
-        }))
+        Ok(Some(StoredEntry { file, header, age, contents }))
     }
 
     fn begin(&self, key: &Key) -> Result<PendingEntry, StoreError> {
@@ -285,11 +244,7 @@ impl Store for DiskStore {
             .custom_flags(libc::O_NOFOLLOW)
             .open(&temp_path)
             .map_err(|e| StoreError::io(&temp_path, e))?;
-        Ok(PendingEntry {
-            file,
-            temp_path,
-            final_path: dir.join(key.hex()),
-        })
+        Ok(PendingEntry { file, temp_path, final_path: dir.join(key.hex()) })
     }
 
     fn publish(&self, mut pending: PendingEntry) -> Result<(), StoreError> {
@@ -302,16 +257,14 @@ impl Store for DiskStore {
     fn remove(&self, key: &Key) -> Result<bool, StoreError> {
         let path = self.entry_path(key);
         let removed = has_magic(&path) && remove_own_file(&path);
-        let lock = self
-            .shard_dir("locks", key)
-            .join(format!("{}.lock", key.hex()));
+        let lock = self.shard_dir("locks", key).join(format!("{}.lock", key.hex()));
         remove_own_file(&lock);
         Ok(removed)
     }
 
     fn clear(&self) -> Result<usize, StoreError> {
         let mut removed = 0;
-        for (shard, name) in own_files(&self.entries_dir())? {
+        for (shard, name) in self.shard_files("entries") {
             let path = shard.join(&name);
             if name.starts_with(TEMP_PREFIX) {
                 remove_own_file(&path);
@@ -319,7 +272,7 @@ impl Store for DiskStore {
                 removed += 1;
             }
         }
-        for (shard, name) in own_files(&self.root.join("v1").join("locks"))? {
+        for (shard, name) in self.shard_files("locks") {
             if name.strip_suffix(".lock").is_some_and(is_key_name) {
                 remove_own_file(&shard.join(name));
             }
@@ -339,11 +292,9 @@ impl Drop for PendingEntry {
 
 /// `(shard dir, file name)` of every file in real (non-symlink) two-hex-digit
 /// shard directories under `base`; vanished files and shards are skipped.
-fn own_files(base: &Path) -> Result<Vec<(PathBuf, String)>, StoreError> {
-    let shards = match fs::read_dir(base) {
-        Ok(shards) => shards,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(StoreError::io(base, e)),
+fn own_files(base: &Path) -> Vec<(PathBuf, String)> {
+    let Ok(shards) = fs::read_dir(base) else {
+        return Vec::new();
     };
     let mut files = Vec::new();
     for shard in shards.flatten() {
@@ -363,5 +314,5 @@ fn own_files(base: &Path) -> Result<Vec<(PathBuf, String)>, StoreError> {
             }
         }
     }
-    Ok(files)
+    files
 }

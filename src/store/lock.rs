@@ -37,12 +37,7 @@ pub fn acquire(path: &Path, timeout: Duration) -> LockOutcome {
     let mut waited = false;
     loop {
         match file.try_lock() {
-            Ok(()) => {
-                return LockOutcome::Acquired {
-                    _file: file,
-                    waited,
-                }
-            }
+            Ok(()) => return LockOutcome::Acquired { _file: file, waited },
             Err(TryLockError::WouldBlock) => {}
             Err(TryLockError::Error(e)) => return LockOutcome::Unavailable(e),
         }

@@ -3,7 +3,9 @@
 //! no async runtime.
 
 pub mod disk;
+pub mod inventory;
 pub mod lock;
+pub mod usage;
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -19,20 +21,14 @@ pub enum StoreError {
     #[error("refusing cache dir {path}: {reason}")]
     UnsafeRoot { path: PathBuf, reason: String },
     #[error("cache dir {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("corrupt entry {path}: {source}")]
     Corrupt { path: PathBuf, source: DecodeError },
 }
 
 impl StoreError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> StoreError {
-        StoreError::Io {
-            path: path.into(),
-            source,
-        }
+        StoreError::Io { path: path.into(), source }
     }
 }
 

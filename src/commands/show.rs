@@ -1,0 +1,124 @@
+//! `cachecmd show KEY-PREFIX` or `cachecmd show [KEY OPTIONS] -- COMMAND...`:
+//! everything known about one entry, or (`--stdout`/`--stderr`) its output.
+
+use std::time::SystemTime;
+
+use anyhow::Result;
+
+use super::list::{rfc3339, Listed};
+use crate::cli::ShowArgs;
+use crate::format;
+use crate::replay::{write_stream, Stream};
+use crate::settings::Config;
+use crate::store::disk::DiskStore;
+use crate::store::inventory::{read_info, EntryFile};
+use crate::store::usage::Usage;
+use crate::store::Store;
+
+/// Resolves a key prefix to exactly one entry, or says why not (exit 1).
+pub fn resolve_prefix(store: Option<&DiskStore>, prefix: &str) -> Result<EntryFile, String> {
+    let prefix = prefix.to_ascii_lowercase();
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("'{prefix}' is not a key prefix (hex digits, from `cachecmd list`)"));
+    }
+    let mut found = store.map(|s| s.entries_with_prefix(&prefix)).unwrap_or_default();
+    match found.len() {
+        0 => Err(format!("no entry has a key starting with '{prefix}'")),
+        1 => Ok(found.remove(0)),
+        n => {
+            Err(format!("key prefix '{prefix}' is ambiguous: {n} entries match; give more digits"))
+        }
+    }
+}
+
+pub fn show(config: &Config, args: ShowArgs) -> Result<i32> {
+    let common = config.common(&args.key.common)?;
+    let store = DiskStore::open_existing(&common.cache_dir)?;
+    let file = if args.command.is_empty() {
+        match resolve_prefix(store.as_ref(), args.prefix.as_deref().unwrap_or_default()) {
+            Ok(file) => file,
+            Err(message) => {
+                eprintln!("cachecmd: {message}");
+                return Ok(1);
+            }
+        }
+    } else {
+        let key = super::key_for(&config.key(&args.key)?, &args.command)?;
+        match &store {
+            Some(store) => EntryFile { key, path: store.entry_path(&key) },
+            None => {
+                eprintln!("cachecmd: no entry for that command (key {})", key.short());
+                return Ok(1);
+            }
+        }
+    };
+    let Some(store) = store else { return Ok(1) };
+    if args.stdout || args.stderr {
+        let stream = if args.stdout { Stream::Stdout } else { Stream::Stderr };
+        return match store.lookup(&file.key) {
+            Ok(Some(entry)) => {
+                let _ = write_stream(&entry, stream);
+                Ok(0)
+            }
+            Ok(None) => no_entry(&file),
+            Err(e) => {
+                eprintln!("cachecmd: {e}");
+                Ok(1)
+            }
+        };
+    }
+    let info = match read_info(&file) {
+        Ok(info) => info,
+        Err(_) if !file.path.exists() => return no_entry(&file),
+        Err(e) => {
+            eprintln!("cachecmd: entry {} is unreadable: {e}", file.key.short());
+            return Ok(1);
+        }
+    };
+    let now = SystemTime::now();
+    let listed = Listed::new(info, &Usage::load(&store.v1()));
+    print!("{}", describe(&listed, now));
+    Ok(0)
+}
+
+fn no_entry(file: &EntryFile) -> Result<i32> {
+    eprintln!("cachecmd: no entry for key {}", file.key.short());
+    Ok(1)
+}
+
+fn describe(listed: &Listed, now: SystemTime) -> String {
+    let info = &listed.info;
+    let meta = &info.meta;
+    let text = |b: &crate::entry::Bytes| format::shell_word(&b.to_os());
+    let env: Vec<_> = meta.env_names.iter().map(text).collect();
+    let lifetime = match (info.ttl_secs(), info.expires_in(now)) {
+        (None, _) => "forever".to_string(),
+        (Some(ttl), Some(left)) if !left.is_zero() => {
+            format!(
+                "{} (expires in {})",
+                format::age(std::time::Duration::from_secs(ttl)),
+                format::age(left)
+            )
+        }
+        (Some(ttl), _) => format!("{} (expired)", format::age(std::time::Duration::from_secs(ttl))),
+    };
+    let rows = [
+        ("key", info.key.hex()),
+        ("command", listed.command()),
+        ("cwd", meta.cwd.as_ref().map_or("- (not keyed)".into(), text)),
+        ("scope", meta.scope.as_ref().map_or("-".into(), text)),
+        ("env", if env.is_empty() { "-".into() } else { env.join(" ") + " (values not stored)" }),
+        (
+            "created",
+            format!("{} ({} ago)", rfc3339(info.modified_secs()), format::age(info.age(now))),
+        ),
+        ("lifetime", lifetime),
+        ("exit code", info.header.exit_code.to_string()),
+        ("stdout", format!("{} bytes", info.header.stdout_len)),
+        ("stderr", format!("{} bytes", info.header.stderr_len)),
+        ("hits", listed.hits.to_string()),
+        ("last used", rfc3339(listed.last_used)),
+        ("file", info.path.display().to_string()),
+    ];
+    rows.iter().map(|(name, value)| format!("{name:<10} {value}\n")).collect()
+}

@@ -1,0 +1,108 @@
+//! Human-readable sizes, ages and command lines for `list`, `show`, `stats`.
+
+use std::ffi::OsStr;
+use std::io::IsTerminal;
+use std::os::unix::ffi::OsStrExt;
+use std::time::Duration;
+
+/// `0 B`, `4.0 KiB`, `64.0 MiB`.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// The largest whole unit: `45s`, `12m`, `3h`, `2d`.
+pub fn age(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86400 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86400),
+    }
+}
+
+/// One argument as a POSIX shell would need it: bare when safe, else single
+/// quoted, else (control characters inside) `$'...'` with escapes, so a
+/// listing can never carry a terminal escape sequence.
+pub fn shell_word(arg: &OsStr) -> String {
+    let bytes = arg.as_bytes();
+    let safe = |b: &u8| b.is_ascii_alphanumeric() || b"-_./=:,+@%^".contains(b);
+    if !bytes.is_empty() && bytes.iter().all(safe) {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    let text = std::str::from_utf8(bytes).ok();
+    let printable = text.is_some_and(|t| !t.chars().any(char::is_control));
+    if printable {
+        return format!("'{}'", text.unwrap_or_default().replace('\'', r"'\''"));
+    }
+    let mut out = String::from("$'");
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' => out.push_str(r"\n"),
+                '\t' => out.push_str(r"\t"),
+                '\r' => out.push_str(r"\r"),
+                '\\' => out.push_str(r"\\"),
+                '\'' => out.push_str(r"\'"),
+                c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('\'');
+    out
+}
+
+pub fn command_line<'a>(argv: impl IntoIterator<Item = &'a OsStr>) -> String {
+    argv.into_iter().map(shell_word).collect::<Vec<_>>().join(" ")
+}
+
+/// Colour only on a terminal, and never with `NO_COLOR` set.
+pub fn use_colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+
+    #[test]
+    fn sizes_are_binary_and_short() {
+        assert_eq!(size(0), "0 B");
+        assert_eq!(size(4096), "4.0 KiB");
+        assert_eq!(size(64 << 20), "64.0 MiB");
+    }
+
+    #[test]
+    fn ages_use_the_largest_unit() {
+        assert_eq!(age(Duration::from_secs(59)), "59s");
+        assert_eq!(age(Duration::from_secs(600)), "10m");
+        assert_eq!(age(Duration::from_secs(7200)), "2h");
+        assert_eq!(age(Duration::from_secs(3 * 86400)), "3d");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_and_escaped() {
+        assert_eq!(shell_word(OsStr::new("ls")), "ls");
+        assert_eq!(shell_word(OsStr::new("a b")), "'a b'");
+        assert_eq!(shell_word(OsStr::new("it's")), r"'it'\''s'");
+        assert_eq!(shell_word(OsStr::new("")), "''");
+        assert_eq!(shell_word(OsStr::new("\x1b[31mred")), r"$'\x1b[31mred'");
+        assert_eq!(shell_word(&OsString::from_vec(vec![b'a', 0xff])), r"$'a\xff'");
+    }
+}

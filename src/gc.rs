@@ -1,0 +1,146 @@
+//! Garbage collection: expired and undecodable entries, stray temp files,
+//! idle lock files, then the size limits, least recently used first.
+//! Runs on demand (`cachecmd gc`) and, in the background, at most every
+//! `AUTO_INTERVAL` after a miss; never on the hit path.
+
+use std::fs::{self, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use crate::store::disk::{remove_own_file, DiskStore};
+use crate::store::inventory::{par_filter_map, read_info, EntryInfo};
+use crate::store::usage::Usage;
+
+/// How often a miss may start a background gc.
+pub const AUTO_INTERVAL: Duration = Duration::from_secs(5 * 60);
+/// Temp files older than this belong to dead writers.
+const STALE_TEMP: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_size: u64,
+    pub max_entries: Option<u64>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub expired: usize,
+    pub corrupt: usize,
+    pub evicted: usize,
+    pub temp_files: usize,
+    pub lock_files: usize,
+    pub entries: usize,
+    pub bytes: u64,
+}
+
+/// The time an entry was last served or written: the LRU order.
+fn last_used(info: &EntryInfo, usage: &Usage) -> u64 {
+    info.modified_secs().max(usage.key(&info.key).last_hit)
+}
+
+pub fn collect(store: &DiskStore, limits: Limits, now: SystemTime) -> Report {
+    let mut report = Report::default();
+    let usage = Usage::load(&store.v1());
+    let files = store.entry_files();
+    let read = par_filter_map(&files, |file| Some((file.path.clone(), read_info(file))));
+    let mut live = Vec::with_capacity(read.len());
+    for (path, info) in read {
+        match info {
+            Ok(info) if info.expired(now) => {
+                report.expired += usize::from(remove_own_file(&info.path));
+            }
+            Ok(info) => live.push(info),
+            // Named as our entry, in our shard, and undecodable: ours and useless.
+            Err(_) => report.corrupt += usize::from(remove_own_file(&path)),
+        }
+    }
+    for (path, modified) in store.temp_files() {
+        if now.duration_since(modified).unwrap_or_default() > STALE_TEMP {
+            report.temp_files += usize::from(remove_own_file(&path));
+        }
+    }
+    report.lock_files = remove_idle_locks(store, now);
+
+    live.sort_by_key(|info| std::cmp::Reverse(last_used(info, &usage)));
+    let mut bytes: u64 = live.iter().map(|i| i.size).sum();
+    let max_entries = limits.max_entries.map_or(usize::MAX, |n| n as usize);
+    while bytes > limits.max_size || live.len() > max_entries {
+        let Some(oldest) = live.pop() else { break };
+        bytes -= oldest.size;
+        report.evicted += usize::from(remove_own_file(&oldest.path));
+    }
+    report.entries = live.len();
+    report.bytes = bytes;
+
+    let keep: std::collections::HashSet<_> = live.iter().map(|i| i.key).collect();
+    let _ = Usage::compact(&store.v1(), &|key| keep.contains(key), report.evicted as u64);
+    touch_stamp(&store.v1());
+    report
+}
+
+/// Lock files nobody holds and nobody used for an hour. A racing caller
+/// that opened one just before we unlink it only loses single-flight for
+/// that one run; results stay correct.
+fn remove_idle_locks(store: &DiskStore, now: SystemTime) -> usize {
+    let mut removed = 0;
+    for (dir, name) in store.shard_files("locks") {
+        let path = dir.join(&name);
+        let idle = fs::symlink_metadata(&path)
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .is_some_and(|m| now.duration_since(m).unwrap_or_default() > STALE_TEMP);
+        if !idle || !name.ends_with(".lock") {
+            continue;
+        }
+        let Ok(file) = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(&path)
+        else {
+            continue;
+        };
+        if file.try_lock().is_ok() {
+            removed += usize::from(remove_own_file(&path));
+        }
+    }
+    removed
+}
+
+fn stamp_path(v1: &Path) -> std::path::PathBuf {
+    v1.join("gc.stamp")
+}
+
+fn touch_stamp(v1: &Path) {
+    let _ = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(stamp_path(v1))
+        .and_then(|f| f.set_modified(SystemTime::now()));
+}
+
+/// Whether a background gc is due: the last one is older than
+/// `AUTO_INTERVAL`. A new cache only starts the clock.
+pub fn auto_due(v1: &Path) -> bool {
+    match fs::symlink_metadata(stamp_path(v1)).and_then(|m| m.modified()) {
+        Ok(last) => SystemTime::now().duration_since(last).unwrap_or_default() > AUTO_INTERVAL,
+        Err(_) => {
+            touch_stamp(v1);
+            false
+        }
+    }
+}
+
+/// Takes the gc lock without waiting; `None` when another gc runs.
+pub fn try_lock(v1: &Path) -> Option<fs::File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(v1.join("gc.lock"))
+        .ok()?;
+    file.try_lock().ok().map(|()| file)
+}

@@ -1,0 +1,142 @@
+//! Walking the disk store for `list`, `show`, `stats`, `gc` and `clear`.
+//! Everything here tolerates concurrent writers and deleters: a file that
+//! vanishes or changes mid-walk is skipped, never an error.
+
+use std::fs::{self, File};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::disk::{open_nofollow, DiskStore, TEMP_PREFIX};
+use crate::entry::{DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
+use crate::key::Key;
+
+/// An entry file found in a shard (not yet read).
+#[derive(Debug, Clone)]
+pub struct EntryFile {
+    pub key: Key,
+    pub path: PathBuf,
+}
+
+/// An entry's header and metadata, read without touching its output.
+#[derive(Debug, Clone)]
+pub struct EntryInfo {
+    pub key: Key,
+    pub path: PathBuf,
+    pub size: u64,
+    pub modified: SystemTime,
+    pub header: Header,
+    pub meta: Meta,
+}
+
+impl EntryInfo {
+    /// The lifetime the writer recorded for this outcome; `None` is forever.
+    pub fn ttl_secs(&self) -> Option<u64> {
+        if self.header.exit_code == 0 {
+            self.meta.ttl_secs
+        } else {
+            self.meta.failure_ttl_secs
+        }
+    }
+
+    pub fn age(&self, now: SystemTime) -> Duration {
+        now.duration_since(self.modified).unwrap_or(Duration::ZERO)
+    }
+
+    /// Time left before the recorded lifetime runs out; `None` is forever.
+    pub fn expires_in(&self, now: SystemTime) -> Option<Duration> {
+        let ttl = Duration::from_secs(self.ttl_secs()?);
+        Some(ttl.saturating_sub(self.age(now)))
+    }
+
+    pub fn expired(&self, now: SystemTime) -> bool {
+        self.expires_in(now).is_some_and(|left| left.is_zero())
+    }
+
+    pub fn modified_secs(&self) -> u64 {
+        self.modified.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    }
+
+    pub fn output_bytes(&self) -> u64 {
+        self.header.stdout_len + self.header.stderr_len
+    }
+}
+
+impl DiskStore {
+    /// Every file named like an entry, in real shard directories.
+    pub fn entry_files(&self) -> Vec<EntryFile> {
+        self.shard_files("entries")
+            .into_iter()
+            .filter_map(|(dir, name)| {
+                Key::parse_hex(&name).map(|key| EntryFile { key, path: dir.join(name) })
+            })
+            .collect()
+    }
+
+    /// In-progress or abandoned temp files, with their modification time.
+    pub fn temp_files(&self) -> Vec<(PathBuf, SystemTime)> {
+        self.shard_files("entries")
+            .into_iter()
+            .filter(|(_, name)| name.starts_with(TEMP_PREFIX))
+            .filter_map(|(dir, name)| {
+                let path = dir.join(name);
+                let modified = fs::symlink_metadata(&path).ok()?.modified().ok()?;
+                Some((path, modified))
+            })
+            .collect()
+    }
+
+    /// Entry files whose key starts with `prefix` (lowercase hex).
+    pub fn entries_with_prefix(&self, prefix: &str) -> Vec<EntryFile> {
+        self.entry_files().into_iter().filter(|f| f.key.hex().starts_with(prefix)).collect()
+    }
+
+    /// Reads header and metadata of every entry, on all cores; entries that
+    /// vanish or fail to decode are left out (`gc` deals with the latter).
+    pub fn entry_infos(&self) -> Vec<EntryInfo> {
+        let files = self.entry_files();
+        par_filter_map(&files, |file| read_info(file).ok())
+    }
+}
+
+/// Header and metadata of one entry. Lengths are checked against the file's
+/// size and the metadata's checksum verified; the output is not read.
+pub fn read_info(file: &EntryFile) -> Result<EntryInfo, DecodeError> {
+    let handle: File = open_nofollow(&file.path).map_err(|_| DecodeError::Short)?;
+    let stat = handle.metadata().map_err(|_| DecodeError::Short)?;
+    if !stat.is_file() {
+        return Err(DecodeError::Magic);
+    }
+    let mut head = [0u8; HEADER_LEN];
+    handle.read_exact_at(&mut head, 0).map_err(|_| DecodeError::Short)?;
+    let header = Header::decode(&head, stat.len())?;
+    debug_assert!(header.meta_len <= MAX_META_LEN);
+    let mut meta = vec![0u8; header.meta_len as usize];
+    handle.read_exact_at(&mut meta, HEADER_LEN as u64).map_err(|_| DecodeError::Short)?;
+    let meta = Meta::decode(&meta, header.meta_hash)?;
+    Ok(EntryInfo {
+        key: file.key,
+        path: file.path.clone(),
+        size: stat.len(),
+        modified: stat.modified().unwrap_or(UNIX_EPOCH),
+        header,
+        meta,
+    })
+}
+
+/// Maps `items` on as many threads as there are cores: listing a large
+/// cache is bound by per-file syscalls, which parallelize well.
+pub fn par_filter_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> Option<U> + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if threads == 1 || items.len() < 256 {
+        return items.iter().filter_map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().filter_map(&f).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}

@@ -1,0 +1,214 @@
+//! Hit and miss counts, kept off the hit path's critical work: a hit appends
+//! one fixed-size record to a journal (`open(O_APPEND)` + one `write`, atomic
+//! between concurrent appenders), and `gc` folds the journal into a compact
+//! summary file. `list` and `stats` read both.
+//!
+//! Counts are statistics, not data: a record lost to a crash or to a race
+//! with compaction makes a count slightly low, never an output wrong.
+
+use std::collections::HashMap;
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::key::Key;
+
+const RECORD_LEN: usize = 48;
+const SUMMARY_MAGIC: &[u8; 8] = b"CCUSAGE1";
+const SUMMARY_HEADER_LEN: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Hit = 1,
+    Miss = 2,
+}
+
+/// Use of one key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyUsage {
+    pub hits: u64,
+    /// Seconds since the epoch of the last hit; 0 when never hit.
+    pub last_hit: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub hits: u64,
+    pub misses: u64,
+    pub evictions: u64,
+    pub keys: HashMap<Key, KeyUsage>,
+}
+
+fn journal_path(v1: &Path) -> PathBuf {
+    v1.join("journal")
+}
+
+fn summary_path(v1: &Path) -> PathBuf {
+    v1.join("usage")
+}
+
+pub fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Appends one event; failures are ignored (statistics never fail a run).
+pub fn record(v1: &Path, event: Event, key: &Key) {
+    let mut record = [0u8; RECORD_LEN];
+    record[..32].copy_from_slice(key.bytes());
+    record[32..40].copy_from_slice(&now_secs().to_le_bytes());
+    record[40] = event as u8;
+    let _ = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(journal_path(v1))
+        .and_then(|mut journal| journal.write_all(&record));
+}
+
+impl Usage {
+    /// The summary plus whatever the journal holds since the last compaction.
+    pub fn load(v1: &Path) -> Usage {
+        let mut usage = Usage::default();
+        if let Ok(bytes) = fs::read(summary_path(v1)) {
+            usage.read_summary(&bytes);
+        }
+        if let Ok(bytes) = fs::read(journal_path(v1)) {
+            usage.read_journal(&bytes);
+        }
+        usage
+    }
+
+    fn read_summary(&mut self, bytes: &[u8]) {
+        if bytes.len() < SUMMARY_HEADER_LEN || &bytes[..8] != SUMMARY_MAGIC {
+            return;
+        }
+        self.hits += u64_at(bytes, 8);
+        self.misses += u64_at(bytes, 16);
+        self.evictions += u64_at(bytes, 24);
+        for record in bytes[SUMMARY_HEADER_LEN..].chunks_exact(RECORD_LEN) {
+            let Some(key) = Key::from_slice(&record[..32]) else {
+                continue;
+            };
+            let entry = self.keys.entry(key).or_default();
+            entry.hits += u64_at(record, 32);
+            entry.last_hit = entry.last_hit.max(u64_at(record, 40));
+        }
+    }
+
+    /// A torn final record (a crash mid-append) is ignored by `chunks_exact`.
+    fn read_journal(&mut self, bytes: &[u8]) {
+        for record in bytes.chunks_exact(RECORD_LEN) {
+            let Some(key) = Key::from_slice(&record[..32]) else {
+                continue;
+            };
+            let at = u64_at(record, 32);
+            match record[40] {
+                1 => {
+                    self.hits += 1;
+                    let entry = self.keys.entry(key).or_default();
+                    entry.hits += 1;
+                    entry.last_hit = entry.last_hit.max(at);
+                }
+                2 => self.misses += 1,
+                _ => {}
+            }
+        }
+    }
+
+    pub fn key(&self, key: &Key) -> KeyUsage {
+        self.keys.get(key).copied().unwrap_or_default()
+    }
+
+    /// Folds the journal into the summary, keeping only `live` keys. The
+    /// journal is renamed aside first so appends racing with us start a new
+    /// one instead of being truncated away.
+    pub fn compact(v1: &Path, live: &dyn Fn(&Key) -> bool, evicted: u64) -> std::io::Result<()> {
+        let journal = journal_path(v1);
+        let aside = v1.join(format!("journal.{}", std::process::id()));
+        let moved = fs::rename(&journal, &aside).is_ok();
+        let mut usage = Usage::default();
+        if let Ok(bytes) = fs::read(summary_path(v1)) {
+            usage.read_summary(&bytes);
+        }
+        if moved {
+            if let Ok(bytes) = fs::read(&aside) {
+                usage.read_journal(&bytes);
+            }
+        }
+        usage.evictions += evicted;
+        usage.keys.retain(|key, _| live(key));
+        let mut out = Vec::with_capacity(SUMMARY_HEADER_LEN + usage.keys.len() * RECORD_LEN);
+        out.extend_from_slice(SUMMARY_MAGIC);
+        for total in [usage.hits, usage.misses, usage.evictions] {
+            out.extend_from_slice(&total.to_le_bytes());
+        }
+        for (key, use_) in &usage.keys {
+            out.extend_from_slice(key.bytes());
+            out.extend_from_slice(&use_.hits.to_le_bytes());
+            out.extend_from_slice(&use_.last_hit.to_le_bytes());
+        }
+        let temp = v1.join(format!(".tmp.usage.{}", std::process::id()));
+        let written = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&temp)
+            .and_then(|mut f| f.write_all(&out))
+            .and_then(|()| fs::rename(&temp, summary_path(v1)));
+        if written.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        if moved {
+            let _ = fs::remove_file(&aside);
+        }
+        written
+    }
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    bytes.get(at..at + 8).and_then(|b| b.try_into().ok()).map_or(0, u64::from_le_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> Key {
+        Key::from_slice(&[n; 32]).unwrap()
+    }
+
+    #[test]
+    fn journal_and_summary_add_up() {
+        let dir = tempfile::tempdir().unwrap();
+        record(dir.path(), Event::Hit, &key(1));
+        record(dir.path(), Event::Hit, &key(1));
+        record(dir.path(), Event::Miss, &key(2));
+        let before = Usage::load(dir.path());
+        assert_eq!((before.hits, before.misses), (2, 1));
+        assert_eq!(before.key(&key(1)).hits, 2);
+
+        Usage::compact(dir.path(), &|_| true, 3).unwrap();
+        record(dir.path(), Event::Hit, &key(1));
+        let after = Usage::load(dir.path());
+        assert_eq!((after.hits, after.misses, after.evictions), (3, 1, 3));
+        assert_eq!(after.key(&key(1)).hits, 3);
+    }
+
+    #[test]
+    fn compaction_drops_dead_keys_and_torn_records_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        record(dir.path(), Event::Hit, &key(1));
+        record(dir.path(), Event::Hit, &key(2));
+        let mut journal = OpenOptions::new().append(true).open(journal_path(dir.path())).unwrap();
+        journal.write_all(&[7; 20]).unwrap();
+        Usage::compact(dir.path(), &|k| *k == key(1), 0).unwrap();
+        let usage = Usage::load(dir.path());
+        assert_eq!(usage.key(&key(2)).hits, 0);
+        assert_eq!(usage.key(&key(1)).hits, 1);
+        assert_eq!(usage.hits, 2);
+    }
+}
