@@ -26,8 +26,37 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::settings::Config;
 
+/// The process set-up the binary needs before `run_cli` (it skips std's own
+/// runtime start-up, see main.rs).
+pub fn startup() {
+    // Descriptors 0-2 must be open: otherwise the first file we open (a lock
+    // file, an entry) would become "stdout" and receive replayed output.
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd { fd, events: 0, revents: 0 });
+    // SAFETY: `fds` is a valid array of three pollfd structs.
+    let polled = unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) };
+    if polled > 0 {
+        for pollfd in fds.iter().filter(|p| p.revents & libc::POLLNVAL != 0) {
+            let flags = if pollfd.fd == 0 { libc::O_RDONLY } else { libc::O_WRONLY };
+            // SAFETY: a NUL-terminated path; open returns the lowest free
+            // descriptor, which is the closed one we are filling.
+            unsafe { libc::open(c"/dev/null".as_ptr(), flags) };
+        }
+    }
+    // A vanished reader must show up as EPIPE, which each mode handles,
+    // rather than kill us mid-entry.
+    // SAFETY: setting a signal to SIG_IGN has no preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
 /// Parses our own command line, runs it, and returns the exit status.
 pub fn run_cli() -> i32 {
+    let code = run_cli_inner();
+    // Without std's runtime, nothing flushes stdout at exit.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    code
+}
+
+fn run_cli_inner() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
