@@ -53,7 +53,7 @@ pub enum Command {
     Evict(EvictArgs),
     /// Forget cached entries: all, or those matching the filters
     Clear(ClearArgs),
-    /// Print the key a run with these options would use
+    /// Print the key a run with these options would use (`--explain`: its parts)
     Key(KeyCommandArgs),
     /// List cached entries, most recently used first
     List(ListArgs),
@@ -82,6 +82,34 @@ pub struct RunArgs {
     /// Run the command and record it even if a fresh entry exists
     #[arg(long)]
     pub force: bool,
+
+    /// Serve entries older than this at once, refreshing them in the background (< --ttl)
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub stale: Option<std::time::Duration>,
+
+    /// Refresh the entry in the background and return at once, printing nothing
+    #[arg(long)]
+    pub warm: bool,
+
+    /// If a run fails, serve the last good entry expired less than this ago
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub stale_if_error: Option<std::time::Duration>,
+
+    /// Retry a failed run up to N more times (output of the final attempt only)
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub retry: Option<u64>,
+
+    /// Wait before the first retry, doubling each time [default: 1s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout, requires = "retry")]
+    pub retry_delay: Option<std::time::Duration>,
+
+    /// Expire the entry at a local time of day (`17:00`) or an RFC 3339 instant
+    #[arg(long, value_name = "TIME")]
+    pub expires_at: Option<String>,
+
+    /// Internal: the background refresh started by --stale or --warm
+    #[arg(long, hide = true)]
+    pub refresh: bool,
 
     /// Longest wait for another caller running the same key; past it, run anyway [default: 10m]
     #[arg(long, env = "CACHECMD_LOCK_TIMEOUT", value_name = "DURATION", value_parser = parse_timeout)]
@@ -122,6 +150,18 @@ pub struct KeyArgs {
     /// Extra key material, e.g. a version or date (repeatable)
     #[arg(long = "key", value_name = "STRING")]
     pub extra: Vec<OsString>,
+
+    /// Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)
+    #[arg(long, value_name = "PATH|GLOB", value_hint = ValueHint::AnyPath)]
+    pub input: Vec<String>,
+
+    /// Key on this file's modification time only (repeatable)
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
+    pub modtime: Vec<OsString>,
+
+    /// Read stdin, key on its content, and feed it to the command
+    #[arg(long)]
+    pub stdin: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -253,6 +293,10 @@ pub struct GcArgs {
 pub struct KeyCommandArgs {
     #[command(flatten)]
     pub key: KeyArgs,
+
+    /// Print each part of the key (values of variables only as digests)
+    #[arg(long)]
+    pub explain: bool,
 
     /// The command line to compute the key of
     #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]

@@ -12,7 +12,7 @@
 //!     40    8  xxh3-64 of the metadata
 //!     48    8  xxh3-64 of stdout
 //!     56    8  xxh3-64 of stderr
-//!     64    8  reserved, zero
+//!     64    8  absolute expiry, seconds since the epoch (0: none)
 //!     72    8  xxh3-64 of bytes 0..72
 //!     80       metadata (JSON), stdout, stderr
 //! ```
@@ -65,6 +65,8 @@ pub struct Header {
     pub meta_hash: u64,
     pub stdout_hash: u64,
     pub stderr_hash: u64,
+    /// `--expires-at` of the writer, seconds since the epoch; 0 for none.
+    pub expires_at: u64,
 }
 
 impl Header {
@@ -79,6 +81,7 @@ impl Header {
         out[40..48].copy_from_slice(&self.meta_hash.to_le_bytes());
         out[48..56].copy_from_slice(&self.stdout_hash.to_le_bytes());
         out[56..64].copy_from_slice(&self.stderr_hash.to_le_bytes());
+        out[64..72].copy_from_slice(&self.expires_at.to_le_bytes());
         let check = xxh3_64(&out[..72]);
         out[72..80].copy_from_slice(&check.to_le_bytes());
         out
@@ -106,6 +109,7 @@ impl Header {
             meta_hash: u64_at(bytes, 40),
             stdout_hash: u64_at(bytes, 48),
             stderr_hash: u64_at(bytes, 56),
+            expires_at: u64_at(bytes, 64),
         };
         let total = (HEADER_LEN as u64)
             .checked_add(u64::from(header.meta_len))
@@ -115,6 +119,13 @@ impl Header {
             return Err(DecodeError::Length);
         }
         Ok(header)
+    }
+
+    /// Whether the writer's absolute expiry has passed.
+    pub fn past_expiry(&self, now: std::time::SystemTime) -> bool {
+        self.expires_at != 0
+            && now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+                >= self.expires_at
     }
 
     pub fn meta_range(&self) -> std::ops::Range<u64> {
@@ -225,6 +236,7 @@ mod tests {
             meta_hash: xxh3_64(&meta),
             stdout_hash: xxh3_64(stdout),
             stderr_hash: xxh3_64(stderr),
+            expires_at: 0,
         };
         [&header.encode()[..], &meta, stdout, stderr].concat()
     }
@@ -270,6 +282,7 @@ mod tests {
             meta_hash: 0,
             stdout_hash: 0,
             stderr_hash: 0,
+            expires_at: 0,
         }
         .encode();
         assert_eq!(Header::decode(&fake, 80), Err(DecodeError::Length));

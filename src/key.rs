@@ -13,6 +13,8 @@ use globset::{Glob, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::inputs::Input;
+
 const FORMAT: &[u8] = b"cachecmd key v1";
 
 #[derive(Debug, Error)]
@@ -31,6 +33,12 @@ pub struct KeyMaterial<'a> {
     pub env: BTreeMap<OsString, Option<OsString>>,
     pub scope: Option<&'a OsStr>,
     pub extra: &'a [OsString],
+    /// `--input` files; `None` without `--input` (an empty set is keyed).
+    pub inputs: Option<&'a [Input]>,
+    /// `--modtime` paths with their mtime in nanoseconds, `None` if absent.
+    pub modtimes: &'a [(OsString, Option<i64>)],
+    /// SHA-256 of stdin with `--stdin`.
+    pub stdin: Option<[u8; 32]>,
 }
 
 /// A 32-byte SHA-256 key.
@@ -164,6 +172,35 @@ impl KeyMaterial<'_> {
         for extra in self.extra {
             encoder.bytes(extra.as_bytes());
         }
+        // Later additions are encoded only when used, so keys without them
+        // stay what they were.
+        if let Some(inputs) = self.inputs {
+            encoder.tag(b'I');
+            encoder.count(inputs.len());
+            for input in inputs {
+                encoder.bytes(&input.path);
+                encoder.tag(input.kind.tag());
+                encoder.bytes(&input.digest);
+            }
+        }
+        if !self.modtimes.is_empty() {
+            encoder.tag(b'M');
+            encoder.count(self.modtimes.len());
+            for (path, mtime) in self.modtimes {
+                encoder.bytes(path.as_bytes());
+                match mtime {
+                    Some(ns) => {
+                        encoder.tag(1);
+                        encoder.bytes(&ns.to_le_bytes());
+                    }
+                    None => encoder.tag(0),
+                }
+            }
+        }
+        if let Some(digest) = self.stdin {
+            encoder.tag(b'D');
+            encoder.bytes(&digest);
+        }
         Key(encoder.0.finalize().into())
     }
 }
@@ -192,12 +229,25 @@ mod tests {
     use super::*;
     use std::os::unix::ffi::OsStringExt;
 
+    fn material(argv: &[OsString]) -> KeyMaterial<'_> {
+        KeyMaterial {
+            argv,
+            cwd: None,
+            env: BTreeMap::new(),
+            scope: None,
+            extra: &[],
+            inputs: None,
+            modtimes: &[],
+            stdin: None,
+        }
+    }
+
     fn argv(args: &[&str]) -> Vec<OsString> {
         args.iter().map(OsString::from).collect()
     }
 
     fn key_of(args: &[OsString]) -> Key {
-        KeyMaterial { argv: args, cwd: None, env: BTreeMap::new(), scope: None, extra: &[] }.key()
+        KeyMaterial { argv: args, ..material(&[]) }.key()
     }
 
     #[test]
@@ -221,7 +271,7 @@ mod tests {
         let args = argv(&["true"]);
         let with = |value: Option<&str>| {
             let env = BTreeMap::from([(OsString::from("FOO"), value.map(OsString::from))]);
-            KeyMaterial { argv: &args, cwd: None, env, scope: None, extra: &[] }.key()
+            KeyMaterial { env, ..material(&args) }.key()
         };
         assert_ne!(with(None), with(Some("")));
         assert_ne!(with(Some("")), with(Some("x")));
@@ -231,8 +281,7 @@ mod tests {
     #[test]
     fn cwd_scope_and_extra_change_the_key() {
         let args = argv(&["true"]);
-        let base =
-            KeyMaterial { argv: &args, cwd: None, env: BTreeMap::new(), scope: None, extra: &[] };
+        let base = material(&args);
         let extra = argv(&["v2"]);
         let variants = [
             KeyMaterial { cwd: Some(Path::new("/a")), ..base.clone() }.key(),
@@ -240,6 +289,8 @@ mod tests {
             KeyMaterial { scope: Some(OsStr::new("")), ..base.clone() }.key(),
             KeyMaterial { scope: Some(OsStr::new("../x")), ..base.clone() }.key(),
             KeyMaterial { extra: &extra, ..base.clone() }.key(),
+            KeyMaterial { inputs: Some(&[]), ..base.clone() }.key(),
+            KeyMaterial { stdin: Some([0; 32]), ..base.clone() }.key(),
             base.key(),
         ];
         for (i, a) in variants.iter().enumerate() {

@@ -10,11 +10,13 @@ pub mod entry;
 pub mod exit_codes;
 pub mod format;
 pub mod gc;
+pub mod inputs;
 pub mod key;
 pub mod record;
 pub mod replay;
 pub mod runner;
 pub mod settings;
+pub mod spool;
 pub mod stdio;
 pub mod store;
 pub mod units;
@@ -95,8 +97,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Gc(args)) => commands::gc::gc(&config, args),
         None => {
             let settings = config.run(cli.run)?;
-            let key = commands::key_for(&settings.key, &settings.command)?;
-            Ok(commands::run::run(&settings, key))
+            commands::run::run(&settings)
         }
     }
 }

@@ -128,7 +128,8 @@ impl Recorder {
         stdout: Recorded,
         stderr: Recorded,
         exit_code: i32,
-    ) -> Result<PendingEntry, Abandoned> {
+        expires_at: u64,
+    ) -> Result<(PendingEntry, Header), Abandoned> {
         if let Some(reason) = self.budget.abandoned() {
             return Err(reason);
         }
@@ -140,6 +141,7 @@ impl Recorder {
             meta_hash: xxh3_64(&self.meta),
             stdout_hash: stdout.hash,
             stderr_hash: stderr.hash,
+            expires_at,
         };
         let appended = self
             .spill
@@ -150,6 +152,6 @@ impl Recorder {
             _ => return Err(Abandoned::WriteFailed),
         }
         self.pending.file.write_all_at(&header.encode(), 0).map_err(|_| Abandoned::WriteFailed)?;
-        Ok(self.pending)
+        Ok((self.pending, header))
     }
 }

@@ -45,13 +45,36 @@ pub struct Finished {
     pub recorded: Option<(Recorded, Recorded)>,
 }
 
-/// Runs `argv`, streaming its output to ours and into `sinks` when given.
-pub fn run(argv: &[OsString], sinks: Option<(Sink<'_>, Sink<'_>)>) -> Result<Finished, SpawnError> {
+/// Where the command's output goes besides the entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// To our stdout/stderr as it is produced.
+    Stream,
+    /// Only into the sinks (retries, stale-if-error): replayed afterwards.
+    Capture,
+}
+
+/// Runs `argv` with `stdin` (a spooled `--stdin`, else ours), passing its
+/// output to ours (in `Mode::Stream`) and into `sinks` when given.
+pub fn run(
+    argv: &[OsString],
+    stdin: Option<&std::fs::File>,
+    sinks: Option<(Sink<'_>, Sink<'_>)>,
+    mode: Mode,
+) -> Result<Finished, SpawnError> {
     let (program, args) =
         argv.split_first().ok_or_else(|| SpawnError::NotFound { program: String::new() })?;
+    let stdin = match stdin {
+        Some(file) => {
+            let mut file = file.try_clone().map_err(|e| SpawnError::from_io(program, e))?;
+            std::io::Seek::rewind(&mut file).map_err(|e| SpawnError::from_io(program, e))?;
+            Stdio::from(file)
+        }
+        None => Stdio::inherit(),
+    };
     let mut child = Command::new(program)
         .args(args)
-        .stdin(Stdio::inherit())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -67,8 +90,12 @@ pub fn run(argv: &[OsString], sinks: Option<(Sink<'_>, Sink<'_>)>) -> Result<Fin
         None => (None, None),
     };
     let (out_recorded, err_recorded) = std::thread::scope(|scope| {
-        let err_thread = scope.spawn(move || tee(child_err, Output::Stderr, err_sink));
-        let out_recorded = tee(child_out, Output::Stdout, out_sink);
+        let (out, err) = match mode {
+            Mode::Stream => (Some(Output::Stdout), Some(Output::Stderr)),
+            Mode::Capture => (None, None),
+        };
+        let err_thread = scope.spawn(move || tee(child_err, err, err_sink));
+        let out_recorded = tee(child_out, out, out_sink);
         (out_recorded, err_thread.join().ok().flatten())
     });
     let status = wait(&mut child);
@@ -94,7 +121,11 @@ fn wait(child: &mut std::process::Child) -> ExitStatus {
 /// Copies one pipe to our output and the sink until EOF. When the caller
 /// stops reading, the recording is abandoned and the pipe closed, so the
 /// command sees SIGPIPE exactly as it would without us.
-fn tee(pipe: Option<impl Read>, output: Output, mut sink: Option<Sink<'_>>) -> Option<Recorded> {
+fn tee(
+    pipe: Option<impl Read>,
+    output: Option<Output>,
+    mut sink: Option<Sink<'_>>,
+) -> Option<Recorded> {
     let Some(mut pipe) = pipe else {
         return sink.map(Sink::finish);
     };
@@ -106,7 +137,7 @@ fn tee(pipe: Option<impl Read>, output: Output, mut sink: Option<Sink<'_>>) -> O
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
         };
-        if stdio::write_all(output, &buf[..n]).is_err() {
+        if output.is_some_and(|output| stdio::write_all(output, &buf[..n]).is_err()) {
             if let Some(sink) = sink.as_mut() {
                 sink.abandon();
             }

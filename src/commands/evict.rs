@@ -25,7 +25,8 @@ pub fn evict(config: &Config, args: EvictArgs) -> Result<i32> {
             }
         }
     } else {
-        super::key_for(&config.key(&args.key)?, &args.command)?
+        let stat_cache = store.as_ref().map(DiskStore::v1);
+        super::key_for(&config.key(&args.key)?, &args.command, stat_cache.as_deref())?.0
     };
     let removed = match &store {
         Some(store) => store.remove(&key)?,

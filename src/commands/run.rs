@@ -1,241 +1,409 @@
 //! Run mode: serve a fresh entry, or run the command once (single-flight)
 //! and record it. Every cache problem degrades to running the command
 //! uncached; only the command's own output and exit status reach the caller.
+//!
+//! Freshness beyond the TTL: `--stale` serves an aging entry and refreshes
+//! it in a detached process (`--refresh`, also what `--warm` starts);
+//! `--retry` and `--stale-if-error` capture a run instead of streaming it, so
+//! the caller sees one attempt's output or the last good entry, never a mix.
 
 use std::ffi::OsString;
+use std::fs::File;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::background;
-use crate::gc;
-use crate::store::usage::{self, Event};
-
-use crate::entry::{Bytes, Meta};
+use crate::entry::{Bytes, Header, Meta};
 use crate::exit_codes;
+use crate::gc;
 use crate::key::Key;
 use crate::record::{Abandoned, Recorder};
 use crate::replay::replay;
-use crate::runner::{self, SpawnError};
+use crate::runner::{self, Finished, Mode, SpawnError};
 use crate::settings::RunSettings;
 use crate::store::disk::DiskStore;
 use crate::store::lock::LockOutcome;
-use crate::store::{Store, StoredEntry};
+use crate::store::usage::{self, Event};
+use crate::store::{PendingEntry, Store, StoredEntry};
 
-pub fn run(settings: &RunSettings, key: Key) -> i32 {
-    let mut status = Status { verbose: settings.common.verbose, key, note: String::new() };
-    let code = match lookup_fresh(settings, &key, &mut status) {
-        Some((store, entry)) => {
-            status.note = format!("hit, age {}", age(entry.age));
-            let code = replay(&entry);
-            usage::record(&store.v1(), Event::Hit, &key);
-            code
-        }
-        None => miss(settings, &key, &mut status),
-    };
-    status.print();
-    code
-}
-
-/// The one verbose line: what happened, and the key prefix.
-struct Status {
-    verbose: bool,
+/// One invocation in run mode.
+struct Run<'a> {
+    settings: &'a RunSettings,
     key: Key,
+    /// The spooled `--stdin`, fed to every attempt.
+    stdin: Option<File>,
+    /// The one `-v` line, built up as things happen.
     note: String,
 }
 
-impl Status {
-    fn print(&self) {
-        if self.verbose {
-            eprintln!("cachecmd: {}, key {}", self.note, self.key.short());
+pub fn run(settings: &RunSettings) -> anyhow::Result<i32> {
+    let existing = DiskStore::open_existing(&settings.common.cache_dir);
+    let stat_cache = existing.as_ref().ok().and_then(Option::as_ref).map(DiskStore::v1);
+    let (key, parts) = super::key_for(&settings.key, &settings.command, stat_cache.as_deref())?;
+    let mut run =
+        Run { settings, key, stdin: parts.stdin.map(|(file, _)| file), note: String::new() };
+    for input in parts.inputs.iter().flatten() {
+        if input.kind == crate::inputs::Kind::Absent {
+            let path = String::from_utf8_lossy(&input.path);
+            run.note.push_str(&format!("input {path} is absent; "));
         }
     }
+    let freshness = &settings.freshness;
+    let code = if freshness.refresh {
+        run.refresh(existing.ok().flatten())
+    } else if freshness.warm {
+        start_refresh(existing.ok().flatten().as_ref(), &key);
+        return Ok(0);
+    } else {
+        run.serve(existing.ok().flatten())
+    };
+    if settings.common.verbose {
+        eprintln!("cachecmd: {}, key {}", run.note, key.short());
+    }
+    Ok(code)
 }
 
 fn age(age: Duration) -> humantime::FormattedDuration {
     humantime::format_duration(Duration::from_secs(age.as_secs()))
 }
 
-/// Whether the caller's freshness rules accept an entry of this age.
-fn is_fresh(settings: &RunSettings, entry: &StoredEntry) -> bool {
-    if entry.header.exit_code == 0 {
-        settings.ttl.covers(entry.age)
-    } else {
-        settings.failure_ttl.is_some_and(|ttl| ttl.covers(entry.age))
-    }
-}
-
-fn lookup_fresh(
-    settings: &RunSettings,
-    key: &Key,
-    status: &mut Status,
-) -> Option<(DiskStore, StoredEntry)> {
-    if settings.force {
-        status.note = "miss (--force)".into();
-        return None;
-    }
-    let store = match DiskStore::open_existing(&settings.common.cache_dir) {
-        Ok(Some(store)) => store,
-        Ok(None) => {
-            status.note = "miss".into();
-            return None;
-        }
-        // The root problem is reported once, by the miss path below.
-        Err(_) => return None,
-    };
-    lookup_in(&store, settings, key, status).map(|entry| (store, entry))
-}
-
-fn lookup_in(
-    store: &DiskStore,
-    settings: &RunSettings,
-    key: &Key,
-    status: &mut Status,
-) -> Option<StoredEntry> {
-    match store.lookup(key) {
-        Ok(Some(entry)) if is_fresh(settings, &entry) => Some(entry),
-        Ok(Some(entry)) => {
-            status.note = format!("miss (expired, age {})", age(entry.age));
-            None
-        }
-        Ok(None) => {
-            status.note = "miss".into();
-            None
-        }
-        Err(e) => {
-            status.note = format!("miss ({e})");
-            None
+/// Starts the detached refresh of this invocation unless one is running
+/// (its holder has the key's lock). Two stale hits racing here may both
+/// start one; the second finds the lock held or the entry fresh and quits.
+fn start_refresh(store: Option<&DiskStore>, key: &Key) {
+    if let Some(store) = store {
+        if matches!(store.lock(key, Duration::ZERO), LockOutcome::TimedOut) {
+            return;
         }
     }
-}
-
-fn miss(settings: &RunSettings, key: &Key, status: &mut Status) -> i32 {
-    let store = match DiskStore::open_or_create(&settings.common.cache_dir) {
-        Ok(store) => store,
-        Err(e) => {
-            // A bad root is persistent configuration: say so even without -v
-            // (with -v the status line says it, still in one line).
-            if !settings.common.verbose {
-                eprintln!("cachecmd: {e}; running uncached");
-            }
-            status.note = format!("{}, not recorded ({e})", status.note);
-            return run_uncached(settings);
-        }
-    };
-    let _lock = match store.lock(key, settings.lock_timeout) {
-        LockOutcome::Acquired { _file, waited } => {
-            if waited && !settings.force {
-                // Another caller just ran this key: its entry is ours to serve.
-                if let Some(entry) = lookup_in(&store, settings, key, status) {
-                    status.note = "hit after waiting for another run".into();
-                    let code = replay(&entry);
-                    usage::record(&store.v1(), Event::Hit, key);
-                    return code;
-                }
-            }
-            Some(_file)
-        }
-        LockOutcome::TimedOut => {
-            status.note = format!("{} (lock wait timed out)", status.note);
-            None
-        }
-        LockOutcome::Unavailable(e) => {
-            status.note = format!("{} (no lock: {e})", status.note);
-            None
-        }
-    };
-    usage::record(&store.v1(), Event::Miss, key);
-    let code = run_and_record(settings, &store, key, status);
-    start_auto_gc(settings, &store);
-    code
-}
-
-/// A miss may start a background gc, at most every few minutes; the hit
-/// path never does.
-fn start_auto_gc(settings: &RunSettings, store: &DiskStore) {
-    if !gc::auto_due(&store.v1()) {
-        return;
-    }
-    let mut args: Vec<OsString> = vec!["gc".into(), "--auto".into(), "--cache-dir".into()];
-    args.push(store.root().into());
-    args.extend(["--max-size".into(), settings.limits.max_size.to_string().into()]);
-    if let Some(max) = settings.limits.max_entries {
-        args.extend(["--max-entries".into(), max.to_string().into()]);
-    }
+    let mut args: Vec<OsString> = vec!["--refresh".into()];
+    args.extend(std::env::args_os().skip(1));
     background::spawn_self(&args);
 }
 
-fn run_uncached(settings: &RunSettings) -> i32 {
-    match runner::run(&settings.command, None) {
-        Ok(finished) => exit_codes::from_status(finished.status),
-        Err(e) => spawn_failed(&e),
+impl Run<'_> {
+    /// Whether the caller's rules accept this entry now.
+    fn is_fresh(&self, entry: &StoredEntry) -> bool {
+        let ttl = if entry.header.exit_code == 0 {
+            Some(self.settings.ttl)
+        } else {
+            self.settings.failure_ttl
+        };
+        ttl.is_some_and(|ttl| ttl.covers(entry.age)) && !entry.header.past_expiry(SystemTime::now())
+    }
+
+    fn lookup(&mut self, store: &DiskStore) -> Option<StoredEntry> {
+        match store.lookup(&self.key) {
+            Ok(Some(entry)) => Some(entry),
+            Ok(None) => None,
+            Err(e) => {
+                self.note.push_str(&format!("{e}; "));
+                None
+            }
+        }
+    }
+
+    fn serve(&mut self, store: Option<DiskStore>) -> i32 {
+        let mut previous = None;
+        if let (Some(store), false) = (&store, self.settings.force) {
+            match self.lookup(store) {
+                Some(entry) if self.is_fresh(&entry) => {
+                    self.note.push_str(&format!("hit, age {}", age(entry.age)));
+                    if self.settings.freshness.stale.is_some_and(|stale| entry.age >= stale) {
+                        self.note.push_str(" (stale: refreshing in the background)");
+                        start_refresh(Some(store), &self.key);
+                    }
+                    let code = replay(&entry);
+                    usage::record(&store.v1(), Event::Hit, &self.key);
+                    return code;
+                }
+                Some(entry) => {
+                    self.note.push_str(&format!("miss (expired, age {})", age(entry.age)));
+                    previous = Some(entry);
+                }
+                None => self.note.push_str("miss"),
+            }
+        } else {
+            self.note.push_str(if self.settings.force { "miss (--force)" } else { "miss" });
+        }
+        self.miss(previous)
+    }
+
+    fn miss(&mut self, previous: Option<StoredEntry>) -> i32 {
+        let store = match DiskStore::open_or_create(&self.settings.common.cache_dir) {
+            Ok(store) => store,
+            Err(e) => {
+                // A bad root is persistent configuration: say so even without
+                // -v (with -v the status line says it, still in one line).
+                if !self.settings.common.verbose {
+                    eprintln!("cachecmd: {e}; running uncached");
+                }
+                self.note.push_str(&format!(", not recorded ({e})"));
+                return self.run_uncached();
+            }
+        };
+        let _lock = match store.lock(&self.key, self.settings.lock_timeout) {
+            LockOutcome::Acquired { _file, waited } => {
+                if waited && !self.settings.force {
+                    // Another caller just ran this key: its entry is ours to serve.
+                    if let Some(entry) = self.lookup(&store).filter(|e| self.is_fresh(e)) {
+                        self.note = "hit after waiting for another run".into();
+                        let code = replay(&entry);
+                        usage::record(&store.v1(), Event::Hit, &self.key);
+                        return code;
+                    }
+                }
+                Some(_file)
+            }
+            LockOutcome::TimedOut => {
+                self.note.push_str(" (lock wait timed out)");
+                None
+            }
+            LockOutcome::Unavailable(e) => {
+                self.note.push_str(&format!(" (no lock: {e})"));
+                None
+            }
+        };
+        usage::record(&store.v1(), Event::Miss, &self.key);
+        let code = self.run_and_record(&store, previous);
+        self.start_auto_gc(&store);
+        code
+    }
+
+    /// The background refresh: run once more unless another refresh holds
+    /// the lock or already made the entry young; keep the old entry on failure.
+    fn refresh(&mut self, store: Option<DiskStore>) -> i32 {
+        let Ok(store) =
+            store.map_or_else(|| DiskStore::open_or_create(&self.settings.common.cache_dir), Ok)
+        else {
+            return 0;
+        };
+        let LockOutcome::Acquired { _file, .. } = store.lock(&self.key, Duration::ZERO) else {
+            return 0;
+        };
+        if let (Some(entry), Some(stale)) = (self.lookup(&store), self.settings.freshness.stale) {
+            if self.is_fresh(&entry) && entry.age < stale {
+                return 0;
+            }
+        }
+        self.note.push_str("refresh");
+        self.run_and_record(&store, None)
+    }
+
+    fn run_uncached(&self) -> i32 {
+        match runner::run(&self.settings.command, self.stdin.as_ref(), None, Mode::Stream) {
+            Ok(finished) => exit_codes::from_status(finished.status),
+            Err(e) => spawn_failed(&e),
+        }
+    }
+
+    /// `previous` is the expired entry, if any, for `--stale-if-error`.
+    fn run_and_record(&mut self, store: &DiskStore, previous: Option<StoredEntry>) -> i32 {
+        let settings = self.settings;
+        let fallback = previous.filter(|entry| self.may_fall_back_to(entry));
+        let mut mode = if settings.freshness.retries > 0 || fallback.is_some() {
+            Mode::Capture
+        } else {
+            Mode::Stream
+        };
+        let mut attempt = 0;
+        let (finished, recorder) = loop {
+            if attempt > 0 {
+                let backoff =
+                    settings.freshness.retry_delay * 2u32.saturating_pow(attempt as u32 - 1);
+                std::thread::sleep(backoff);
+            }
+            let recorder = self.recorder(store, mode);
+            if recorder.is_none() && mode == Mode::Capture {
+                // Capturing needs the entry file; without it, fail open:
+                // stream this attempt and stop retrying.
+                mode = Mode::Stream;
+                attempt = settings.freshness.retries;
+            }
+            let sinks = recorder.as_ref().map(Recorder::sinks);
+            let finished = match runner::run(&settings.command, self.stdin.as_ref(), sinks, mode) {
+                Ok(finished) => finished,
+                Err(e) => {
+                    self.note.push_str(", not recorded (could not run)");
+                    return spawn_failed(&e);
+                }
+            };
+            if finished.status.success() || attempt >= settings.freshness.retries {
+                break (finished, recorder);
+            }
+            attempt += 1;
+        };
+        if attempt > 0 {
+            self.note.push_str(&format!(", {} attempts", attempt + 1));
+        }
+        let code = exit_codes::from_status(finished.status);
+        if code != 0 {
+            if let Some(entry) = &fallback {
+                self.note.push_str(&format!(
+                    ", run failed (exit {code}): served the last good entry (--stale-if-error)"
+                ));
+                return replay(entry);
+            }
+        }
+        let finished_entry = match recorder {
+            Some(recorder) => self.finish(recorder, &finished),
+            None => return code,
+        };
+        match (mode, finished_entry) {
+            (Mode::Stream, Some((pending, header))) => {
+                self.publish(store, pending, &header, &finished);
+                code
+            }
+            (Mode::Capture, Some((pending, header))) => {
+                let replayed = pending.file.try_clone().map(|file| {
+                    replay(&StoredEntry { file, header, age: Duration::ZERO, contents: None })
+                });
+                self.publish(store, pending, &header, &finished);
+                replayed.unwrap_or_else(|_| self.run_uncached())
+            }
+            (Mode::Stream, None) => code,
+            // The captured output could not be completed: run once more,
+            // streaming, rather than lose the command's output.
+            (Mode::Capture, None) => self.run_uncached(),
+        }
+    }
+
+    /// With `--stale-if-error`: a good entry that expired less than the
+    /// grace period ago.
+    fn may_fall_back_to(&self, entry: &StoredEntry) -> bool {
+        let Some(grace) = self.settings.freshness.stale_if_error else { return false };
+        if entry.header.exit_code != 0 {
+            return false;
+        }
+        let now = SystemTime::now();
+        let by_ttl = match self.settings.ttl {
+            crate::units::Lifetime::For(ttl) => entry.age.checked_sub(ttl),
+            crate::units::Lifetime::Forever => None,
+        };
+        let by_instant = (entry.header.expires_at != 0)
+            .then(|| {
+                now.duration_since(UNIX_EPOCH + Duration::from_secs(entry.header.expires_at)).ok()
+            })
+            .flatten();
+        by_ttl.max(by_instant).is_some_and(|expired_for| expired_for < grace)
+    }
+
+    fn recorder(&mut self, store: &DiskStore, mode: Mode) -> Option<Recorder> {
+        // Captured output must be kept whole to be replayed; the size cap
+        // then only decides whether it is published.
+        let limit = match mode {
+            Mode::Stream => self.settings.max_entry_size,
+            Mode::Capture => u64::MAX,
+        };
+        let pending = store.begin(&self.key).map_err(|e| e.to_string());
+        let recorder = pending.and_then(|pending| {
+            let spill_dir = pending.temp_dir().to_path_buf();
+            Recorder::new(pending, &self.meta(), limit, &spill_dir).map_err(|e| e.to_string())
+        });
+        match recorder {
+            Ok(recorder) => Some(recorder),
+            Err(e) => {
+                self.note.push_str(&format!(", not recorded ({e})"));
+                None
+            }
+        }
+    }
+
+    /// Completes the recording of a finished run, or says why not.
+    fn finish(
+        &mut self,
+        recorder: Recorder,
+        finished: &Finished,
+    ) -> Option<(PendingEntry, Header)> {
+        let (out, err) = finished.recorded?;
+        let code = exit_codes::from_status(finished.status);
+        let expires_at = self
+            .settings
+            .freshness
+            .expires_at
+            .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        match recorder.finish(out, err, code, expires_at) {
+            Ok(done) => Some(done),
+            Err(Abandoned::TooLarge) => {
+                self.note.push_str(", not recorded (output over --max-entry-size)");
+                None
+            }
+            Err(Abandoned::WriteFailed) => {
+                self.note.push_str(", not recorded (write failed or output not fully read)");
+                None
+            }
+        }
+    }
+
+    /// Publishes a completed entry when its outcome may be cached.
+    fn publish(
+        &mut self,
+        store: &DiskStore,
+        pending: PendingEntry,
+        header: &Header,
+        finished: &Finished,
+    ) {
+        let settings = self.settings;
+        let why_not = match finished.status.code() {
+            None => {
+                Some(format!("killed by signal {}", exit_codes::from_status(finished.status) - 128))
+            }
+            Some(0) => None,
+            Some(_) if settings.freshness.refresh => {
+                Some("the refresh failed; the old entry stays".to_string())
+            }
+            Some(c) if settings.failure_ttl.is_none() => {
+                Some(format!("exit {c}; add --failure-ttl to cache failures"))
+            }
+            Some(_) => None,
+        };
+        let size = header.stdout_len + header.stderr_len;
+        let why_not = why_not.or_else(|| {
+            (size > settings.max_entry_size).then(|| "output over --max-entry-size".into())
+        });
+        let note = match why_not {
+            Some(why) => format!(", not recorded ({why})"),
+            None => match store.publish(pending) {
+                Ok(()) => format!(", recorded (exit {})", header.exit_code),
+                Err(e) => format!(", not recorded ({e})"),
+            },
+        };
+        self.note.push_str(&note);
+    }
+
+    /// What the entry says about the run, written before it starts. Both
+    /// lifetimes are kept; `list`/`gc` pick by the recorded exit code.
+    fn meta(&self) -> Meta {
+        let settings = self.settings;
+        Meta {
+            argv: settings.command.iter().map(|a| Bytes::from_os(a)).collect(),
+            cwd: settings.key.cwd.as_deref().map(Bytes::from_path),
+            env_names: settings.key.env_patterns.iter().map(|n| Bytes::Text(n.clone())).collect(),
+            scope: settings.key.scope.as_deref().map(Bytes::from_os),
+            created: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+            ttl_secs: settings.ttl.as_secs(),
+            failure_ttl_secs: settings.failure_ttl.and_then(|t| t.as_secs()),
+        }
+    }
+
+    /// A miss may start a background gc, at most every few minutes; the hit
+    /// path never does.
+    fn start_auto_gc(&self, store: &DiskStore) {
+        if self.settings.freshness.refresh || !gc::auto_due(&store.v1()) {
+            return;
+        }
+        let limits = self.settings.limits;
+        let mut args: Vec<OsString> = vec!["gc".into(), "--auto".into(), "--cache-dir".into()];
+        args.push(store.root().into());
+        args.extend(["--max-size".into(), limits.max_size.to_string().into()]);
+        if let Some(max) = limits.max_entries {
+            args.extend(["--max-entries".into(), max.to_string().into()]);
+        }
+        background::spawn_self(&args);
     }
 }
 
 fn spawn_failed(e: &SpawnError) -> i32 {
     eprintln!("cachecmd: {e}");
     e.exit_code()
-}
-
-fn run_and_record(
-    settings: &RunSettings,
-    store: &DiskStore,
-    key: &Key,
-    status: &mut Status,
-) -> i32 {
-    let recorder = store.begin(key).map_err(|e| e.to_string()).and_then(|pending| {
-        let meta = meta(settings);
-        let spill_dir = store.entry_path(key).parent().map(|p| p.to_path_buf());
-        let spill_dir = spill_dir.unwrap_or_else(|| store.root().to_path_buf());
-        Recorder::new(pending, &meta, settings.max_entry_size, &spill_dir)
-            .map_err(|e| e.to_string())
-    });
-    let recorder = match recorder {
-        Ok(recorder) => Some(recorder),
-        Err(e) => {
-            status.note = format!("{}, not recorded ({e})", status.note);
-            None
-        }
-    };
-    let sinks = recorder.as_ref().map(Recorder::sinks);
-    let finished = match runner::run(&settings.command, sinks) {
-        Ok(finished) => finished,
-        Err(e) => {
-            status.note = format!("{}, not recorded (could not run)", status.note);
-            return spawn_failed(&e);
-        }
-    };
-    let code = exit_codes::from_status(finished.status);
-    let (Some(recorder), Some((out, err))) = (recorder, finished.recorded) else {
-        return code;
-    };
-    status.note = match finished.status.code() {
-        None => format!("{}, not recorded (killed by signal {})", status.note, code - 128),
-        Some(c) if c != 0 && settings.failure_ttl.is_none() => {
-            format!("{}, not recorded (exit {c}; add --failure-ttl to cache failures)", status.note)
-        }
-        Some(c) => match recorder.finish(out, err, c).map(|p| store.publish(p)) {
-            Ok(Ok(())) => format!("{}, recorded (exit {c})", status.note),
-            Ok(Err(e)) => format!("{}, not recorded ({e})", status.note),
-            Err(Abandoned::TooLarge) => {
-                format!("{}, not recorded (output over --max-entry-size)", status.note)
-            }
-            Err(Abandoned::WriteFailed) => {
-                format!("{}, not recorded (write failed or output not fully read)", status.note)
-            }
-        },
-    };
-    code
-}
-
-/// What the entry says about the run, written before it starts. Both
-/// lifetimes are kept; `list`/`gc` pick by the recorded exit code.
-fn meta(settings: &RunSettings) -> Meta {
-    Meta {
-        argv: settings.command.iter().map(|a| Bytes::from_os(a)).collect(),
-        cwd: settings.key.cwd.as_deref().map(Bytes::from_path),
-        env_names: settings.key.env_patterns.iter().map(|n| Bytes::Text(n.clone())).collect(),
-        scope: settings.key.scope.as_deref().map(Bytes::from_os),
-        created: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
-        ttl_secs: settings.ttl.as_secs(),
-        failure_ttl_secs: settings.failure_ttl.and_then(|t| t.as_secs()),
-    }
 }

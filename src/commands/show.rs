@@ -43,7 +43,9 @@ pub fn show(config: &Config, args: ShowArgs) -> Result<i32> {
             }
         }
     } else {
-        let key = super::key_for(&config.key(&args.key)?, &args.command)?;
+        let stat_cache = store.as_ref().map(DiskStore::v1);
+        let (key, _) =
+            super::key_for(&config.key(&args.key)?, &args.command, stat_cache.as_deref())?;
         match &store {
             Some(store) => EntryFile { key, path: store.entry_path(&key) },
             None => {

@@ -43,10 +43,19 @@ impl EntryInfo {
         now.duration_since(self.modified).unwrap_or(Duration::ZERO)
     }
 
-    /// Time left before the recorded lifetime runs out; `None` is forever.
+    /// Time left before the recorded lifetime (or `--expires-at`) runs
+    /// out, whichever is sooner; `None` is forever.
     pub fn expires_in(&self, now: SystemTime) -> Option<Duration> {
-        let ttl = Duration::from_secs(self.ttl_secs()?);
-        Some(ttl.saturating_sub(self.age(now)))
+        let by_ttl =
+            self.ttl_secs().map(|ttl| Duration::from_secs(ttl).saturating_sub(self.age(now)));
+        let by_instant = (self.header.expires_at != 0).then(|| {
+            let at = UNIX_EPOCH + Duration::from_secs(self.header.expires_at);
+            at.duration_since(now).unwrap_or(Duration::ZERO)
+        });
+        match (by_ttl, by_instant) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub fn expired(&self, now: SystemTime) -> bool {

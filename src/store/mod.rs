@@ -50,6 +50,13 @@ pub struct PendingEntry {
     pub(crate) final_path: PathBuf,
 }
 
+impl PendingEntry {
+    /// The directory the entry is written in (for spill files beside it).
+    pub fn temp_dir(&self) -> &std::path::Path {
+        self.temp_path.parent().unwrap_or(std::path::Path::new("."))
+    }
+}
+
 pub trait Store {
     /// The entry for `key`, verified; `Ok(None)` when absent.
     fn lookup(&self, key: &Key) -> Result<Option<StoredEntry>, StoreError>;

@@ -1,0 +1,278 @@
+//! `--input PATH|GLOB`: the content of files as key material.
+//!
+//! Each spec expands to files: a file is itself, a directory is every file
+//! under it, a glob (`**` allowed, matched by `globset`) is every file under
+//! its literal prefix whose path matches. `.git/` is always skipped. Each
+//! file contributes its path relative to the cwd, its kind (file, executable
+//! file, symlink) and a SHA-256 of its content (a symlink: of its target), in
+//! sorted order. An explicit path that does not exist is keyed as absent.
+//!
+//! Hashing runs on every core; a persistent stat cache (see `statcache.rs`)
+//! makes an unchanged tree cost little more than its `stat` calls.
+
+mod statcache;
+
+use std::fs::{self, File};
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
+
+use globset::GlobBuilder;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::store::inventory::par_filter_map;
+pub use statcache::StatCache;
+
+#[derive(Debug, Error)]
+pub enum InputError {
+    #[error("--input pattern '{pattern}': {message}")]
+    Pattern { pattern: String, message: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    File,
+    Executable,
+    Symlink,
+    /// An explicit path that does not exist.
+    Absent,
+    /// A file that exists but could not be read: keyed as such, so the run
+    /// is not confused with one that read it.
+    Unreadable,
+}
+
+impl Kind {
+    pub fn tag(self) -> u8 {
+        match self {
+            Kind::File => b'f',
+            Kind::Executable => b'x',
+            Kind::Symlink => b'l',
+            Kind::Absent => b'-',
+            Kind::Unreadable => b'?',
+        }
+    }
+}
+
+/// One input as it goes into the key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Input {
+    /// Relative to the cwd when under it, else absolute; raw bytes.
+    pub path: Vec<u8>,
+    pub kind: Kind,
+    pub digest: [u8; 32],
+}
+
+/// A file found by expanding the specs, before hashing.
+struct Found {
+    absolute: PathBuf,
+    shown: Vec<u8>,
+}
+
+fn is_glob(spec: &str) -> bool {
+    spec.contains(['*', '?', '[', '{'])
+}
+
+/// The path as the key shows it: relative to `cwd` when inside it.
+fn shown_path(path: &Path, cwd: &Path) -> Vec<u8> {
+    let relative = path.strip_prefix(cwd).unwrap_or(path);
+    let shown = if relative.as_os_str().is_empty() { Path::new(".") } else { relative };
+    shown.as_os_str().as_bytes().to_vec()
+}
+
+/// Every file (and symlink) under `dir`, not descending into `.git`.
+fn walk(dir: &Path) -> impl Iterator<Item = PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.file_name() != ".git" || e.depth() == 0)
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_type().is_dir())
+        .map(walkdir::DirEntry::into_path)
+}
+
+/// The directory a glob's matches must be under: its components before the
+/// first one with a wildcard.
+fn glob_base(pattern: &str) -> PathBuf {
+    let mut base = PathBuf::new();
+    for component in Path::new(pattern).components() {
+        match component {
+            Component::Normal(part) if is_glob(&part.to_string_lossy()) => break,
+            other => base.push(other),
+        }
+    }
+    if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    }
+}
+
+fn expand(specs: &[String], cwd: &Path) -> Result<(Vec<Found>, Vec<Input>), InputError> {
+    let mut found = Vec::new();
+    let mut absent = Vec::new();
+    for spec in specs {
+        if is_glob(spec) {
+            let matcher = GlobBuilder::new(spec)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| InputError::Pattern {
+                    pattern: spec.clone(),
+                    message: e.kind().to_string(),
+                })?
+                .compile_matcher();
+            let base = cwd.join(glob_base(spec));
+            let absolute_pattern = Path::new(spec).is_absolute();
+            for path in walk(&base) {
+                // Match as the user wrote the pattern: relative to the cwd
+                // unless the pattern itself is absolute.
+                let candidate =
+                    if absolute_pattern { path.clone() } else { relative_to(&path, cwd) };
+                if matcher.is_match(&candidate) {
+                    found.push(Found { shown: shown_path(&path, cwd), absolute: path });
+                }
+            }
+        } else {
+            let path = cwd.join(spec);
+            match fs::symlink_metadata(&path) {
+                Ok(meta) if meta.is_dir() => found
+                    .extend(walk(&path).map(|p| Found { shown: shown_path(&p, cwd), absolute: p })),
+                Ok(_) => found.push(Found { shown: shown_path(&path, cwd), absolute: path }),
+                Err(_) => absent.push(Input {
+                    path: shown_path(&path, cwd),
+                    kind: Kind::Absent,
+                    digest: [0; 32],
+                }),
+            }
+        }
+    }
+    Ok((found, absent))
+}
+
+fn relative_to(path: &Path, cwd: &Path) -> PathBuf {
+    let relative = path.strip_prefix(cwd).unwrap_or(path);
+    relative.strip_prefix(".").unwrap_or(relative).to_path_buf()
+}
+
+/// Expands and hashes the specs; `cache_dir` holds the stat cache (none:
+/// hash everything).
+pub fn collect(
+    specs: &[String],
+    cwd: &Path,
+    cache: Option<&Path>,
+) -> Result<Vec<Input>, InputError> {
+    let (mut found, absent) = expand(specs, cwd)?;
+    found.sort_by(|a, b| a.shown.cmp(&b.shown));
+    found.dedup_by(|a, b| a.shown == b.shown);
+    let stat_cache = cache.map(StatCache::load).unwrap_or_default();
+    let hashed = par_filter_map(&found, |file| Some(hash_one(file, &stat_cache)));
+    let mut inputs: Vec<Input> = Vec::with_capacity(hashed.len() + absent.len());
+    let mut fresh = Vec::new();
+    for (input, record) in hashed {
+        inputs.push(input);
+        fresh.extend(record);
+    }
+    if let (Some(dir), false) = (cache, fresh.is_empty()) {
+        stat_cache.save(dir, fresh);
+    }
+    inputs.extend(absent);
+    inputs.sort();
+    Ok(inputs)
+}
+
+fn hash_one(file: &Found, cache: &StatCache) -> (Input, Option<statcache::Record>) {
+    let input = |kind, digest| Input { path: file.shown.clone(), kind, digest };
+    let Ok(meta) = fs::symlink_metadata(&file.absolute) else {
+        return (input(Kind::Absent, [0; 32]), None);
+    };
+    if meta.file_type().is_symlink() {
+        let target = fs::read_link(&file.absolute).unwrap_or_default();
+        let digest = Sha256::digest(target.as_os_str().as_bytes()).into();
+        return (input(Kind::Symlink, digest), None);
+    }
+    let kind = if meta.mode() & 0o111 != 0 { Kind::Executable } else { Kind::File };
+    if let Some(digest) = cache.lookup(&file.absolute, &meta) {
+        return (input(kind, digest), None);
+    }
+    match hash_file(&file.absolute) {
+        Ok(digest) => {
+            let record = statcache::Record::new(&file.absolute, &meta, digest);
+            (input(kind, digest), Some(record))
+        }
+        Err(_) => (input(Kind::Unreadable, [0; 32]), None),
+    }
+}
+
+/// SHA-256 of a file's content, streamed in bounded chunks.
+pub fn hash_file(path: &Path) -> std::io::Result<[u8; 32]> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(hasher.finalize().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        let path = dir.join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    fn paths(inputs: &[Input]) -> Vec<String> {
+        inputs.iter().map(|i| String::from_utf8_lossy(&i.path).into_owned()).collect()
+    }
+
+    #[test]
+    fn globs_directories_and_absent_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        write(cwd, "src/a.rs", "a");
+        write(cwd, "src/deep/b.rs", "b");
+        write(cwd, "src/c.txt", "c");
+        write(cwd, "docs/.git/HEAD", "x");
+        write(cwd, "docs/d.md", "d");
+        let specs = ["src/**/*.rs", "docs", "missing.lock", "none/*.zz"].map(String::from);
+        let inputs = collect(&specs, cwd, None).unwrap();
+        assert_eq!(paths(&inputs), ["docs/d.md", "missing.lock", "src/a.rs", "src/deep/b.rs"]);
+        assert_eq!(inputs[1].kind, Kind::Absent);
+    }
+
+    #[test]
+    fn single_star_does_not_cross_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a/x.rs", "x");
+        write(dir.path(), "a/b/y.rs", "y");
+        let inputs = collect(&["a/*.rs".to_string()], dir.path(), None).unwrap();
+        assert_eq!(paths(&inputs), ["a/x.rs"]);
+    }
+
+    #[test]
+    fn a_bad_glob_names_the_pattern() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = collect(&["src/[".to_string()], dir.path(), None).unwrap_err();
+        assert!(err.to_string().contains("src/["), "{err}");
+    }
+
+    #[test]
+    fn the_stat_cache_returns_the_same_digests() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        write(dir.path(), "f", "content");
+        let cold = collect(&["f".to_string()], dir.path(), Some(cache.path())).unwrap();
+        let warm = collect(&["f".to_string()], dir.path(), Some(cache.path())).unwrap();
+        assert_eq!(cold, warm);
+        assert_eq!(cold[0].digest, <[u8; 32]>::from(Sha256::digest(b"content")));
+    }
+}

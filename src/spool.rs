@@ -1,0 +1,27 @@
+//! `--stdin`: read all of stdin into an unnamed temp file (never into
+//! memory: it may be large), hashing it on the way, so the same bytes can
+//! be keyed and then fed to the command.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+
+use sha2::{Digest, Sha256};
+
+pub fn stdin() -> std::io::Result<(File, [u8; 32])> {
+    let mut spool = tempfile::tempfile()?;
+    let mut hasher = Sha256::new();
+    let mut input = std::io::stdin().lock();
+    let mut buf = vec![0u8; 128 * 1024];
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        spool.write_all(&buf[..n])?;
+    }
+    spool.seek(SeekFrom::Start(0))?;
+    Ok((spool, hasher.finalize().into()))
+}
