@@ -1,0 +1,193 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'cachecmd'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'cachecmd' {
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Key on this environment variable (repeatable; globs such as `AWS_*`)')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'A namespace for the entry, part of the key (any string)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Extra key material, e.g. a version or date (repeatable)')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)')
+            [CompletionResult]::new('--modtime', '--modtime', [CompletionResultType]::ParameterName, 'Key on this file''s modification time only (repeatable)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long an entry is served: `30s`, `10m`, `1h 30m`, `7d` or `forever` [default: 1h]')
+            [CompletionResult]::new('--failure-ttl', '--failure-ttl', [CompletionResultType]::ParameterName, 'Also cache non-zero exits, served for this long [default: failures are not cached]')
+            [CompletionResult]::new('--stale', '--stale', [CompletionResultType]::ParameterName, 'Serve entries older than this at once, refreshing them in the background (< --ttl)')
+            [CompletionResult]::new('--stale-if-error', '--stale-if-error', [CompletionResultType]::ParameterName, 'If a run fails, serve the last good entry expired less than this ago')
+            [CompletionResult]::new('--retry', '--retry', [CompletionResultType]::ParameterName, 'Retry a failed run up to N more times (output of the final attempt only)')
+            [CompletionResult]::new('--retry-delay', '--retry-delay', [CompletionResultType]::ParameterName, 'Wait before the first retry, doubling each time [default: 1s]')
+            [CompletionResult]::new('--expires-at', '--expires-at', [CompletionResultType]::ParameterName, 'Expire the entry at a local time of day (`17:00`) or an RFC 3339 instant')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Longest wait for another caller running the same key; past it, run anyway [default: 10m]')
+            [CompletionResult]::new('--max-entry-size', '--max-entry-size', [CompletionResultType]::ParameterName, 'Larger outputs are streamed but not cached: `500M`, `2GiB` [default: 1GiB]')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]')
+            [CompletionResult]::new('--max-entries', '--max-entries', [CompletionResultType]::ParameterName, 'Keep at most this many entries [default: unlimited]')
+            [CompletionResult]::new('--no-cwd', '--no-cwd', [CompletionResultType]::ParameterName, 'Leave the working directory out of the key (share across directories)')
+            [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Read stdin, key on its content, and feed it to the command')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Run the command and record it even if a fresh entry exists')
+            [CompletionResult]::new('--warm', '--warm', [CompletionResultType]::ParameterName, 'Refresh the entry in the background and return at once, printing nothing')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Internal: the background refresh started by --stale or --warm')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('evict', 'evict', [CompletionResultType]::ParameterValue, 'Forget the cached entry of one invocation (same key options as a run)')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Forget cached entries: all, or those matching the filters')
+            [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Print the key a run with these options would use (`--explain`: its parts)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List cached entries, most recently used first')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show everything known about one entry')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Summarize the cache: entries, bytes, hits, misses, evictions')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove expired entries and stray files; enforce the size limits')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cachecmd;evict' {
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Key on this environment variable (repeatable; globs such as `AWS_*`)')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'A namespace for the entry, part of the key (any string)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Extra key material, e.g. a version or date (repeatable)')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)')
+            [CompletionResult]::new('--modtime', '--modtime', [CompletionResultType]::ParameterName, 'Key on this file''s modification time only (repeatable)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
+            [CompletionResult]::new('--no-cwd', '--no-cwd', [CompletionResultType]::ParameterName, 'Leave the working directory out of the key (share across directories)')
+            [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Read stdin, key on its content, and feed it to the command')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cachecmd;clear' {
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Only entries with this scope')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Only entries older than this')
+            [CompletionResult]::new('--command', '--command', [CompletionResultType]::ParameterName, 'Only entries whose program name or whole command line matches this glob')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--expired', '--expired', [CompletionResultType]::ParameterName, 'Only entries past the lifetime they were recorded with')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cachecmd;key' {
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Key on this environment variable (repeatable; globs such as `AWS_*`)')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'A namespace for the entry, part of the key (any string)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Extra key material, e.g. a version or date (repeatable)')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)')
+            [CompletionResult]::new('--modtime', '--modtime', [CompletionResultType]::ParameterName, 'Key on this file''s modification time only (repeatable)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
+            [CompletionResult]::new('--no-cwd', '--no-cwd', [CompletionResultType]::ParameterName, 'Leave the working directory out of the key (share across directories)')
+            [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Read stdin, key on its content, and feed it to the command')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print each part of the key (values of variables only as digests)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cachecmd;list' {
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Only entries with this scope')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cachecmd;show' {
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Key on this environment variable (repeatable; globs such as `AWS_*`)')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'A namespace for the entry, part of the key (any string)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Extra key material, e.g. a version or date (repeatable)')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)')
+            [CompletionResult]::new('--modtime', '--modtime', [CompletionResultType]::ParameterName, 'Key on this file''s modification time only (repeatable)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
+            [CompletionResult]::new('--no-cwd', '--no-cwd', [CompletionResultType]::ParameterName, 'Leave the working directory out of the key (share across directories)')
+            [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Read stdin, key on its content, and feed it to the command')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--stdout', '--stdout', [CompletionResultType]::ParameterName, 'Print the stored stdout instead of the description')
+            [CompletionResult]::new('--stderr', '--stderr', [CompletionResultType]::ParameterName, 'Print the stored stderr instead of the description')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cachecmd;stats' {
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]')
+            [CompletionResult]::new('--max-entries', '--max-entries', [CompletionResultType]::ParameterName, 'Keep at most this many entries [default: unlimited]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cachecmd;gc' {
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]')
+            [CompletionResult]::new('--max-entries', '--max-entries', [CompletionResultType]::ParameterName, 'Keep at most this many entries [default: unlimited]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--auto', '--auto', [CompletionResultType]::ParameterName, 'Started by a miss: quit at once if another gc is running')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cachecmd;help' {
+            [CompletionResult]::new('evict', 'evict', [CompletionResultType]::ParameterValue, 'Forget the cached entry of one invocation (same key options as a run)')
+            [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Forget cached entries: all, or those matching the filters')
+            [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Print the key a run with these options would use (`--explain`: its parts)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List cached entries, most recently used first')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show everything known about one entry')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Summarize the cache: entries, bytes, hits, misses, evictions')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove expired entries and stray files; enforce the size limits')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cachecmd;help;evict' {
+            break
+        }
+        'cachecmd;help;clear' {
+            break
+        }
+        'cachecmd;help;key' {
+            break
+        }
+        'cachecmd;help;list' {
+            break
+        }
+        'cachecmd;help;show' {
+            break
+        }
+        'cachecmd;help;stats' {
+            break
+        }
+        'cachecmd;help;gc' {
+            break
+        }
+        'cachecmd;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

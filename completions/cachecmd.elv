@@ -1,0 +1,171 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[cachecmd] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'cachecmd'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'cachecmd'= {
+            cand --env 'Key on this environment variable (repeatable; globs such as `AWS_*`)'
+            cand --scope 'A namespace for the entry, part of the key (any string)'
+            cand --key 'Extra key material, e.g. a version or date (repeatable)'
+            cand --input 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)'
+            cand --modtime 'Key on this file''s modification time only (repeatable)'
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
+            cand --ttl 'How long an entry is served: `30s`, `10m`, `1h 30m`, `7d` or `forever` [default: 1h]'
+            cand --failure-ttl 'Also cache non-zero exits, served for this long [default: failures are not cached]'
+            cand --stale 'Serve entries older than this at once, refreshing them in the background (< --ttl)'
+            cand --stale-if-error 'If a run fails, serve the last good entry expired less than this ago'
+            cand --retry 'Retry a failed run up to N more times (output of the final attempt only)'
+            cand --retry-delay 'Wait before the first retry, doubling each time [default: 1s]'
+            cand --expires-at 'Expire the entry at a local time of day (`17:00`) or an RFC 3339 instant'
+            cand --lock-timeout 'Longest wait for another caller running the same key; past it, run anyway [default: 10m]'
+            cand --max-entry-size 'Larger outputs are streamed but not cached: `500M`, `2GiB` [default: 1GiB]'
+            cand --max-size 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]'
+            cand --max-entries 'Keep at most this many entries [default: unlimited]'
+            cand --no-cwd 'Leave the working directory out of the key (share across directories)'
+            cand --stdin 'Read stdin, key on its content, and feed it to the command'
+            cand -v 'Print one status line on stderr (hit or miss, age, key)'
+            cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
+            cand --force 'Run the command and record it even if a fresh entry exists'
+            cand --warm 'Refresh the entry in the background and return at once, printing nothing'
+            cand --refresh 'Internal: the background refresh started by --stale or --warm'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand evict 'Forget the cached entry of one invocation (same key options as a run)'
+            cand clear 'Forget cached entries: all, or those matching the filters'
+            cand key 'Print the key a run with these options would use (`--explain`: its parts)'
+            cand list 'List cached entries, most recently used first'
+            cand show 'Show everything known about one entry'
+            cand stats 'Summarize the cache: entries, bytes, hits, misses, evictions'
+            cand gc 'Remove expired entries and stray files; enforce the size limits'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cachecmd;evict'= {
+            cand --env 'Key on this environment variable (repeatable; globs such as `AWS_*`)'
+            cand --scope 'A namespace for the entry, part of the key (any string)'
+            cand --key 'Extra key material, e.g. a version or date (repeatable)'
+            cand --input 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)'
+            cand --modtime 'Key on this file''s modification time only (repeatable)'
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
+            cand --no-cwd 'Leave the working directory out of the key (share across directories)'
+            cand --stdin 'Read stdin, key on its content, and feed it to the command'
+            cand -v 'Print one status line on stderr (hit or miss, age, key)'
+            cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cachecmd;clear'= {
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
+            cand --scope 'Only entries with this scope'
+            cand --older-than 'Only entries older than this'
+            cand --command 'Only entries whose program name or whole command line matches this glob'
+            cand -v 'Print one status line on stderr (hit or miss, age, key)'
+            cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
+            cand --expired 'Only entries past the lifetime they were recorded with'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cachecmd;key'= {
+            cand --env 'Key on this environment variable (repeatable; globs such as `AWS_*`)'
+            cand --scope 'A namespace for the entry, part of the key (any string)'
+            cand --key 'Extra key material, e.g. a version or date (repeatable)'
+            cand --input 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)'
+            cand --modtime 'Key on this file''s modification time only (repeatable)'
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
+            cand --no-cwd 'Leave the working directory out of the key (share across directories)'
+            cand --stdin 'Read stdin, key on its content, and feed it to the command'
+            cand -v 'Print one status line on stderr (hit or miss, age, key)'
+            cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
+            cand --explain 'Print each part of the key (values of variables only as digests)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cachecmd;list'= {
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
+            cand --scope 'Only entries with this scope'
+            cand -v 'Print one status line on stderr (hit or miss, age, key)'
+            cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
+            cand --json 'Print a JSON array instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cachecmd;show'= {
+            cand --env 'Key on this environment variable (repeatable; globs such as `AWS_*`)'
+            cand --scope 'A namespace for the entry, part of the key (any string)'
+            cand --key 'Extra key material, e.g. a version or date (repeatable)'
+            cand --input 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)'
+            cand --modtime 'Key on this file''s modification time only (repeatable)'
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
+            cand --no-cwd 'Leave the working directory out of the key (share across directories)'
+            cand --stdin 'Read stdin, key on its content, and feed it to the command'
+            cand -v 'Print one status line on stderr (hit or miss, age, key)'
+            cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
+            cand --stdout 'Print the stored stdout instead of the description'
+            cand --stderr 'Print the stored stderr instead of the description'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cachecmd;stats'= {
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
+            cand --max-size 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]'
+            cand --max-entries 'Keep at most this many entries [default: unlimited]'
+            cand -v 'Print one status line on stderr (hit or miss, age, key)'
+            cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
+            cand --json 'Print a JSON object instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cachecmd;gc'= {
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
+            cand --max-size 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]'
+            cand --max-entries 'Keep at most this many entries [default: unlimited]'
+            cand -v 'Print one status line on stderr (hit or miss, age, key)'
+            cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
+            cand --auto 'Started by a miss: quit at once if another gc is running'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cachecmd;help'= {
+            cand evict 'Forget the cached entry of one invocation (same key options as a run)'
+            cand clear 'Forget cached entries: all, or those matching the filters'
+            cand key 'Print the key a run with these options would use (`--explain`: its parts)'
+            cand list 'List cached entries, most recently used first'
+            cand show 'Show everything known about one entry'
+            cand stats 'Summarize the cache: entries, bytes, hits, misses, evictions'
+            cand gc 'Remove expired entries and stray files; enforce the size limits'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cachecmd;help;evict'= {
+        }
+        &'cachecmd;help;clear'= {
+        }
+        &'cachecmd;help;key'= {
+        }
+        &'cachecmd;help;list'= {
+        }
+        &'cachecmd;help;show'= {
+        }
+        &'cachecmd;help;stats'= {
+        }
+        &'cachecmd;help;gc'= {
+        }
+        &'cachecmd;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,287 @@
+//! Test harness: every test gets its own temp tree with private cache, config
+//! and home directories, so the default-root logic (`$XDG_CACHE_HOME`) is
+//! exercised without ever touching the real `~/.cache`.
+#![allow(dead_code)] // each test crate uses a different subset
+
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{self, Stdio};
+use std::time::{Duration, SystemTime};
+
+use filetime::FileTime;
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_cachecmd");
+
+/// Upper bound for any single `cachecmd` run, so a hang fails instead of
+/// blocking the whole suite.
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct TestEnv {
+    tmp: tempfile::TempDir,
+    /// Default working directory of every command.
+    pub work: PathBuf,
+    pub home: PathBuf,
+    /// `$XDG_CACHE_HOME`; the default cache root is `cache_home/cachecmd`.
+    pub cache_home: PathBuf,
+    /// `$XDG_CONFIG_HOME`; the config file is `config_home/cachecmd/config.toml`.
+    pub config_home: PathBuf,
+    /// First on `$PATH`; holds a `cachecmd` symlink and test scripts.
+    pub bin: PathBuf,
+}
+
+impl Default for TestEnv {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestEnv {
+    #[track_caller]
+    pub fn new() -> Self {
+        let tmp = tempfile::Builder::new().prefix("cachecmd-test-").tempdir().unwrap();
+        let base = tmp.path().canonicalize().unwrap();
+        let work = base.join("work");
+        let home = base.join("home");
+        let cache_home = base.join("xdg-cache");
+        let config_home = base.join("xdg-config");
+        let bin = base.join("bin");
+        for dir in [&work, &home, &cache_home, &config_home, &bin] {
+            fs::create_dir(dir).unwrap();
+        }
+        // Lets shell snippets (`sh -c '... | cachecmd ...'`) call the binary by name.
+        std::os::unix::fs::symlink(BIN, bin.join("cachecmd")).unwrap();
+        TestEnv { tmp, work, home, cache_home, config_home, bin }
+    }
+
+    /// The temp tree of this test (parent of all its directories).
+    pub fn path(&self) -> &Path {
+        self.work.parent().unwrap()
+    }
+
+    /// The default cache root: `$XDG_CACHE_HOME/cachecmd`.
+    pub fn root(&self) -> PathBuf {
+        self.cache_home.join("cachecmd")
+    }
+
+    /// The config file cachecmd reads by default.
+    pub fn config_path(&self) -> PathBuf {
+        self.config_home.join("cachecmd").join("config.toml")
+    }
+
+    #[track_caller]
+    pub fn write_config(&self, text: &str) -> PathBuf {
+        let path = self.config_path();
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// A `std::process::Command` for `program` with this test's isolated
+    /// environment: no inherited `CACHECMD_*`, private XDG dirs and HOME.
+    pub fn std_command(&self, program: impl AsRef<OsStr>) -> process::Command {
+        let mut cmd = process::Command::new(program);
+        for (name, _) in std::env::vars_os() {
+            if name.as_encoded_bytes().starts_with(b"CACHECMD") {
+                cmd.env_remove(name);
+            }
+        }
+        let mut path = OsString::from(&self.bin);
+        if let Some(inherited) = std::env::var_os("PATH") {
+            path.push(":");
+            path.push(inherited);
+        }
+        cmd.env("PATH", path)
+            .env("HOME", &self.home)
+            .env("XDG_CACHE_HOME", &self.cache_home)
+            .env("XDG_CONFIG_HOME", &self.config_home)
+            .current_dir(&self.work);
+        cmd
+    }
+
+    /// The cachecmd binary as a `std::process::Command` (for spawning).
+    pub fn std_cmd(&self) -> process::Command {
+        self.std_command(BIN)
+    }
+
+    /// The cachecmd binary, ready for arguments.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::from_std(self.std_cmd());
+        cmd.timeout(RUN_TIMEOUT);
+        cmd
+    }
+
+    /// `sh -c SCRIPT` with the same environment; `cachecmd` is on `$PATH`.
+    pub fn sh(&self, script: &str) -> assert_cmd::Command {
+        let mut cmd = self.std_command("sh");
+        cmd.arg("-c").arg(script);
+        let mut cmd = assert_cmd::Command::from_std(cmd);
+        cmd.timeout(RUN_TIMEOUT);
+        cmd
+    }
+
+    /// Spawns cachecmd in its own process group (so the whole tree can be
+    /// killed) with stdin and stderr detached.
+    #[track_caller]
+    pub fn spawn<I, S>(&self, args: I, stdout: Stdio) -> process::Child
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.std_cmd()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap()
+    }
+
+    /// `cachecmd key ARGS...` run in the work dir; returns the key.
+    #[track_caller]
+    pub fn key<I, S>(&self, args: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.key_in(&self.work, args)
+    }
+
+    /// `cachecmd key ARGS...` run in `dir`; returns the key.
+    #[track_caller]
+    pub fn key_in<I, S>(&self, dir: &Path, args: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let out = self.cmd().arg("key").args(args).current_dir(dir).output().unwrap();
+        assert!(
+            out.status.success(),
+            "`cachecmd key` failed: {:?}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let key = String::from_utf8(out.stdout).unwrap().trim_end().to_owned();
+        assert_is_key(&key);
+        key
+    }
+
+    /// Where the entry of `key` lives under the default root.
+    pub fn entry_path(&self, key: &str) -> PathBuf {
+        entry_path_in(&self.root(), key)
+    }
+
+    /// Makes the entry of `key` look `secs` old (entry age = file mtime).
+    #[track_caller]
+    pub fn age_entry(&self, key: &str, secs: u64) {
+        age_file(&self.entry_path(key), secs);
+    }
+
+    /// A per-test file that counts how many times a command really ran.
+    pub fn counter(&self, name: &str) -> Counter {
+        Counter { path: self.path().join(format!("{name}.count")) }
+    }
+}
+
+/// `root/v1/entries/<2 hex>/<key>`.
+pub fn entry_path_in(root: &Path, key: &str) -> PathBuf {
+    root.join("v1").join("entries").join(&key[..2]).join(key)
+}
+
+#[track_caller]
+pub fn assert_is_key(key: &str) {
+    assert!(
+        key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()),
+        "not a 64-hex key: {key:?}"
+    );
+}
+
+#[track_caller]
+pub fn age_file(path: &Path, secs: u64) {
+    assert!(path.exists(), "no entry file to age at {}", path.display());
+    let then = SystemTime::now() - Duration::from_secs(secs);
+    filetime::set_file_mtime(path, FileTime::from_system_time(then)).unwrap();
+}
+
+/// Permission bits of `path` (without following a final symlink).
+#[track_caller]
+pub fn mode(path: &Path) -> u32 {
+    fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[track_caller]
+pub fn set_mode(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Every path (files and directories) below `dir`, not including `dir`.
+#[track_caller]
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if !dir.exists() {
+        return found;
+    }
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if fs::symlink_metadata(&path).unwrap().is_dir() {
+                pending.push(path.clone());
+            }
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Regular files below `dir`.
+#[track_caller]
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    walk(dir).into_iter().filter(|p| fs::symlink_metadata(p).unwrap().is_file()).collect()
+}
+
+/// Kills a process group started with [`TestEnv::spawn`].
+pub fn kill_group(child: &mut process::Child) {
+    let pgid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+    let _ = child.wait();
+}
+
+/// Counts executions: every command built from it appends a line to a file
+/// before doing its real work.
+pub struct Counter {
+    pub path: PathBuf,
+}
+
+impl Counter {
+    pub fn count(&self) -> usize {
+        match fs::read_to_string(&self.path) {
+            Ok(text) => text.lines().count(),
+            Err(_) => 0,
+        }
+    }
+
+    #[track_caller]
+    pub fn assert_runs(&self, expected: usize) {
+        assert_eq!(self.count(), expected, "number of real executions");
+    }
+
+    /// `sh -c 'echo run >> COUNTER; BODY'` as an argv.
+    pub fn sh(&self, body: &str) -> Vec<OsString> {
+        let script = format!("echo run >> '{}'; {body}", self.path.display());
+        vec!["sh".into(), "-c".into(), script.into()]
+    }
+
+    /// A counted command that prints `out` (no newline) on stdout.
+    pub fn prints(&self, out: &str) -> Vec<OsString> {
+        self.sh(&format!("printf '%s' '{out}'"))
+    }
+}
