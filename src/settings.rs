@@ -116,12 +116,12 @@ impl Config {
                 None => return Ok(Config { file: ConfigFile::default(), path: PathBuf::new() }),
             },
         };
-        let file = match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| SettingsError::Config {
+        let file = match read_private(&path) {
+            Ok(Some(text)) => toml::from_str(&text).map_err(|e| SettingsError::Config {
                 path: path.clone(),
                 message: e.message().to_string(),
             })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ConfigFile::default(),
+            Ok(None) => ConfigFile::default(),
             Err(e) => {
                 return Err(SettingsError::Config { path, message: e.to_string() });
             }
@@ -295,6 +295,32 @@ pub fn parse_expires_at(text: &str, now: SystemTime) -> Result<SystemTime, Strin
         at = tomorrow.to_zoned(zone).map_err(|e| bad(e.to_string()))?;
     }
     Ok(SystemTime::from(at.timestamp()))
+}
+
+/// The config file's text; `None` when it is missing, or when others could
+/// have written it (a planted `cache_dir` or `env` would redirect or leak
+/// our outputs), which is ignored with a warning.
+fn read_private(path: &Path) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mode = file.metadata()?.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        eprintln!(
+            "cachecmd: ignoring config file {}: it is writable by others (mode {mode:04o}); \
+             fix with: chmod go-w {}",
+            path.display(),
+            path.display()
+        );
+        return Ok(None);
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(Some(text))
 }
 
 /// A relative cache dir is taken from the cwd at startup, so a command that
