@@ -13,8 +13,10 @@
 //!     48    8  xxh3-64 of stdout
 //!     56    8  xxh3-64 of stderr
 //!     64    8  absolute expiry, seconds since the epoch (0: none)
-//!     72    8  xxh3-64 of bytes 0..72
-//!     80       metadata (JSON), stdout, stderr
+//!     72    8  outputs archive length (u64 LE; 0 without `--output`)
+//!     80    8  xxh3-64 of the outputs archive
+//!     88    8  xxh3-64 of bytes 0..88
+//!     96       metadata (JSON), stdout, stderr, outputs archive
 //! ```
 //!
 //! The header is written last (the body streams in first), so a file that a
@@ -33,7 +35,8 @@ use xxhash_rust::xxh3::xxh3_64;
 
 pub const MAGIC: &[u8; 8] = b"CACHECMD";
 pub const VERSION: u32 = 1;
-pub const HEADER_LEN: usize = 80;
+pub const HEADER_LEN: usize = 96;
+const CHECKED_LEN: usize = HEADER_LEN - 8;
 /// Metadata is a command line and a few fields; anything larger is corrupt.
 pub const MAX_META_LEN: u32 = 1 << 20;
 
@@ -67,6 +70,9 @@ pub struct Header {
     pub stderr_hash: u64,
     /// `--expires-at` of the writer, seconds since the epoch; 0 for none.
     pub expires_at: u64,
+    /// The `--output` archive (tar + zstd) after stderr; 0 when none.
+    pub outputs_len: u64,
+    pub outputs_hash: u64,
 }
 
 impl Header {
@@ -82,8 +88,10 @@ impl Header {
         out[48..56].copy_from_slice(&self.stdout_hash.to_le_bytes());
         out[56..64].copy_from_slice(&self.stderr_hash.to_le_bytes());
         out[64..72].copy_from_slice(&self.expires_at.to_le_bytes());
-        let check = xxh3_64(&out[..72]);
-        out[72..80].copy_from_slice(&check.to_le_bytes());
+        out[72..80].copy_from_slice(&self.outputs_len.to_le_bytes());
+        out[80..88].copy_from_slice(&self.outputs_hash.to_le_bytes());
+        let check = xxh3_64(&out[..CHECKED_LEN]);
+        out[CHECKED_LEN..].copy_from_slice(&check.to_le_bytes());
         out
     }
 
@@ -98,7 +106,7 @@ impl Header {
         if version != VERSION {
             return Err(DecodeError::Version(version));
         }
-        if u64_at(bytes, 72) != xxh3_64(&bytes[..72]) {
+        if u64_at(bytes, CHECKED_LEN) != xxh3_64(&bytes[..CHECKED_LEN]) {
             return Err(DecodeError::HeaderChecksum);
         }
         let header = Header {
@@ -110,11 +118,14 @@ impl Header {
             stdout_hash: u64_at(bytes, 48),
             stderr_hash: u64_at(bytes, 56),
             expires_at: u64_at(bytes, 64),
+            outputs_len: u64_at(bytes, 72),
+            outputs_hash: u64_at(bytes, 80),
         };
         let total = (HEADER_LEN as u64)
             .checked_add(u64::from(header.meta_len))
             .and_then(|n| n.checked_add(header.stdout_len))
-            .and_then(|n| n.checked_add(header.stderr_len));
+            .and_then(|n| n.checked_add(header.stderr_len))
+            .and_then(|n| n.checked_add(header.outputs_len));
         if header.meta_len > MAX_META_LEN || total != Some(file_size) {
             return Err(DecodeError::Length);
         }
@@ -140,6 +151,11 @@ impl Header {
     pub fn stderr_range(&self) -> std::ops::Range<u64> {
         let start = self.stdout_range().end;
         start..start + self.stderr_len
+    }
+
+    pub fn outputs_range(&self) -> std::ops::Range<u64> {
+        let start = self.stderr_range().end;
+        start..start + self.outputs_len
     }
 }
 
@@ -237,6 +253,8 @@ mod tests {
             stdout_hash: xxh3_64(stdout),
             stderr_hash: xxh3_64(stderr),
             expires_at: 0,
+            outputs_len: 0,
+            outputs_hash: 0,
         };
         [&header.encode()[..], &meta, stdout, stderr].concat()
     }
@@ -283,8 +301,10 @@ mod tests {
             stdout_hash: 0,
             stderr_hash: 0,
             expires_at: 0,
+            outputs_len: 0,
+            outputs_hash: 0,
         }
         .encode();
-        assert_eq!(Header::decode(&fake, 80), Err(DecodeError::Length));
+        assert_eq!(Header::decode(&fake, HEADER_LEN as u64), Err(DecodeError::Length));
     }
 }

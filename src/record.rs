@@ -142,6 +142,8 @@ impl Recorder {
             stdout_hash: stdout.hash,
             stderr_hash: stderr.hash,
             expires_at,
+            outputs_len: 0,
+            outputs_hash: xxh3_64(&[]),
         };
         let appended = self
             .spill

@@ -170,6 +170,7 @@ fn verify(file: &File, size: u64) -> Result<(Header, Option<Vec<u8>>), DecodeErr
         check(xxh3_64(region(header.meta_range())), header.meta_hash, "metadata")?;
         check(xxh3_64(region(header.stdout_range())), header.stdout_hash, "stdout")?;
         check(xxh3_64(region(header.stderr_range())), header.stderr_hash, "stderr")?;
+        check(xxh3_64(region(header.outputs_range())), header.outputs_hash, "outputs")?;
         return Ok((header, Some(contents)));
     }
     let mut bytes = [0u8; HEADER_LEN];
@@ -178,6 +179,7 @@ fn verify(file: &File, size: u64) -> Result<(Header, Option<Vec<u8>>), DecodeErr
     check(hash_region(file, header.meta_range())?, header.meta_hash, "metadata")?;
     check(hash_region(file, header.stdout_range())?, header.stdout_hash, "stdout")?;
     check(hash_region(file, header.stderr_range())?, header.stderr_hash, "stderr")?;
+    check(hash_region(file, header.outputs_range())?, header.outputs_hash, "outputs")?;
     Ok((header, None))
 }
 
