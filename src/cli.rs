@@ -122,6 +122,9 @@ pub struct RunArgs {
     #[command(flatten)]
     pub limits: LimitArgs,
 
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+
     /// The command to run and its arguments (run directly, not through a shell)
     #[arg(
         value_name = "COMMAND",
@@ -163,6 +166,10 @@ pub struct KeyArgs {
     #[arg(long)]
     pub stdin: bool,
 
+    /// A file or directory the command writes: archived on a miss, restored on a hit (repeatable)
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::AnyPath)]
+    pub output: Vec<OsString>,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -177,6 +184,18 @@ pub struct CommonArgs {
     /// Print one status line on stderr (hit or miss, age, key)
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// The shared Redis tier.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// Share entries through Redis: `redis://[user:pass@]host:port/db` or `rediss://` (TLS)
+    #[arg(long = "remote", env = "CACHECMD_REMOTE", value_name = "URL", value_hint = ValueHint::Url)]
+    pub url: Option<String>,
+
+    /// Read from the remote tier but never write to it (untrusted jobs)
+    #[arg(long = "remote-read-only", env = "CACHECMD_REMOTE_READ_ONLY", value_parser = clap::builder::FalseyValueParser::new())]
+    pub read_only: bool,
 }
 
 /// Size limits, enforced by `gc` (and the automatic background gc).
@@ -223,6 +242,10 @@ pub struct ClearArgs {
     /// Only entries whose program name or whole command line matches this glob
     #[arg(long, value_name = "PATTERN")]
     pub command: Option<String>,
+
+    /// Also remove every entry in the remote tier (CACHECMD_REMOTE or config `remote`)
+    #[arg(long)]
+    pub remote: bool,
 }
 
 #[derive(Debug, Args)]
@@ -237,6 +260,10 @@ pub struct ListArgs {
     /// Print a JSON array instead of a table
     #[arg(long)]
     pub json: bool,
+
+    /// List the remote tier's keys (CACHECMD_REMOTE or config `remote`) instead
+    #[arg(long)]
+    pub remote: bool,
 }
 
 #[derive(Debug, Args)]

@@ -39,6 +39,8 @@ pub struct KeyMaterial<'a> {
     pub modtimes: &'a [(OsString, Option<i64>)],
     /// SHA-256 of stdin with `--stdin`.
     pub stdin: Option<[u8; 32]>,
+    /// `--output` paths as given.
+    pub outputs: &'a [OsString],
 }
 
 /// A 32-byte SHA-256 key.
@@ -201,6 +203,13 @@ impl KeyMaterial<'_> {
             encoder.tag(b'D');
             encoder.bytes(&digest);
         }
+        if !self.outputs.is_empty() {
+            encoder.tag(b'O');
+            encoder.count(self.outputs.len());
+            for output in self.outputs {
+                encoder.bytes(output.as_bytes());
+            }
+        }
         Key(encoder.0.finalize().into())
     }
 }
@@ -239,6 +248,7 @@ mod tests {
             inputs: None,
             modtimes: &[],
             stdin: None,
+            outputs: &[],
         }
     }
 

@@ -12,6 +12,7 @@ pub mod format;
 pub mod gc;
 pub mod inputs;
 pub mod key;
+pub mod outputs;
 pub mod record;
 pub mod replay;
 pub mod runner;

@@ -15,10 +15,39 @@ use crate::entry::{Header, Meta, HEADER_LEN};
 use crate::store::PendingEntry;
 
 /// Why a recording was dropped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Abandoned {
     TooLarge,
     WriteFailed,
+    /// A declared `--output` could not be archived faithfully.
+    Outputs(String),
+}
+
+/// The `--output` paths to archive into the entry, relative to `cwd`.
+#[derive(Debug, Clone)]
+pub struct OutputsSpec {
+    pub paths: Vec<std::path::PathBuf>,
+    pub cwd: std::path::PathBuf,
+}
+
+/// Counts and hashes what passes through on its way into the entry file.
+struct HashingWriter<'a> {
+    file: &'a mut File,
+    hasher: Xxh3,
+    len: u64,
+}
+
+impl Write for HashingWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(bytes)?;
+        self.hasher.update(&bytes[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// Shared between the two stream sinks: the size cap and the first failure.
@@ -122,18 +151,20 @@ impl Recorder {
         (sink(&self.pending.file), sink(&self.spill))
     }
 
-    /// Completes the entry: appends stderr, then writes the header.
+    /// Completes the entry: appends stderr and the `--output` archive, then
+    /// writes the header.
     pub fn finish(
         mut self,
         stdout: Recorded,
         stderr: Recorded,
         exit_code: i32,
         expires_at: u64,
-    ) -> Result<(PendingEntry, Header), Abandoned> {
+        outputs: Option<&OutputsSpec>,
+    ) -> Result<(PendingEntry, Header, Option<crate::outputs::ArchiveSummary>), Abandoned> {
         if let Some(reason) = self.budget.abandoned() {
             return Err(reason);
         }
-        let header = Header {
+        let mut header = Header {
             meta_len: self.meta.len() as u32,
             stdout_len: stdout.len,
             stderr_len: stderr.len,
@@ -153,7 +184,18 @@ impl Recorder {
             Ok(n) if n == stderr.len => {}
             _ => return Err(Abandoned::WriteFailed),
         }
+        let mut summary = None;
+        if let Some(spec) = outputs {
+            let mut writer = HashingWriter { file: &mut self.pending.file, hasher: Xxh3::new(), len: 0 };
+            let archived = crate::outputs::archive(&spec.paths, &spec.cwd, &mut writer);
+            summary = Some(archived.map_err(|e| match e {
+                crate::outputs::OutputError::Io { .. } => Abandoned::WriteFailed,
+                other => Abandoned::Outputs(other.to_string()),
+            })?);
+            header.outputs_len = writer.len;
+            header.outputs_hash = writer.hasher.digest();
+        }
         self.pending.file.write_all_at(&header.encode(), 0).map_err(|_| Abandoned::WriteFailed)?;
-        Ok((self.pending, header))
+        Ok((self.pending, header, summary))
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::cli::{CommonArgs, KeyArgs, LimitArgs, RunArgs};
+use crate::cli::{CommonArgs, KeyArgs, LimitArgs, RemoteArgs, RunArgs};
 use crate::gc::Limits;
 use crate::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
 
@@ -17,6 +17,17 @@ pub const DEFAULT_TTL: Lifetime = Lifetime::For(Duration::from_secs(3600));
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_MAX_ENTRY_SIZE: u64 = 1 << 30;
 pub const DEFAULT_MAX_SIZE: u64 = 1 << 30;
+pub const DEFAULT_REMOTE_MAX_ENTRY_SIZE: u64 = 64 << 20;
+
+/// The shared tier, when one is configured.
+#[derive(Debug, Clone)]
+pub struct RemoteSettings {
+    pub url: String,
+    /// From `CACHECMD_REMOTE_PASSWORD`, so it need not be in the URL.
+    pub password: Option<String>,
+    pub read_only: bool,
+    pub max_entry_size: u64,
+}
 
 #[derive(Debug, Error)]
 pub enum SettingsError {
@@ -43,6 +54,9 @@ struct ConfigFile {
     max_entry_size: Option<SizeValue>,
     max_size: Option<SizeValue>,
     max_entries: Option<u64>,
+    remote: Option<String>,
+    remote_read_only: Option<bool>,
+    remote_max_entry_size: Option<SizeValue>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +83,9 @@ pub struct KeySettings {
     pub inputs: Vec<String>,
     pub modtimes: Vec<OsString>,
     pub stdin: bool,
+    /// `--output` paths as given; part of the key (a different set of
+    /// outputs is a different archive).
+    pub outputs: Vec<OsString>,
 }
 
 /// How entries age beyond the plain TTL.
@@ -97,6 +114,7 @@ pub struct RunSettings {
     pub max_entry_size: u64,
     pub limits: Limits,
     pub freshness: Freshness,
+    pub remote: Option<RemoteSettings>,
 }
 
 /// The config file, loaded once per run.
@@ -168,6 +186,7 @@ impl Config {
             inputs: args.input.clone(),
             modtimes: args.modtime.clone(),
             stdin: args.stdin,
+            outputs: args.output.clone(),
         })
     }
 
@@ -192,9 +211,11 @@ impl Config {
             DEFAULT_MAX_ENTRY_SIZE,
         )?;
         let freshness = freshness(&args, ttl)?;
+        let key = self.key(&args.key)?;
         Ok(RunSettings {
             common: self.common(&args.key.common)?,
-            key: self.key(&args.key)?,
+            key,
+            remote: self.remote(&args.remote)?,
             command: args.command,
             ttl,
             failure_ttl,
@@ -219,6 +240,30 @@ impl Config {
             (None, Some(SizeValue::Text(text))) => parse_size(text).map_err(|m| self.error(key, m)),
             (None, None) => Ok(default),
         }
+    }
+
+    /// The remote tier from `--remote`/`CACHECMD_REMOTE`, else the config.
+    pub fn remote(&self, args: &RemoteArgs) -> Result<Option<RemoteSettings>, SettingsError> {
+        let Some(url) = args.url.clone().or_else(|| self.file.remote.clone()) else {
+            return Ok(None);
+        };
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            return Err(SettingsError::Invalid(format!(
+                "--remote: expected redis://host:port/db or rediss://..., got '{}'",
+                crate::settings::redact(&url)
+            )));
+        }
+        Ok(Some(RemoteSettings {
+            url,
+            password: std::env::var("CACHECMD_REMOTE_PASSWORD").ok().filter(|p| !p.is_empty()),
+            read_only: args.read_only || self.file.remote_read_only.unwrap_or(false),
+            max_entry_size: self.size(
+                "remote_max_entry_size",
+                None,
+                &self.file.remote_max_entry_size,
+                DEFAULT_REMOTE_MAX_ENTRY_SIZE,
+            )?,
+        }))
     }
 
     pub fn limits(&self, args: &LimitArgs) -> Result<Limits, SettingsError> {
@@ -267,6 +312,14 @@ fn freshness(args: &RunArgs, ttl: Lifetime) -> Result<Freshness, SettingsError> 
         expires_at,
         refresh: args.refresh,
     })
+}
+
+/// A URL with any `user:password@` part replaced, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://***@{}", &url[..scheme], &url[at + 1..]),
+        _ => url.to_string(),
+    }
 }
 
 /// `17:00` (the next time the local clock shows it) or an RFC 3339 instant.

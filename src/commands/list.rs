@@ -28,6 +28,8 @@ pub struct EntryJson {
     pub exit_code: i32,
     pub stdout_bytes: u64,
     pub stderr_bytes: u64,
+    /// The compressed `--output` archive; 0 without `--output`.
+    pub outputs_bytes: u64,
     pub bytes: u64,
     pub hits: u64,
 }
@@ -67,6 +69,7 @@ impl Listed {
             exit_code: self.info.header.exit_code,
             stdout_bytes: self.info.header.stdout_len,
             stderr_bytes: self.info.header.stderr_len,
+            outputs_bytes: self.info.header.outputs_len,
             bytes: self.info.size,
             hits: self.hits,
         }

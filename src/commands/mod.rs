@@ -68,6 +68,7 @@ pub fn key_for(
         inputs: parts.inputs.as_deref(),
         modtimes: &parts.modtimes,
         stdin: parts.stdin.as_ref().map(|(_, digest)| *digest),
+        outputs: &settings.outputs,
     }
     .key();
     Ok((key, parts))

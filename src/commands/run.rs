@@ -16,7 +16,7 @@ use crate::entry::{Bytes, Header, Meta};
 use crate::exit_codes;
 use crate::gc;
 use crate::key::Key;
-use crate::record::{Abandoned, Recorder};
+use crate::record::{Abandoned, OutputsSpec, Recorder};
 use crate::replay::replay;
 use crate::runner::{self, Finished, Mode, SpawnError};
 use crate::settings::RunSettings;
@@ -31,6 +31,8 @@ struct Run<'a> {
     key: Key,
     /// The spooled `--stdin`, fed to every attempt.
     stdin: Option<File>,
+    /// The validated `--output` paths, when any.
+    outputs: Option<OutputsSpec>,
     /// The one `-v` line, built up as things happen.
     note: String,
 }
@@ -39,8 +41,15 @@ pub fn run(settings: &RunSettings) -> anyhow::Result<i32> {
     let existing = DiskStore::open_existing(&settings.common.cache_dir);
     let stat_cache = existing.as_ref().ok().and_then(Option::as_ref).map(DiskStore::v1);
     let (key, parts) = super::key_for(&settings.key, &settings.command, stat_cache.as_deref())?;
-    let mut run =
-        Run { settings, key, stdin: parts.stdin.map(|(file, _)| file), note: String::new() };
+    let outputs = if settings.key.outputs.is_empty() {
+        None
+    } else {
+        let cwd = std::env::current_dir()?;
+        let paths = crate::outputs::validate_declared(&settings.key.outputs, &cwd)?;
+        Some(OutputsSpec { paths, cwd })
+    };
+    let stdin = parts.stdin.map(|(file, _)| file);
+    let mut run = Run { settings, key, stdin, outputs, note: String::new() };
     for input in parts.inputs.iter().flatten() {
         if input.kind == crate::inputs::Kind::Absent {
             let path = String::from_utf8_lossy(&input.path);
@@ -106,7 +115,7 @@ impl Run<'_> {
         let mut previous = None;
         if let (Some(store), false) = (&store, self.settings.force) {
             match self.lookup(store) {
-                Some(entry) if self.is_fresh(&entry) => {
+                Some(entry) if self.is_fresh(&entry) && self.restore_outputs(&entry) => {
                     self.note.push_str(&format!("hit, age {}", age(entry.age)));
                     if self.settings.freshness.stale.is_some_and(|stale| entry.age >= stale) {
                         self.note.push_str(" (stale: refreshing in the background)");
@@ -145,8 +154,9 @@ impl Run<'_> {
             LockOutcome::Acquired { _file, waited } => {
                 if waited && !self.settings.force {
                     // Another caller just ran this key: its entry is ours to serve.
-                    if let Some(entry) = self.lookup(&store).filter(|e| self.is_fresh(e)) {
-                        self.note = "hit after waiting for another run".into();
+                    let fresh = self.lookup(&store).filter(|e| self.is_fresh(e));
+                    if let Some(entry) = fresh.filter(|e| self.restore_outputs(e)) {
+                        self.note.push_str(", hit after waiting for another run");
                         let code = replay(&entry);
                         usage::record(&store.v1(), Event::Hit, &self.key);
                         return code;
@@ -267,6 +277,51 @@ impl Run<'_> {
         }
     }
 
+    /// Restores the entry's `--output` archive; `false` (after noting why)
+    /// when it cannot, which makes the lookup a miss that replaces the entry.
+    fn restore_outputs(&mut self, entry: &StoredEntry) -> bool {
+        let Some(spec) = &self.outputs else { return true };
+        let range = entry.header.outputs_range();
+        if range.is_empty() {
+            self.note.push_str("entry has no outputs archive; ");
+            return false;
+        }
+        let restored = match &entry.contents {
+            Some(contents) => {
+                let archive = &contents[range.start as usize..range.end as usize];
+                crate::outputs::restore(archive, &spec.cwd, &spec.paths)
+            }
+            None => {
+                use std::io::{Read, Seek, SeekFrom};
+                let reader = entry.file.try_clone().and_then(|mut file| {
+                    file.seek(SeekFrom::Start(range.start))?;
+                    Ok(file.take(range.end - range.start))
+                });
+                match reader {
+                    Ok(reader) => crate::outputs::restore(reader, &spec.cwd, &spec.paths),
+                    Err(e) => Err(crate::outputs::OutputError::Io {
+                        what: "cannot read the entry",
+                        path: Default::default(),
+                        source: e,
+                    }),
+                }
+            }
+        };
+        match restored {
+            Ok(summary) => {
+                self.note.push_str(&format!(
+                    "restored {} files, {} bytes; ",
+                    summary.files, summary.bytes
+                ));
+                true
+            }
+            Err(e) => {
+                self.note.push_str(&format!("outputs not restored ({e}); "));
+                false
+            }
+        }
+    }
+
     /// With `--stale-if-error`: a good entry that expired less than the
     /// grace period ago.
     fn may_fall_back_to(&self, entry: &StoredEntry) -> bool {
@@ -322,14 +377,25 @@ impl Run<'_> {
             .expires_at
             .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
-        match recorder.finish(out, err, code, expires_at) {
-            Ok(done) => Some(done),
+        let outputs = self.outputs.as_ref().filter(|_| code == 0);
+        match recorder.finish(out, err, code, expires_at, outputs) {
+            Ok((pending, header, summary)) => {
+                if let Some(summary) = summary {
+                    self.note
+                        .push_str(&format!(", archived {} files, {} bytes", summary.files, summary.bytes));
+                }
+                Some((pending, header))
+            }
             Err(Abandoned::TooLarge) => {
                 self.note.push_str(", not recorded (output over --max-entry-size)");
                 None
             }
             Err(Abandoned::WriteFailed) => {
                 self.note.push_str(", not recorded (write failed or output not fully read)");
+                None
+            }
+            Err(Abandoned::Outputs(why)) => {
+                self.note.push_str(&format!(", not recorded ({why})"));
                 None
             }
         }
@@ -351,6 +417,9 @@ impl Run<'_> {
             Some(0) => None,
             Some(_) if settings.freshness.refresh => {
                 Some("the refresh failed; the old entry stays".to_string())
+            }
+            Some(c) if self.outputs.is_some() => {
+                Some(format!("exit {c}; runs with --output are cached only when they succeed"))
             }
             Some(c) if settings.failure_ttl.is_none() => {
                 Some(format!("exit {c}; add --failure-ttl to cache failures"))

@@ -118,6 +118,7 @@ fn describe(listed: &Listed, now: SystemTime) -> String {
         ("exit code", info.header.exit_code.to_string()),
         ("stdout", format!("{} bytes", info.header.stdout_len)),
         ("stderr", format!("{} bytes", info.header.stderr_len)),
+        ("outputs", format!("{} bytes (compressed archive)", info.header.outputs_len)),
         ("hits", listed.hits.to_string()),
         ("last used", rfc3339(listed.last_used)),
         ("file", info.path.display().to_string()),

@@ -66,8 +66,9 @@ impl EntryInfo {
         self.modified.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
     }
 
+    /// Recorded stdout, stderr and `--output` archive bytes.
     pub fn output_bytes(&self) -> u64 {
-        self.header.stdout_len + self.header.stderr_len
+        self.header.stdout_len + self.header.stderr_len + self.header.outputs_len
     }
 }
 

@@ -5,6 +5,8 @@
 pub mod disk;
 pub mod inventory;
 pub mod lock;
+#[cfg(feature = "redis")]
+pub mod remote;
 pub mod usage;
 
 use std::fs::File;
