@@ -20,6 +20,7 @@ pub mod settings;
 pub mod spool;
 pub mod stdio;
 pub mod store;
+pub mod tier;
 pub mod units;
 
 use std::os::unix::process::CommandExt;

@@ -186,7 +186,8 @@ impl Recorder {
         }
         let mut summary = None;
         if let Some(spec) = outputs {
-            let mut writer = HashingWriter { file: &mut self.pending.file, hasher: Xxh3::new(), len: 0 };
+            let mut writer =
+                HashingWriter { file: &mut self.pending.file, hasher: Xxh3::new(), len: 0 };
             let archived = crate::outputs::archive(&spec.paths, &spec.cwd, &mut writer);
             summary = Some(archived.map_err(|e| match e {
                 crate::outputs::OutputError::Io { .. } => Abandoned::WriteFailed,

@@ -24,6 +24,18 @@ pub fn clear(config: &Config, args: ClearArgs) -> Result<i32> {
         .with_context(|| {
             format!("--command pattern '{}'", args.command.as_deref().unwrap_or(""))
         })?;
+    let filters_given =
+        args.scope.is_some() || args.expired || args.older_than.is_some() || pattern.is_some();
+    if args.remote {
+        if filters_given {
+            anyhow::bail!(
+                "--remote clears every remote entry; filters apply to the local cache only"
+            );
+        }
+        let removed = super::remote_admin::clear(config)?;
+        let plural = if removed == 1 { "entry" } else { "entries" };
+        println!("removed {removed} remote {plural}");
+    }
     let Some(store) = DiskStore::open_existing(&common.cache_dir)? else {
         report(0);
         return Ok(0);

@@ -86,6 +86,9 @@ pub fn has_scope(info: &EntryInfo, scope: &OsStr) -> bool {
 }
 
 pub fn list(config: &Config, args: ListArgs) -> Result<i32> {
+    if args.remote {
+        return super::remote_admin::list(config, args.json);
+    }
     let common = config.common(&args.common)?;
     let now = SystemTime::now();
     let mut rows: Vec<Listed> = match DiskStore::open_existing(&common.cache_dir)? {

@@ -5,6 +5,7 @@ pub mod evict;
 pub mod gc;
 pub mod key;
 pub mod list;
+pub mod remote_admin;
 pub mod run;
 pub mod show;
 pub mod stats;

@@ -24,6 +24,7 @@ use crate::store::disk::DiskStore;
 use crate::store::lock::LockOutcome;
 use crate::store::usage::{self, Event};
 use crate::store::{PendingEntry, Store, StoredEntry};
+use crate::tier::{Fetched, Tier};
 
 /// One invocation in run mode.
 struct Run<'a> {
@@ -33,8 +34,10 @@ struct Run<'a> {
     stdin: Option<File>,
     /// The validated `--output` paths, when any.
     outputs: Option<OutputsSpec>,
-    /// The one `-v` line, built up as things happen.
-    note: String,
+    /// The shared Redis tier, with `--remote`.
+    tier: Option<&'a Tier>,
+    /// The parts of the one `-v` line, in the order things happened.
+    notes: Vec<String>,
 }
 
 pub fn run(settings: &RunSettings) -> anyhow::Result<i32> {
@@ -49,11 +52,12 @@ pub fn run(settings: &RunSettings) -> anyhow::Result<i32> {
         Some(OutputsSpec { paths, cwd })
     };
     let stdin = parts.stdin.map(|(file, _)| file);
-    let mut run = Run { settings, key, stdin, outputs, note: String::new() };
+    let tier = Tier::new(settings.remote.as_ref());
+    let mut run = Run { settings, key, stdin, outputs, tier: tier.as_ref(), notes: Vec::new() };
     for input in parts.inputs.iter().flatten() {
         if input.kind == crate::inputs::Kind::Absent {
             let path = String::from_utf8_lossy(&input.path);
-            run.note.push_str(&format!("input {path} is absent; "));
+            run.note(format!("input {path} is absent"));
         }
     }
     let freshness = &settings.freshness;
@@ -66,7 +70,7 @@ pub fn run(settings: &RunSettings) -> anyhow::Result<i32> {
         run.serve(existing.ok().flatten())
     };
     if settings.common.verbose {
-        eprintln!("cachecmd: {}, key {}", run.note, key.short());
+        eprintln!("cachecmd: {}, key {}", run.notes.join(", "), key.short());
     }
     Ok(code)
 }
@@ -90,14 +94,35 @@ fn start_refresh(store: Option<&DiskStore>, key: &Key) {
 }
 
 impl Run<'_> {
+    fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(text.into());
+    }
+
     /// Whether the caller's rules accept this entry now.
     fn is_fresh(&self, entry: &StoredEntry) -> bool {
-        let ttl = if entry.header.exit_code == 0 {
-            Some(self.settings.ttl)
-        } else {
-            self.settings.failure_ttl
-        };
-        ttl.is_some_and(|ttl| ttl.covers(entry.age)) && !entry.header.past_expiry(SystemTime::now())
+        is_fresh(self.settings, &entry.header, entry.age)
+    }
+
+    /// A fresh entry from the remote tier, served from the local copy it
+    /// was published to; `None` to carry on with a miss.
+    fn serve_remote(&mut self) -> Option<i32> {
+        let tier = self.tier?;
+        if self.settings.force {
+            return None;
+        }
+        let store = DiskStore::open_or_create(&self.settings.common.cache_dir).ok()?;
+        let settings = self.settings;
+        let fetched =
+            tier.fetch(&store, &self.key, |h, age| is_fresh(settings, h, age), &mut self.notes);
+        if !matches!(fetched, Fetched::Hit) {
+            return None;
+        }
+        let entry = self.lookup(&store)?;
+        if !self.restore_outputs(&entry) {
+            return None;
+        }
+        self.note(format!("remote hit, age {}", age(entry.age)));
+        Some(replay(&entry))
     }
 
     fn lookup(&mut self, store: &DiskStore) -> Option<StoredEntry> {
@@ -105,7 +130,7 @@ impl Run<'_> {
             Ok(Some(entry)) => Some(entry),
             Ok(None) => None,
             Err(e) => {
-                self.note.push_str(&format!("{e}; "));
+                self.note(format!("{e}"));
                 None
             }
         }
@@ -116,9 +141,9 @@ impl Run<'_> {
         if let (Some(store), false) = (&store, self.settings.force) {
             match self.lookup(store) {
                 Some(entry) if self.is_fresh(&entry) && self.restore_outputs(&entry) => {
-                    self.note.push_str(&format!("hit, age {}", age(entry.age)));
+                    self.note(format!("hit, age {}", age(entry.age)));
                     if self.settings.freshness.stale.is_some_and(|stale| entry.age >= stale) {
-                        self.note.push_str(" (stale: refreshing in the background)");
+                        self.note("stale: refreshing in the background");
                         start_refresh(Some(store), &self.key);
                     }
                     let code = replay(&entry);
@@ -126,13 +151,16 @@ impl Run<'_> {
                     return code;
                 }
                 Some(entry) => {
-                    self.note.push_str(&format!("miss (expired, age {})", age(entry.age)));
+                    self.note(format!("miss (expired, age {})", age(entry.age)));
                     previous = Some(entry);
                 }
-                None => self.note.push_str("miss"),
+                None => self.note("miss"),
             }
         } else {
-            self.note.push_str(if self.settings.force { "miss (--force)" } else { "miss" });
+            self.note(if self.settings.force { "miss (--force)" } else { "miss" });
+        }
+        if let Some(code) = self.serve_remote() {
+            return code;
         }
         self.miss(previous)
     }
@@ -146,7 +174,7 @@ impl Run<'_> {
                 if !self.settings.common.verbose {
                     eprintln!("cachecmd: {e}; running uncached");
                 }
-                self.note.push_str(&format!(", not recorded ({e})"));
+                self.note(format!("not recorded ({e})"));
                 return self.run_uncached();
             }
         };
@@ -156,7 +184,7 @@ impl Run<'_> {
                     // Another caller just ran this key: its entry is ours to serve.
                     let fresh = self.lookup(&store).filter(|e| self.is_fresh(e));
                     if let Some(entry) = fresh.filter(|e| self.restore_outputs(e)) {
-                        self.note.push_str(", hit after waiting for another run");
+                        self.note("hit after waiting for another run");
                         let code = replay(&entry);
                         usage::record(&store.v1(), Event::Hit, &self.key);
                         return code;
@@ -165,14 +193,23 @@ impl Run<'_> {
                 Some(_file)
             }
             LockOutcome::TimedOut => {
-                self.note.push_str(" (lock wait timed out)");
+                self.note("lock wait timed out");
                 None
             }
             LockOutcome::Unavailable(e) => {
-                self.note.push_str(&format!(" (no lock: {e})"));
+                self.note(format!("no lock: {e}"));
                 None
             }
         };
+        // Across machines: the remote lock, then whatever its holder shared.
+        let tier = self.tier;
+        let _remote_lock =
+            tier.and_then(|t| t.lock(&self.key, self.settings.lock_timeout, &mut self.notes));
+        if _remote_lock.is_some() {
+            if let Some(code) = self.serve_remote() {
+                return code;
+            }
+        }
         usage::record(&store.v1(), Event::Miss, &self.key);
         let code = self.run_and_record(&store, previous);
         self.start_auto_gc(&store);
@@ -195,7 +232,7 @@ impl Run<'_> {
                 return 0;
             }
         }
-        self.note.push_str("refresh");
+        self.note("refresh");
         self.run_and_record(&store, None)
     }
 
@@ -233,7 +270,7 @@ impl Run<'_> {
             let finished = match runner::run(&settings.command, self.stdin.as_ref(), sinks, mode) {
                 Ok(finished) => finished,
                 Err(e) => {
-                    self.note.push_str(", not recorded (could not run)");
+                    self.note("not recorded (could not run)");
                     return spawn_failed(&e);
                 }
             };
@@ -243,13 +280,13 @@ impl Run<'_> {
             attempt += 1;
         };
         if attempt > 0 {
-            self.note.push_str(&format!(", {} attempts", attempt + 1));
+            self.note(format!("{} attempts", attempt + 1));
         }
         let code = exit_codes::from_status(finished.status);
         if code != 0 {
             if let Some(entry) = &fallback {
-                self.note.push_str(&format!(
-                    ", run failed (exit {code}): served the last good entry (--stale-if-error)"
+                self.note(format!(
+                    "run failed (exit {code}): served the last good entry (--stale-if-error)"
                 ));
                 return replay(entry);
             }
@@ -283,7 +320,7 @@ impl Run<'_> {
         let Some(spec) = &self.outputs else { return true };
         let range = entry.header.outputs_range();
         if range.is_empty() {
-            self.note.push_str("entry has no outputs archive; ");
+            self.note("entry has no outputs archive");
             return false;
         }
         let restored = match &entry.contents {
@@ -309,14 +346,11 @@ impl Run<'_> {
         };
         match restored {
             Ok(summary) => {
-                self.note.push_str(&format!(
-                    "restored {} files, {} bytes; ",
-                    summary.files, summary.bytes
-                ));
+                self.note(format!("restored {} files, {} bytes", summary.files, summary.bytes));
                 true
             }
             Err(e) => {
-                self.note.push_str(&format!("outputs not restored ({e}); "));
+                self.note(format!("outputs not restored ({e})"));
                 false
             }
         }
@@ -357,7 +391,7 @@ impl Run<'_> {
         match recorder {
             Ok(recorder) => Some(recorder),
             Err(e) => {
-                self.note.push_str(&format!(", not recorded ({e})"));
+                self.note(format!("not recorded ({e})"));
                 None
             }
         }
@@ -381,21 +415,20 @@ impl Run<'_> {
         match recorder.finish(out, err, code, expires_at, outputs) {
             Ok((pending, header, summary)) => {
                 if let Some(summary) = summary {
-                    self.note
-                        .push_str(&format!(", archived {} files, {} bytes", summary.files, summary.bytes));
+                    self.note(format!("archived {} files, {} bytes", summary.files, summary.bytes));
                 }
                 Some((pending, header))
             }
             Err(Abandoned::TooLarge) => {
-                self.note.push_str(", not recorded (output over --max-entry-size)");
+                self.note("not recorded (output over --max-entry-size)");
                 None
             }
             Err(Abandoned::WriteFailed) => {
-                self.note.push_str(", not recorded (write failed or output not fully read)");
+                self.note("not recorded (write failed or output not fully read)");
                 None
             }
             Err(Abandoned::Outputs(why)) => {
-                self.note.push_str(&format!(", not recorded ({why})"));
+                self.note(format!("not recorded ({why})"));
                 None
             }
         }
@@ -431,13 +464,34 @@ impl Run<'_> {
             (size > settings.max_entry_size).then(|| "output over --max-entry-size".into())
         });
         let note = match why_not {
-            Some(why) => format!(", not recorded ({why})"),
+            Some(why) => format!("not recorded ({why})"),
             None => match store.publish(pending) {
-                Ok(()) => format!(", recorded (exit {})", header.exit_code),
-                Err(e) => format!(", not recorded ({e})"),
+                Ok(()) => format!("recorded (exit {})", header.exit_code),
+                Err(e) => format!("not recorded ({e})"),
             },
         };
-        self.note.push_str(&note);
+        let published = note.starts_with("recorded");
+        self.note(note);
+        if let (true, Some(tier)) = (published, self.tier) {
+            tier.upload(store, &self.key, self.remote_lifetime(header), &mut self.notes);
+        }
+    }
+
+    /// How long a just-written entry stays worth sharing: its lifetime
+    /// (failure lifetime for a failure), cut short by `--expires-at`.
+    fn remote_lifetime(&self, header: &Header) -> Option<Duration> {
+        let settings = self.settings;
+        let lifetime =
+            if header.exit_code == 0 { Some(settings.ttl) } else { settings.failure_ttl };
+        let by_ttl = lifetime.and_then(|l| l.as_secs()).map(Duration::from_secs);
+        let by_instant = settings
+            .freshness
+            .expires_at
+            .map(|at| at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO));
+        match (by_ttl, by_instant) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// What the entry says about the run, written before it starts. Both
@@ -470,6 +524,12 @@ impl Run<'_> {
         }
         background::spawn_self(&args);
     }
+}
+
+/// Whether the caller's rules accept an entry with this header and age.
+fn is_fresh(settings: &RunSettings, header: &Header, age: Duration) -> bool {
+    let ttl = if header.exit_code == 0 { Some(settings.ttl) } else { settings.failure_ttl };
+    ttl.is_some_and(|ttl| ttl.covers(age)) && !header.past_expiry(SystemTime::now())
 }
 
 fn spawn_failed(e: &SpawnError) -> i32 {

@@ -25,6 +25,8 @@ struct Stats {
     misses: u64,
     hit_ratio: Option<f64>,
     evictions: u64,
+    remote_hits: u64,
+    remote_errors: u64,
     oldest: Option<String>,
     newest: Option<String>,
     max_size: u64,
@@ -57,6 +59,7 @@ pub fn stats(config: &Config, args: StatsArgs) -> Result<i32> {
         }
         let usage = Usage::load(&store.v1());
         (stats.hits, stats.misses, stats.evictions) = (usage.hits, usage.misses, usage.evictions);
+        (stats.remote_hits, stats.remote_errors) = (usage.remote_hits, usage.remote_errors);
     }
     let lookups = stats.hits + stats.misses;
     stats.hit_ratio = (lookups > 0).then(|| stats.hits as f64 / lookups as f64);
@@ -84,6 +87,7 @@ pub fn stats(config: &Config, args: StatsArgs) -> Result<i32> {
     println!("misses      {}", stats.misses);
     println!("hit ratio   {ratio}");
     println!("evictions   {}", stats.evictions);
+    println!("remote      {} hits, {} runs with errors", stats.remote_hits, stats.remote_errors);
     println!("oldest      {}", ago(oldest));
     println!("newest      {}", ago(newest));
     Ok(0)

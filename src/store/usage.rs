@@ -16,13 +16,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::key::Key;
 
 const RECORD_LEN: usize = 48;
-const SUMMARY_MAGIC: &[u8; 8] = b"CCUSAGE1";
-const SUMMARY_HEADER_LEN: usize = 32;
+const SUMMARY_MAGIC: &[u8; 8] = b"CCUSAGE2";
+const SUMMARY_HEADER_LEN: usize = 48;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
     Hit = 1,
     Miss = 2,
+    /// A hit served from the remote tier (also counted as a hit).
+    RemoteHit = 3,
+    /// A run in which the remote tier failed.
+    RemoteError = 4,
 }
 
 /// Use of one key.
@@ -38,6 +42,8 @@ pub struct Usage {
     pub hits: u64,
     pub misses: u64,
     pub evictions: u64,
+    pub remote_hits: u64,
+    pub remote_errors: u64,
     pub keys: HashMap<Key, KeyUsage>,
 }
 
@@ -88,6 +94,8 @@ impl Usage {
         self.hits += u64_at(bytes, 8);
         self.misses += u64_at(bytes, 16);
         self.evictions += u64_at(bytes, 24);
+        self.remote_hits += u64_at(bytes, 32);
+        self.remote_errors += u64_at(bytes, 40);
         for record in bytes[SUMMARY_HEADER_LEN..].chunks_exact(RECORD_LEN) {
             let Some(key) = Key::from_slice(&record[..32]) else {
                 continue;
@@ -106,7 +114,12 @@ impl Usage {
             };
             let at = u64_at(record, 32);
             match record[40] {
-                1 => {
+                3 => self.remote_hits += 1,
+                4 => self.remote_errors += 1,
+                _ => {}
+            }
+            match record[40] {
+                1 | 3 => {
                     self.hits += 1;
                     let entry = self.keys.entry(key).or_default();
                     entry.hits += 1;
@@ -142,7 +155,9 @@ impl Usage {
         usage.keys.retain(|key, _| live(key));
         let mut out = Vec::with_capacity(SUMMARY_HEADER_LEN + usage.keys.len() * RECORD_LEN);
         out.extend_from_slice(SUMMARY_MAGIC);
-        for total in [usage.hits, usage.misses, usage.evictions] {
+        for total in
+            [usage.hits, usage.misses, usage.evictions, usage.remote_hits, usage.remote_errors]
+        {
             out.extend_from_slice(&total.to_le_bytes());
         }
         for (key, use_) in &usage.keys {

@@ -1,0 +1,197 @@
+//! The remote tier as run mode uses it: fetch into the local tier, upload
+//! after a miss, take the cross-machine lock. Every failure becomes a note
+//! for `-v` and a counted remote error, never a changed result.
+//!
+//! Built without the `redis` feature, `Tier::new` is always `None`.
+
+use std::time::Duration;
+#[cfg(feature = "redis")]
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::key::Key;
+use crate::settings::RemoteSettings;
+use crate::store::disk::DiskStore;
+
+#[cfg(feature = "redis")]
+use crate::store::remote::{verify_entry, Remote, RemoteConfig, RemoteLock, Stored};
+#[cfg(feature = "redis")]
+use crate::store::usage::{self, Event};
+#[cfg(feature = "redis")]
+use crate::store::Store;
+
+pub struct Tier {
+    #[cfg(feature = "redis")]
+    remote: Remote,
+    /// Whether this run already counted a remote error.
+    #[cfg(feature = "redis")]
+    failed: std::cell::Cell<bool>,
+    #[cfg(feature = "redis")]
+    max_entry_size: u64,
+}
+
+/// What a remote lookup brought into the local tier.
+pub enum Fetched {
+    /// A verified, fresh entry, now published locally.
+    Hit,
+    /// Nothing usable remotely.
+    Miss,
+}
+
+impl Tier {
+    pub fn new(settings: Option<&RemoteSettings>) -> Option<Tier> {
+        #[cfg(feature = "redis")]
+        {
+            let settings = settings?;
+            let mut config = RemoteConfig::new(settings.url.clone());
+            config.password = settings.password.clone();
+            config.read_only = settings.read_only;
+            config.max_entry_size = settings.max_entry_size;
+            Some(Tier {
+                remote: Remote::connect(&config),
+                failed: std::cell::Cell::new(false),
+                max_entry_size: settings.max_entry_size,
+            })
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            if settings.is_some() {
+                eprintln!("cachecmd: built without the `redis` feature; --remote is ignored");
+            }
+            None
+        }
+    }
+}
+
+#[cfg(feature = "redis")]
+impl Tier {
+    fn error(
+        &self,
+        store: &DiskStore,
+        key: &Key,
+        notes: &mut Vec<String>,
+        what: &str,
+        e: impl std::fmt::Display,
+    ) {
+        notes.push(format!("remote {what} failed ({e})"));
+        if !self.failed.replace(true) {
+            usage::record(&store.v1(), Event::RemoteError, key);
+        }
+    }
+
+    /// Looks `key` up remotely; a verified entry that `is_fresh` accepts is
+    /// published into the local tier (with its age preserved) for the caller
+    /// to serve from there.
+    pub fn fetch(
+        &self,
+        store: &DiskStore,
+        key: &Key,
+        is_fresh: impl Fn(&crate::entry::Header, Duration) -> bool,
+        notes: &mut Vec<String>,
+    ) -> Fetched {
+        let mut pending = match store.begin(key) {
+            Ok(pending) => pending,
+            Err(e) => {
+                notes.push(format!("remote lookup skipped ({e})"));
+                return Fetched::Miss;
+            }
+        };
+        match self.remote.fetch(&key.hex(), &mut pending.file, self.max_entry_size) {
+            Ok(true) => {}
+            Ok(false) => return Fetched::Miss,
+            Err(e) => {
+                self.error(store, key, notes, "lookup", e);
+                return Fetched::Miss;
+            }
+        }
+        let (header, meta) = match verify_entry(&pending.file) {
+            Ok(verified) => verified,
+            Err(e) => {
+                // Remote storage is untrusted: a bad value is only a miss.
+                notes.push(format!("remote entry rejected ({e})"));
+                return Fetched::Miss;
+            }
+        };
+        let created = UNIX_EPOCH + Duration::from_secs(meta.created);
+        let age = SystemTime::now().duration_since(created).unwrap_or_default();
+        if !is_fresh(&header, age) {
+            return Fetched::Miss;
+        }
+        // The local copy keeps the entry's real age: mtime is age here.
+        let _ = pending.file.set_modified(created);
+        match store.publish(pending) {
+            Ok(()) => {
+                usage::record(&store.v1(), Event::RemoteHit, key);
+                Fetched::Hit
+            }
+            Err(e) => {
+                notes.push(format!("remote hit not stored locally ({e})"));
+                Fetched::Miss
+            }
+        }
+    }
+
+    /// Takes the cross-machine lock; `None` when it is unavailable (read-only,
+    /// server down) or another machine held it past the wait: the local lock
+    /// alone then guards the run.
+    pub fn lock(
+        &self,
+        key: &Key,
+        wait: Duration,
+        notes: &mut Vec<String>,
+    ) -> Option<RemoteLock<'_>> {
+        if self.remote.is_read_only() || self.remote.is_disabled() {
+            return None;
+        }
+        match self.remote.lock(&key.hex(), wait, wait) {
+            Ok(Some(lock)) => Some(lock),
+            Ok(None) => {
+                notes.push("remote lock wait timed out".into());
+                None
+            }
+            Err(e) => {
+                notes.push(format!("remote lock unavailable ({e})"));
+                None
+            }
+        }
+    }
+
+    /// Shares the just-published local entry of `key`, expiring with it.
+    pub fn upload(
+        &self,
+        store: &DiskStore,
+        key: &Key,
+        lifetime: Option<Duration>,
+        notes: &mut Vec<String>,
+    ) {
+        if self.remote.is_disabled() {
+            return;
+        }
+        let path = store.entry_path(key);
+        let Ok(file) = std::fs::File::open(&path) else { return };
+        let Ok(len) = file.metadata().map(|m| m.len()) else { return };
+        match self.remote.store(&key.hex(), &file, len, lifetime) {
+            Ok(Stored::Written) => notes.push("shared remotely".into()),
+            Ok(Stored::Skipped(why)) => notes.push(format!("not shared ({why})")),
+            Err(e) => self.error(store, key, notes, "write", e),
+        }
+    }
+}
+
+#[cfg(not(feature = "redis"))]
+impl Tier {
+    pub fn fetch(
+        &self,
+        _: &DiskStore,
+        _: &Key,
+        _: impl Fn(&crate::entry::Header, Duration) -> bool,
+        _: &mut Vec<String>,
+    ) -> Fetched {
+        Fetched::Miss
+    }
+
+    pub fn lock(&self, _: &Key, _: Duration, _: &mut Vec<String>) -> Option<()> {
+        None
+    }
+
+    pub fn upload(&self, _: &DiskStore, _: &Key, _: Option<Duration>, _: &mut Vec<String>) {}
+}
