@@ -71,7 +71,7 @@ _cachecmd() {
 
     case "${cmd}" in
         cachecmd)
-            opts="-v -h -V --env --no-cwd --scope --key --input --modtime --stdin --cache-dir --verbose --ttl --failure-ttl --force --stale --warm --stale-if-error --retry --retry-delay --expires-at --refresh --lock-timeout --max-entry-size --max-size --max-entries --help --version evict clear key list show stats gc help"
+            opts="-v -h -V --env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose --ttl --failure-ttl --force --stale --warm --stale-if-error --retry --retry-delay --expires-at --refresh --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-read-only --help --version evict clear key list show stats gc help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -106,6 +106,10 @@ _cachecmd() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --cache-dir)
@@ -159,6 +163,10 @@ _cachecmd() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -167,7 +175,7 @@ _cachecmd() {
             return 0
             ;;
         cachecmd__subcmd__clear)
-            opts="-v -h --cache-dir --verbose --scope --expired --older-than --command --help"
+            opts="-v -h --cache-dir --verbose --scope --expired --older-than --command --remote --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -200,7 +208,7 @@ _cachecmd() {
             return 0
             ;;
         cachecmd__subcmd__evict)
-            opts="-v -h --env --no-cwd --scope --key --input --modtime --stdin --cache-dir --verbose --help"
+            opts="-v -h --env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,6 +243,10 @@ _cachecmd() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --cache-dir)
@@ -407,7 +419,7 @@ _cachecmd() {
             return 0
             ;;
         cachecmd__subcmd__key)
-            opts="-v -h --env --no-cwd --scope --key --input --modtime --stdin --cache-dir --verbose --explain --help"
+            opts="-v -h --env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose --explain --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -444,6 +456,10 @@ _cachecmd() {
                     fi
                     return 0
                     ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --cache-dir)
                     COMPREPLY=()
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -459,7 +475,7 @@ _cachecmd() {
             return 0
             ;;
         cachecmd__subcmd__list)
-            opts="-v -h --cache-dir --verbose --scope --json --help"
+            opts="-v -h --cache-dir --verbose --scope --json --remote --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -484,7 +500,7 @@ _cachecmd() {
             return 0
             ;;
         cachecmd__subcmd__show)
-            opts="-v -h --env --no-cwd --scope --key --input --modtime --stdin --cache-dir --verbose --stdout --stderr --help"
+            opts="-v -h --env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose --stdout --stderr --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -519,6 +535,10 @@ _cachecmd() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --cache-dir)

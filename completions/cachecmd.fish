@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cachecmd_global_optspecs
-    string join \n env= no-cwd scope= key= input= modtime= stdin cache-dir= v/verbose ttl= failure-ttl= force stale= warm stale-if-error= retry= retry-delay= expires-at= refresh lock-timeout= max-entry-size= max-size= max-entries= h/help V/version
+    string join \n env= no-cwd scope= key= input= modtime= stdin output= cache-dir= v/verbose ttl= failure-ttl= force stale= warm stale-if-error= retry= retry-delay= expires-at= refresh lock-timeout= max-entry-size= max-size= max-entries= remote= remote-read-only h/help V/version
 end
 
 function __fish_cachecmd_needs_command
@@ -29,6 +29,7 @@ complete -c cachecmd -n "__fish_cachecmd_needs_command" -l scope -d 'A namespace
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l key -d 'Extra key material, e.g. a version or date (repeatable)' -r
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l input -d 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)' -r -F
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l modtime -d 'Key on this file\'s modification time only (repeatable)' -r -F
+complete -c cachecmd -n "__fish_cachecmd_needs_command" -l output -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)' -r -F
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l ttl -d 'How long an entry is served: `30s`, `10m`, `1h 30m`, `7d` or `forever` [default: 1h]' -r
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l failure-ttl -d 'Also cache non-zero exits, served for this long [default: failures are not cached]' -r
@@ -41,12 +42,14 @@ complete -c cachecmd -n "__fish_cachecmd_needs_command" -l lock-timeout -d 'Long
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l max-entry-size -d 'Larger outputs are streamed but not cached: `500M`, `2GiB` [default: 1GiB]' -r
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l max-size -d 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]' -r
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l max-entries -d 'Keep at most this many entries [default: unlimited]' -r
+complete -c cachecmd -n "__fish_cachecmd_needs_command" -l remote -d 'Share entries through Redis: `redis://[user:pass@]host:port/db` or `rediss://` (TLS)' -r -f
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l stdin -d 'Read stdin, key on its content, and feed it to the command'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l force -d 'Run the command and record it even if a fresh entry exists'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l warm -d 'Refresh the entry in the background and return at once, printing nothing'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l refresh -d 'Internal: the background refresh started by --stale or --warm'
+complete -c cachecmd -n "__fish_cachecmd_needs_command" -l remote-read-only -d 'Read from the remote tier but never write to it (untrusted jobs)'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -s h -l help -d 'Print help'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -s V -l version -d 'Print version'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -a "evict" -d 'Forget the cached entry of one invocation (same key options as a run)'
@@ -62,6 +65,7 @@ complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l scope -d 'A 
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l key -d 'Extra key material, e.g. a version or date (repeatable)' -r
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l input -d 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)' -r -F
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l modtime -d 'Key on this file\'s modification time only (repeatable)' -r -F
+complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l output -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)' -r -F
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l stdin -d 'Read stdin, key on its content, and feed it to the command'
@@ -73,12 +77,14 @@ complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -l older-than -
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -l command -d 'Only entries whose program name or whole command line matches this glob' -r
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -l expired -d 'Only entries past the lifetime they were recorded with'
+complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -l remote -d 'Also remove every entry in the remote tier (CACHECMD_REMOTE or config `remote`)'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -s h -l help -d 'Print help'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l env -d 'Key on this environment variable (repeatable; globs such as `AWS_*`)' -r
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l scope -d 'A namespace for the entry, part of the key (any string)' -r
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l key -d 'Extra key material, e.g. a version or date (repeatable)' -r
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l input -d 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)' -r -F
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l modtime -d 'Key on this file\'s modification time only (repeatable)' -r -F
+complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l output -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)' -r -F
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l stdin -d 'Read stdin, key on its content, and feed it to the command'
@@ -89,12 +95,14 @@ complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -l cache-dir -d 
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -l scope -d 'Only entries with this scope' -r
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -l json -d 'Print a JSON array instead of a table'
+complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -l remote -d 'List the remote tier\'s keys (CACHECMD_REMOTE or config `remote`) instead'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -s h -l help -d 'Print help'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l env -d 'Key on this environment variable (repeatable; globs such as `AWS_*`)' -r
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l scope -d 'A namespace for the entry, part of the key (any string)' -r
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l key -d 'Extra key material, e.g. a version or date (repeatable)' -r
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l input -d 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)' -r -F
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l modtime -d 'Key on this file\'s modification time only (repeatable)' -r -F
+complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l output -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)' -r -F
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l stdin -d 'Read stdin, key on its content, and feed it to the command'

@@ -320,6 +320,11 @@ pub(crate) fn environment(options: &[EnvOption]) -> Roff {
              are unaffected.",
         ),
         (
+            "CACHECMD_REMOTE_PASSWORD",
+            "The password of the `--remote` Redis server, so it need not be in the URL. \
+             It never appears in any message, `-v` line, `list` or `stats`.",
+        ),
+        (
             "CACHECMD_CONFIG",
             "The config file to read instead of `$XDG_CONFIG_HOME/cachecmd/config.toml`.",
         ),
