@@ -133,14 +133,6 @@ pub fn auto_due(v1: &Path) -> bool {
 
 /// Takes the gc lock without waiting; `None` when another gc runs.
 pub fn try_lock(v1: &Path) -> Option<fs::File> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(v1.join("gc.lock"))
-        .ok()?;
+    let file = crate::store::lock::open_lock_file(&v1.join("gc.lock")).ok()?;
     file.try_lock().ok().map(|()| file)
 }

@@ -9,10 +9,9 @@
 //! granularity; otherwise the file is hashed again.
 
 use std::collections::HashMap;
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -140,18 +139,7 @@ impl StatCache {
         for record in &all {
             record.encode(&mut out);
         }
-        let temp = dir.join(format!(".tmp.{FILE_NAME}.{}", std::process::id()));
-        let written = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&temp)
-            .and_then(|mut f| f.write_all(&out))
-            .and_then(|()| fs::rename(&temp, dir.join(FILE_NAME)));
-        if written.is_err() {
-            let _ = fs::remove_file(&temp);
-        }
+        let _ = crate::store::disk::replace_private_file(&dir.join(FILE_NAME), &out);
     }
 }
 

@@ -161,7 +161,7 @@ fn hash_region(file: &File, range: std::ops::Range<u64>) -> Result<u64, DecodeEr
 }
 
 /// Checks every checksum of an entry. Small entries come back whole.
-fn verify(file: &File, size: u64) -> Result<(Header, Option<Vec<u8>>), DecodeError> {
+pub(crate) fn verify(file: &File, size: u64) -> Result<(Header, Option<Vec<u8>>), DecodeError> {
     if size <= SMALL_ENTRY as u64 {
         let mut contents = vec![0u8; size as usize];
         read_exact_at(file, &mut contents, 0)?;
@@ -203,6 +203,25 @@ pub(crate) fn remove_own_file(path: &Path) -> bool {
 pub(crate) fn has_magic(path: &Path) -> bool {
     let mut magic = [0u8; 8];
     open_nofollow(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == MAGIC
+}
+
+/// Replaces `path` with `bytes` atomically (a private temp file beside it,
+/// then rename), for cachecmd's small bookkeeping files. Best effort.
+pub(crate) fn replace_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = path.with_file_name(format!("{TEMP_PREFIX}{name}.{}", std::process::id()));
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&temp)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, bytes))
+        .and_then(|()| fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
 }
 
 static TEMP_COUNTER: AtomicU32 = AtomicU32::new(0);

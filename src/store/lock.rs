@@ -17,10 +17,9 @@ pub enum LockOutcome {
     Unavailable(std::io::Error),
 }
 
-/// Polls rather than blocks so the wait stays bounded without a helper
-/// thread; the interval grows to 25 ms, small next to any command worth caching.
-pub fn acquire(path: &Path, timeout: Duration) -> LockOutcome {
-    let file = match OpenOptions::new()
+/// Opens (creating it private) a lock file, never through a symlink.
+pub fn open_lock_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
@@ -28,7 +27,12 @@ pub fn acquire(path: &Path, timeout: Duration) -> LockOutcome {
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
-    {
+}
+
+/// Polls rather than blocks so the wait stays bounded without a helper
+/// thread; the interval grows to 25 ms, small next to any command worth caching.
+pub fn acquire(path: &Path, timeout: Duration) -> LockOutcome {
+    let file = match open_lock_file(path) {
         Ok(file) => file,
         Err(e) => return LockOutcome::Unavailable(e),
     };

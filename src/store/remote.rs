@@ -29,9 +29,8 @@ use std::time::{Duration, Instant};
 
 use redis::{Connection, IntoConnectionInfo, RedisError};
 use thiserror::Error;
-use xxhash_rust::xxh3::Xxh3;
 
-use crate::entry::{DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
+use crate::entry::{DecodeError, Header, Meta};
 
 /// Every key this module creates starts with this.
 pub const PREFIX: &str = "cachecmd:v1:";
@@ -730,41 +729,19 @@ impl Drop for RemoteLock<'_> {
     }
 }
 
-/// Checks the bytes `fetch` wrote to `file` the way the local store checks
-/// its entries (`disk::verify`, which is private; keep the two in step):
-/// header, lengths against the real size, every region's checksum (hashed
-/// in bounded chunks) and the metadata. Only an `Ok` entry
-/// may be published or replayed. `Meta::created` is the entry's real birth:
-/// its age on this machine must come from it, not from the local file.
+/// Checks the bytes `fetch` wrote to `file` exactly as the local store checks
+/// its own entries (header, lengths against the real size, every region's
+/// checksum), then decodes the metadata. Only an `Ok` entry may be published
+/// or replayed. `Meta::created` is the entry's real birth: its age on this
+/// machine must come from it, not from the local file.
 pub fn verify_entry(file: &File) -> Result<(Header, Meta), DecodeError> {
     let size = file.metadata().map_err(|_| DecodeError::Short)?.len();
-    let mut bytes = [0u8; HEADER_LEN];
-    file.read_exact_at(&mut bytes, 0).map_err(|_| DecodeError::Short)?;
-    let header = Header::decode(&bytes, size)?;
-    let meta_range = header.meta_range();
-    let mut meta =
-        vec![0u8; (meta_range.end - meta_range.start).min(u64::from(MAX_META_LEN)) as usize];
-    file.read_exact_at(&mut meta, meta_range.start).map_err(|_| DecodeError::Short)?;
-    let meta = Meta::decode(&meta, header.meta_hash)?;
-    for (range, expected, what) in [
-        (header.stdout_range(), header.stdout_hash, "stdout"),
-        (header.stderr_range(), header.stderr_hash, "stderr"),
-        (header.outputs_range(), header.outputs_hash, "outputs"),
-    ] {
-        let mut hasher = Xxh3::new();
-        let mut buf = vec![0u8; (range.end - range.start).min(256 * 1024) as usize];
-        let mut at = range.start;
-        while at < range.end {
-            let n = (range.end - at).min(buf.len() as u64) as usize;
-            file.read_exact_at(&mut buf[..n], at).map_err(|_| DecodeError::Short)?;
-            hasher.update(&buf[..n]);
-            at += n as u64;
-        }
-        if hasher.digest() != expected {
-            return Err(DecodeError::BodyChecksum(what));
-        }
-    }
-    Ok((header, meta))
+    let (header, _) = super::disk::verify(file, size)?;
+    let range = header.meta_range();
+    // `Header::decode` bounded the metadata length by MAX_META_LEN.
+    let mut meta = vec![0u8; (range.end - range.start) as usize];
+    file.read_exact_at(&mut meta, range.start).map_err(|_| DecodeError::Short)?;
+    Ok((header, Meta::decode(&meta, header.meta_hash)?))
 }
 
 /// `cachecmd:v1:<key hex>`.

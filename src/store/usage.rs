@@ -165,18 +165,7 @@ impl Usage {
             out.extend_from_slice(&use_.hits.to_le_bytes());
             out.extend_from_slice(&use_.last_hit.to_le_bytes());
         }
-        let temp = v1.join(format!(".tmp.usage.{}", std::process::id()));
-        let written = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&temp)
-            .and_then(|mut f| f.write_all(&out))
-            .and_then(|()| fs::rename(&temp, summary_path(v1)));
-        if written.is_err() {
-            let _ = fs::remove_file(&temp);
-        }
+        let written = super::disk::replace_private_file(&summary_path(v1), &out);
         if moved {
             let _ = fs::remove_file(&aside);
         }
