@@ -140,7 +140,11 @@ impl Run<'_> {
         let mut previous = None;
         if let (Some(store), false) = (&store, self.settings.force) {
             match self.lookup(store) {
-                Some(entry) if self.is_fresh(&entry) && self.restore_outputs(&entry) => {
+                Some(entry) if self.is_fresh(&entry) && !self.restore_outputs(&entry) => {
+                    // Refused or unreadable outputs: a miss that replaces the entry.
+                    self.note("miss (outputs not restorable)");
+                }
+                Some(entry) if self.is_fresh(&entry) => {
                     self.note(format!("hit, age {}", age(entry.age)));
                     if self.settings.freshness.stale.is_some_and(|stale| entry.age >= stale) {
                         self.note("stale: refreshing in the background");
@@ -283,8 +287,10 @@ impl Run<'_> {
             self.note(format!("{} attempts", attempt + 1));
         }
         let code = exit_codes::from_status(finished.status);
-        if code != 0 {
-            if let Some(entry) = &fallback {
+        // The last good entry stands in for a failed run only whole: its
+        // outputs restored as well as its streams.
+        if let Some(entry) = fallback.as_ref().filter(|_| code != 0) {
+            if self.restore_outputs(entry) {
                 self.note(format!(
                     "run failed (exit {code}): served the last good entry (--stale-if-error)"
                 ));
