@@ -135,6 +135,7 @@ impl Tier {
     /// alone then guards the run.
     pub fn lock(
         &self,
+        store: &DiskStore,
         key: &Key,
         wait: Duration,
         notes: &mut Vec<String>,
@@ -149,7 +150,7 @@ impl Tier {
                 None
             }
             Err(e) => {
-                notes.push(format!("remote lock unavailable ({e})"));
+                self.error(store, key, notes, "lock", e);
                 None
             }
         }
@@ -189,7 +190,7 @@ impl Tier {
         Fetched::Miss
     }
 
-    pub fn lock(&self, _: &Key, _: Duration, _: &mut Vec<String>) -> Option<()> {
+    pub fn lock(&self, _: &DiskStore, _: &Key, _: Duration, _: &mut Vec<String>) -> Option<()> {
         None
     }
 

@@ -207,8 +207,8 @@ impl Run<'_> {
         };
         // Across machines: the remote lock, then whatever its holder shared.
         let tier = self.tier;
-        let _remote_lock =
-            tier.and_then(|t| t.lock(&self.key, self.settings.lock_timeout, &mut self.notes));
+        let _remote_lock = tier
+            .and_then(|t| t.lock(&store, &self.key, self.settings.lock_timeout, &mut self.notes));
         if _remote_lock.is_some() {
             if let Some(code) = self.serve_remote() {
                 return code;

@@ -189,6 +189,11 @@ pub struct Remote {
     client: Option<redis::Client>,
     conn: RefCell<Option<Connection>>,
     disabled: Cell<bool>,
+    /// The error that disabled the remote was the server's reply (say OOM),
+    /// not a timeout or a broken socket: the connection is still in step
+    /// and may be used to release our locks, so other machines do not wait
+    /// out the lease.
+    replied_when_disabled: Cell<bool>,
     last_error: RefCell<Option<String>>,
     counters: Cell<RemoteCounters>,
 }
@@ -236,6 +241,7 @@ impl Remote {
             client: None,
             conn: RefCell::new(None),
             disabled: Cell::new(false),
+            replied_when_disabled: Cell::new(false),
             last_error: RefCell::new(None),
             counters: Cell::new(RemoteCounters::default()),
         };
@@ -603,6 +609,20 @@ impl Remote {
         RefMut::filter_map(slot, Option::as_mut).map_err(|_| self.disabled_error())
     }
 
+    /// The connection for releasing a lock: the usual one, or, once the
+    /// remote is disabled, the existing connection if the server was still
+    /// answering (never a new one).
+    fn release_conn(&self) -> Result<RefMut<'_, Connection>, RemoteError> {
+        if !self.disabled.get() {
+            return self.conn();
+        }
+        if !self.replied_when_disabled.get() {
+            return Err(self.disabled_error());
+        }
+        let slot = self.conn.try_borrow_mut().map_err(|_| self.disabled_error())?;
+        RefMut::filter_map(slot, Option::as_mut).map_err(|_| self.disabled_error())
+    }
+
     fn open(&self) -> Result<Connection, RemoteError> {
         let Some(client) = &self.client else {
             return Err(self.disabled_error());
@@ -632,6 +652,13 @@ impl Remote {
         command: &redis::Cmd,
     ) -> Result<T, RemoteError> {
         command.query(conn).map_err(|e| {
+            if !self.disabled.get() {
+                let broken = e.is_timeout()
+                    || e.is_io_error()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal();
+                self.replied_when_disabled.set(!broken);
+            }
             let message = if e.is_timeout() {
                 format!("timed out after {:?}", self.config.op_timeout)
             } else {
@@ -706,7 +733,7 @@ impl RemoteLock<'_> {
     }
 
     fn release_inner(&self) -> Result<bool, RemoteError> {
-        let mut conn = self.remote.conn()?;
+        let mut conn = self.remote.release_conn()?;
         let eval =
             redis::cmd("EVAL").arg(RELEASE_SCRIPT).arg(1).arg(&self.key).arg(&self.token).clone();
         let deleted: i64 = self.remote.run(&mut conn, "release lock", &eval)?;
