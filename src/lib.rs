@@ -48,8 +48,13 @@ pub fn startup() {
     }
     // A vanished reader must show up as EPIPE, which each mode handles,
     // rather than kill us mid-entry.
+    // Likewise a file size limit (`ulimit -f`) must show up as a failed
+    // write (EFBIG: the entry is not recorded) rather than kill us mid-replay.
     // SAFETY: setting a signal to SIG_IGN has no preconditions.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }
 
 /// Parses our own command line, runs it, and returns the exit status.
@@ -113,6 +118,10 @@ fn pass_through(argv: &[std::ffi::OsString]) -> i32 {
     let Some((program, args)) = argv.split_first() else {
         return exit_codes::USAGE;
     };
+    // Become the command exactly: undo the SIGXFSZ we ignore (std restores
+    // SIGPIPE itself).
+    // SAFETY: restoring a default disposition has no preconditions.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_DFL) };
     let error = std::process::Command::new(program).args(args).exec();
     let error = runner::SpawnError::from_io(program, error);
     eprintln!("cachecmd: {error}");

@@ -5,6 +5,7 @@
 
 use std::ffi::OsString;
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 
 use thiserror::Error;
@@ -72,7 +73,20 @@ pub fn run(
         }
         None => Stdio::inherit(),
     };
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    // SAFETY: signal(2) is async-signal-safe; between fork and exec the
+    // child only resets dispositions we changed in ourselves (ignored
+    // SIGINT/SIGQUIT while a child runs, SIGXFSZ always), so every attempt
+    // starts exactly as a direct run would. std restores SIGPIPE itself.
+    unsafe {
+        command.pre_exec(|| {
+            for signal in [libc::SIGINT, libc::SIGQUIT, libc::SIGXFSZ] {
+                libc::signal(signal, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
         .args(args)
         .stdin(stdin)
         .stdout(Stdio::piped())
