@@ -197,12 +197,59 @@ impl Meta {
     }
 }
 
-/// Raw OS bytes in JSON: a string when valid UTF-8, else an array of bytes.
+/// Raw OS bytes: text when valid UTF-8, else the bytes themselves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "BytesRepr", into = "BytesRepr")]
 pub enum Bytes {
     Text(String),
     Raw(Vec<u8>),
+}
+
+/// How `Bytes` is stored: `{"t": "text"}` or `{"x": "hex"}`. Externally
+/// tagged on purpose: serde's untagged enums buffer every element of the
+/// input (tens of bytes per byte), so decoding a crafted entry could
+/// allocate far more than its size.
+#[derive(Serialize, Deserialize)]
+enum BytesRepr {
+    #[serde(rename = "t")]
+    Text(String),
+    #[serde(rename = "x")]
+    Hex(String),
+}
+
+impl From<Bytes> for BytesRepr {
+    fn from(bytes: Bytes) -> BytesRepr {
+        match bytes {
+            Bytes::Text(text) => BytesRepr::Text(text),
+            Bytes::Raw(raw) => BytesRepr::Hex(raw.iter().map(|b| format!("{b:02x}")).collect()),
+        }
+    }
+}
+
+impl TryFrom<BytesRepr> for Bytes {
+    type Error = String;
+
+    fn try_from(repr: BytesRepr) -> Result<Bytes, String> {
+        match repr {
+            BytesRepr::Text(text) => Ok(Bytes::Text(text)),
+            BytesRepr::Hex(hex) => {
+                let digits = hex.as_bytes();
+                if digits.len() % 2 != 0 {
+                    return Err("odd number of hex digits".into());
+                }
+                digits
+                    .chunks(2)
+                    .map(|pair| {
+                        std::str::from_utf8(pair)
+                            .ok()
+                            .and_then(|p| u8::from_str_radix(p, 16).ok())
+                            .ok_or_else(|| "bad hex digit".to_string())
+                    })
+                    .collect::<Result<Vec<u8>, String>>()
+                    .map(Bytes::Raw)
+            }
+        }
+    }
 }
 
 impl Bytes {
