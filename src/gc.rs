@@ -5,11 +5,10 @@
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::store::disk::{remove_own_file, DiskStore};
-use crate::store::inventory::{par_filter_map, read_info, EntryInfo};
+use crate::store::disk::DiskStore;
+use crate::store::inventory::{par_filter_map, EntryInfo};
 use crate::store::usage::Usage;
 
 /// How often a miss may start a background gc.
@@ -41,23 +40,23 @@ fn last_used(info: &EntryInfo, usage: &Usage) -> u64 {
 
 pub fn collect(store: &DiskStore, limits: Limits, now: SystemTime) -> Report {
     let mut report = Report::default();
-    let usage = Usage::load(&store.v1());
+    let usage = Usage::load(store);
     let files = store.entry_files();
-    let read = par_filter_map(&files, |file| Some((file.path.clone(), read_info(file))));
+    let read = par_filter_map(&files, |file| Some((file.path.clone(), store.read_info(file))));
     let mut live = Vec::with_capacity(read.len());
     for (path, info) in read {
         match info {
             Ok(info) if info.expired(now) => {
-                report.expired += usize::from(remove_own_file(&info.path));
+                report.expired += usize::from(store.remove_file(&info.path));
             }
             Ok(info) => live.push(info),
             // Named as our entry, in our shard, and undecodable: ours and useless.
-            Err(_) => report.corrupt += usize::from(remove_own_file(&path)),
+            Err(_) => report.corrupt += usize::from(store.remove_file(&path)),
         }
     }
     for (path, modified) in store.temp_files() {
         if now.duration_since(modified).unwrap_or_default() > STALE_TEMP {
-            report.temp_files += usize::from(remove_own_file(&path));
+            report.temp_files += usize::from(store.remove_file(&path));
         }
     }
     report.lock_files = remove_idle_locks(store, now);
@@ -68,14 +67,14 @@ pub fn collect(store: &DiskStore, limits: Limits, now: SystemTime) -> Report {
     while bytes > limits.max_size || live.len() > max_entries {
         let Some(oldest) = live.pop() else { break };
         bytes -= oldest.size;
-        report.evicted += usize::from(remove_own_file(&oldest.path));
+        report.evicted += usize::from(store.remove_file(&oldest.path));
     }
     report.entries = live.len();
     report.bytes = bytes;
 
     let keep: std::collections::HashSet<_> = live.iter().map(|i| i.key).collect();
-    let _ = Usage::compact(&store.v1(), &|key| keep.contains(key), report.evicted as u64);
-    touch_stamp(&store.v1());
+    let _ = Usage::compact(store, &|key| keep.contains(key), report.evicted as u64);
+    touch_stamp(store);
     report
 }
 
@@ -98,41 +97,38 @@ fn remove_idle_locks(store: &DiskStore, now: SystemTime) -> usize {
             continue;
         };
         if file.try_lock().is_ok() {
-            removed += usize::from(remove_own_file(&path));
+            removed += usize::from(store.remove_file(&path));
         }
     }
     removed
 }
 
-fn stamp_path(v1: &Path) -> std::path::PathBuf {
-    v1.join("gc.stamp")
+fn stamp_path(store: &DiskStore) -> std::path::PathBuf {
+    store.v1().join("gc.stamp")
 }
 
-fn touch_stamp(v1: &Path) {
-    let _ = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(stamp_path(v1))
+fn touch_stamp(store: &DiskStore) {
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+    let _ = store
+        .open_in(&stamp_path(store), flags, 0o600)
         .and_then(|f| f.set_modified(SystemTime::now()));
 }
 
 /// Whether a background gc is due: the last one is older than
 /// `AUTO_INTERVAL`. A new cache only starts the clock.
-pub fn auto_due(v1: &Path) -> bool {
-    match fs::symlink_metadata(stamp_path(v1)).and_then(|m| m.modified()) {
+pub fn auto_due(store: &DiskStore) -> bool {
+    match fs::symlink_metadata(stamp_path(store)).and_then(|m| m.modified()) {
         Ok(last) => SystemTime::now().duration_since(last).unwrap_or_default() > AUTO_INTERVAL,
         Err(_) => {
-            touch_stamp(v1);
+            touch_stamp(store);
             false
         }
     }
 }
 
 /// Takes the gc lock without waiting; `None` when another gc runs.
-pub fn try_lock(v1: &Path) -> Option<fs::File> {
-    let file = crate::store::lock::open_lock_file(&v1.join("gc.lock")).ok()?;
+pub fn try_lock(store: &DiskStore) -> Option<fs::File> {
+    let file =
+        store.open_in(&store.v1().join("gc.lock"), libc::O_RDWR | libc::O_CREAT, 0o600).ok()?;
     file.try_lock().ok().map(|()| file)
 }

@@ -74,7 +74,7 @@ impl Tier {
     ) {
         notes.push(format!("remote {what} failed ({e})"));
         if !self.failed.replace(true) {
-            usage::record(&store.v1(), Event::RemoteError, key);
+            usage::record(store, Event::RemoteError, key);
         }
     }
 
@@ -120,7 +120,7 @@ impl Tier {
         let _ = pending.file.set_modified(created);
         match store.publish(pending) {
             Ok(()) => {
-                usage::record(&store.v1(), Event::RemoteHit, key);
+                usage::record(store, Event::RemoteHit, key);
                 Fetched::Hit
             }
             Err(e) => {

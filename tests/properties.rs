@@ -20,7 +20,7 @@ use cachecmd::entry::{Bytes, DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN
 use cachecmd::inputs::{Input, Kind};
 use cachecmd::key::{Key, KeyMaterial};
 use cachecmd::store::disk::DiskStore;
-use cachecmd::store::inventory::{read_info, EntryFile};
+use cachecmd::store::inventory::EntryFile;
 use cachecmd::store::Store;
 use cachecmd::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
 use proptest::prelude::*;
@@ -324,7 +324,7 @@ proptest! {
         std::fs::write(&fx.path, &file).unwrap();
         let (found, largest, _) = measure(|| fx.store.lookup(&fx.key).map(|e| e.map(|e| e.header)));
         prop_assert!(largest <= allowed_allocation(file.len()), "lookup allocated {largest} for a {} byte file", file.len());
-        let (info, largest, _) = measure(|| read_info(&EntryFile { key: fx.key, path: fx.path.clone() }).map(|i| i.header));
+        let (info, largest, _) = measure(|| fx.store.read_info(&EntryFile { key: fx.key, path: fx.path.clone() }).map(|i| i.header));
         prop_assert!(largest <= allowed_allocation(file.len()), "read_info allocated {largest} for a {} byte file", file.len());
         if mutation == 0 {
             prop_assert_eq!(found.unwrap(), Some(header));
@@ -348,7 +348,7 @@ proptest! {
         std::fs::write(&fx.path, &file).unwrap();
         let (found, largest, _) = measure(|| fx.store.lookup(&fx.key).map(|e| e.is_some()));
         prop_assert!(largest <= allowed_allocation(file.len()), "lookup allocated {largest} for a {} byte file", file.len());
-        let (info, largest, _) = measure(|| read_info(&EntryFile { key: fx.key, path: fx.path.clone() }).is_ok());
+        let (info, largest, _) = measure(|| fx.store.read_info(&EntryFile { key: fx.key, path: fx.path.clone() }).is_ok());
         prop_assert!(largest <= allowed_allocation(file.len()), "read_info allocated {largest} for a {} byte file", file.len());
         // Random hashes never match random bodies.
         prop_assert!(found.is_err() && !info);
@@ -367,7 +367,7 @@ proptest! {
         let (found, largest, _) = measure(|| fx.store.lookup(&fx.key).map(|e| e.is_some()));
         prop_assert!(largest <= allowed_allocation(file.len()));
         prop_assert!(found.is_err());
-        let listed = read_info(&EntryFile { key: fx.key, path: fx.path.clone() });
+        let listed = fx.store.read_info(&EntryFile { key: fx.key, path: fx.path.clone() });
         prop_assert!(listed.is_err());
     }
 }
@@ -389,7 +389,7 @@ fn metadata_decoding_allocates_at_most_the_file_size() {
         let (_, file) = entry_bytes(meta.as_bytes(), b"", b"", 0);
         std::fs::write(&fx.path, &file).unwrap();
         let (info, largest, _) =
-            measure(|| read_info(&EntryFile { key: fx.key, path: fx.path.clone() }).is_ok());
+            measure(|| fx.store.read_info(&EntryFile { key: fx.key, path: fx.path.clone() }).is_ok());
         assert!(info, "valid metadata refused");
         println!("COUNTS meta alloc: {} byte file, largest allocation {largest}", file.len());
         if largest > allowed_allocation(file.len()) {

@@ -10,7 +10,7 @@ use super::list::has_scope;
 use crate::cli::ClearArgs;
 use crate::format;
 use crate::settings::Config;
-use crate::store::disk::{remove_own_file, DiskStore};
+use crate::store::disk::DiskStore;
 use crate::store::inventory::EntryInfo;
 use crate::store::Store;
 
@@ -55,7 +55,7 @@ pub fn clear(config: &Config, args: ClearArgs) -> Result<i32> {
     };
     let mut removed = 0;
     for info in store.entry_infos().into_iter().filter(matches) {
-        if remove_own_file(&info.path) {
+        if store.remove_file(&info.path) {
             removed += 1;
             if common.verbose {
                 let argv: Vec<_> = info.meta.argv.iter().map(|a| a.to_os()).collect();

@@ -25,8 +25,7 @@ pub fn evict(config: &Config, args: EvictArgs) -> Result<i32> {
             }
         }
     } else {
-        let stat_cache = store.as_ref().map(DiskStore::v1);
-        super::key_for(&config.key(&args.key)?, &args.command, stat_cache.as_deref())?.0
+        super::key_for(&config.key(&args.key)?, &args.command, store.as_ref())?.0
     };
     let removed = match &store {
         Some(store) => store.remove(&key)?,

@@ -19,7 +19,7 @@ pub fn gc(config: &Config, args: GcArgs) -> Result<i32> {
         }
         return Ok(0);
     };
-    let Some(_lock) = gc::try_lock(&store.v1()) else {
+    let Some(_lock) = gc::try_lock(&store) else {
         if !args.auto {
             println!("another gc is running");
         }

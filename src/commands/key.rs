@@ -20,8 +20,7 @@ pub fn key(config: &Config, args: KeyCommandArgs) -> Result<i32> {
     let settings = config.key(&args.key)?;
     let common = config.common(&args.key.common)?;
     let store = DiskStore::open_existing(&common.cache_dir).ok().flatten();
-    let stat_cache = store.as_ref().map(DiskStore::v1);
-    let (key, parts) = super::key_for(&settings, &args.command, stat_cache.as_deref())?;
+    let (key, parts) = super::key_for(&settings, &args.command, store.as_ref())?;
     if !args.explain {
         println!("{}", key.hex());
         return Ok(0);

@@ -93,7 +93,7 @@ pub fn list(config: &Config, args: ListArgs) -> Result<i32> {
     let now = SystemTime::now();
     let mut rows: Vec<Listed> = match DiskStore::open_existing(&common.cache_dir)? {
         Some(store) => {
-            let usage = Usage::load(&store.v1());
+            let usage = Usage::load(&store);
             store
                 .entry_infos()
                 .into_iter()

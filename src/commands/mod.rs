@@ -14,12 +14,12 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
 
 use crate::inputs::{self, Input};
 use crate::key::{select_env, Key, KeyMaterial};
 use crate::settings::KeySettings;
 use crate::spool;
+use crate::store::disk::DiskStore;
 
 /// Everything read from the outside world to build a key.
 pub struct KeyParts {
@@ -31,12 +31,12 @@ pub struct KeyParts {
 }
 
 /// The key of `command` under `settings`, reading the environment, input
-/// files and (with `--stdin`) stdin now. `stat_cache` is the directory of
-/// the input stat cache, when the cache dir is usable.
+/// files and (with `--stdin`) stdin now. `stat_cache` is the store that
+/// keeps the input stat cache, when the cache dir is usable.
 pub fn key_for(
     settings: &KeySettings,
     command: &[OsString],
-    stat_cache: Option<&Path>,
+    stat_cache: Option<&DiskStore>,
 ) -> anyhow::Result<(Key, KeyParts)> {
     let env = select_env(&settings.env_patterns)?;
     let cwd = match &settings.cwd {

@@ -42,8 +42,8 @@ struct Run<'a> {
 
 pub fn run(settings: &RunSettings) -> anyhow::Result<i32> {
     let existing = DiskStore::open_existing(&settings.common.cache_dir);
-    let stat_cache = existing.as_ref().ok().and_then(Option::as_ref).map(DiskStore::v1);
-    let (key, parts) = super::key_for(&settings.key, &settings.command, stat_cache.as_deref())?;
+    let stat_cache = existing.as_ref().ok().and_then(Option::as_ref);
+    let (key, parts) = super::key_for(&settings.key, &settings.command, stat_cache)?;
     let outputs = if settings.key.outputs.is_empty() {
         None
     } else {
@@ -151,7 +151,7 @@ impl Run<'_> {
                         start_refresh(Some(store), &self.key);
                     }
                     let code = replay(&entry);
-                    usage::record(&store.v1(), Event::Hit, &self.key);
+                    usage::record(store, Event::Hit, &self.key);
                     return code;
                 }
                 Some(entry) => {
@@ -190,7 +190,7 @@ impl Run<'_> {
                     if let Some(entry) = fresh.filter(|e| self.restore_outputs(e)) {
                         self.note("hit after waiting for another run");
                         let code = replay(&entry);
-                        usage::record(&store.v1(), Event::Hit, &self.key);
+                        usage::record(&store, Event::Hit, &self.key);
                         return code;
                     }
                 }
@@ -214,7 +214,7 @@ impl Run<'_> {
                 return code;
             }
         }
-        usage::record(&store.v1(), Event::Miss, &self.key);
+        usage::record(&store, Event::Miss, &self.key);
         let code = self.run_and_record(&store, previous);
         self.start_auto_gc(&store);
         code
@@ -264,11 +264,12 @@ impl Run<'_> {
                 std::thread::sleep(backoff);
             }
             let recorder = self.recorder(store, mode);
+            let mut last_attempt = attempt >= settings.freshness.retries;
             if recorder.is_none() && mode == Mode::Capture {
                 // Capturing needs the entry file; without it, fail open:
                 // stream this attempt and stop retrying.
                 mode = Mode::Stream;
-                attempt = settings.freshness.retries;
+                last_attempt = true;
             }
             let sinks = recorder.as_ref().map(Recorder::sinks);
             let finished = match runner::run(&settings.command, self.stdin.as_ref(), sinks, mode) {
@@ -278,7 +279,7 @@ impl Run<'_> {
                     return spawn_failed(&e);
                 }
             };
-            if finished.status.success() || attempt >= settings.freshness.retries {
+            if finished.status.success() || last_attempt {
                 break (finished, recorder);
             }
             attempt += 1;
@@ -518,7 +519,7 @@ impl Run<'_> {
     /// A miss may start a background gc, at most every few minutes; the hit
     /// path never does.
     fn start_auto_gc(&self, store: &DiskStore) {
-        if self.settings.freshness.refresh || !gc::auto_due(&store.v1()) {
+        if self.settings.freshness.refresh || !gc::auto_due(store) {
             return;
         }
         let limits = self.settings.limits;

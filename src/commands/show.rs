@@ -11,7 +11,7 @@ use crate::format;
 use crate::replay::{write_stream, Stream};
 use crate::settings::Config;
 use crate::store::disk::DiskStore;
-use crate::store::inventory::{read_info, EntryFile};
+use crate::store::inventory::EntryFile;
 use crate::store::usage::Usage;
 use crate::store::Store;
 
@@ -43,9 +43,7 @@ pub fn show(config: &Config, args: ShowArgs) -> Result<i32> {
             }
         }
     } else {
-        let stat_cache = store.as_ref().map(DiskStore::v1);
-        let (key, _) =
-            super::key_for(&config.key(&args.key)?, &args.command, stat_cache.as_deref())?;
+        let (key, _) = super::key_for(&config.key(&args.key)?, &args.command, store.as_ref())?;
         match &store {
             Some(store) => EntryFile { key, path: store.entry_path(&key) },
             None => {
@@ -69,7 +67,7 @@ pub fn show(config: &Config, args: ShowArgs) -> Result<i32> {
             }
         };
     }
-    let info = match read_info(&file) {
+    let info = match store.read_info(&file) {
         Ok(info) => info,
         Err(_) if !file.path.exists() => return no_entry(&file),
         Err(e) => {
@@ -78,7 +76,7 @@ pub fn show(config: &Config, args: ShowArgs) -> Result<i32> {
         }
     };
     let now = SystemTime::now();
-    let listed = Listed::new(info, &Usage::load(&store.v1()));
+    let listed = Listed::new(info, &Usage::load(&store));
     print!("{}", describe(&listed, now));
     Ok(0)
 }

@@ -57,7 +57,7 @@ pub fn stats(config: &Config, args: StatsArgs) -> Result<i32> {
             oldest = Some(oldest.map_or(secs, |o: u64| o.min(secs)));
             newest = Some(newest.map_or(secs, |n: u64| n.max(secs)));
         }
-        let usage = Usage::load(&store.v1());
+        let usage = Usage::load(&store);
         (stats.hits, stats.misses, stats.evictions) = (usage.hits, usage.misses, usage.evictions);
         (stats.remote_hits, stats.remote_errors) = (usage.remote_hits, usage.remote_errors);
     }

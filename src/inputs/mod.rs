@@ -22,6 +22,7 @@ use globset::GlobBuilder;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::store::disk::DiskStore;
 use crate::store::inventory::par_filter_map;
 pub use statcache::StatCache;
 
@@ -160,7 +161,7 @@ fn relative_to(path: &Path, cwd: &Path) -> PathBuf {
 pub fn collect(
     specs: &[String],
     cwd: &Path,
-    cache: Option<&Path>,
+    cache: Option<&DiskStore>,
 ) -> Result<Vec<Input>, InputError> {
     let (mut found, absent) = expand(specs, cwd)?;
     found.sort_by(|a, b| a.shown.cmp(&b.shown));
@@ -173,8 +174,8 @@ pub fn collect(
         inputs.push(input);
         fresh.extend(record);
     }
-    if let (Some(dir), false) = (cache, fresh.is_empty()) {
-        stat_cache.save(dir, fresh);
+    if let (Some(store), false) = (cache, fresh.is_empty()) {
+        stat_cache.save(store, fresh);
     }
     inputs.extend(absent);
     inputs.sort();
@@ -269,9 +270,10 @@ mod tests {
     fn the_stat_cache_returns_the_same_digests() {
         let dir = tempfile::tempdir().unwrap();
         let cache = tempfile::tempdir().unwrap();
+        let store = DiskStore::open_or_create(&cache.path().join("root")).unwrap();
         write(dir.path(), "f", "content");
-        let cold = collect(&["f".to_string()], dir.path(), Some(cache.path())).unwrap();
-        let warm = collect(&["f".to_string()], dir.path(), Some(cache.path())).unwrap();
+        let cold = collect(&["f".to_string()], dir.path(), Some(&store)).unwrap();
+        let warm = collect(&["f".to_string()], dir.path(), Some(&store)).unwrap();
         assert_eq!(cold, warm);
         assert_eq!(cold[0].digest, <[u8; 32]>::from(Sha256::digest(b"content")));
     }

@@ -13,6 +13,8 @@ use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+
+use crate::store::disk::DiskStore;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const MAGIC: &[u8; 8] = b"CCSTAT01";
@@ -105,9 +107,9 @@ pub struct StatCache {
 }
 
 impl StatCache {
-    pub fn load(dir: &Path) -> StatCache {
+    pub fn load(store: &DiskStore) -> StatCache {
         let mut records = HashMap::new();
-        if let Ok(bytes) = fs::read(dir.join(FILE_NAME)) {
+        if let Ok(bytes) = store.read_in(&store.v1().join(FILE_NAME)) {
             if let Some(mut rest) = bytes.strip_prefix(MAGIC.as_slice()) {
                 while let Some((record, len)) = Record::decode(rest) {
                     rest = &rest[len..];
@@ -125,7 +127,10 @@ impl StatCache {
     }
 
     /// Adds `fresh` records and writes the cache back atomically.
-    pub fn save(self, dir: &Path, fresh: Vec<Record>) {
+    pub fn save(self, store: &DiskStore, fresh: Vec<Record>) {
+        if store.verify_tree().is_err() || fs::create_dir_all(store.v1()).is_err() {
+            return;
+        }
         let mut records = self.records;
         for record in fresh {
             records.insert(record.path.clone(), record);
@@ -139,7 +144,7 @@ impl StatCache {
         for record in &all {
             record.encode(&mut out);
         }
-        let _ = crate::store::disk::replace_private_file(&dir.join(FILE_NAME), &out);
+        let _ = crate::store::disk::replace_private_file(&store.v1().join(FILE_NAME), &out);
     }
 }
 
@@ -165,20 +170,21 @@ mod tests {
     #[test]
     fn a_racily_clean_file_is_not_trusted() {
         let dir = tempfile::tempdir().unwrap();
+        let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
         let file = dir.path().join("f");
         fs::write(&file, "x").unwrap();
         let meta = fs::metadata(&file).unwrap();
         // Hashed in the same instant it was written: must be re-hashed.
         let cache = StatCache { records: HashMap::new() };
-        cache.save(dir.path(), vec![Record::new(&file, &meta, [1; 32])]);
-        assert_eq!(StatCache::load(dir.path()).lookup(&file, &meta), None);
+        cache.save(&store, vec![Record::new(&file, &meta, [1; 32])]);
+        assert_eq!(StatCache::load(&store).lookup(&file, &meta), None);
 
         // Written well before it was hashed: trusted.
         let old = SystemTime::now() - std::time::Duration::from_secs(60);
         fs::File::options().write(true).open(&file).unwrap().set_modified(old).unwrap();
         let meta = fs::metadata(&file).unwrap();
-        let cache = StatCache::load(dir.path());
-        cache.save(dir.path(), vec![Record::new(&file, &meta, [2; 32])]);
-        assert_eq!(StatCache::load(dir.path()).lookup(&file, &meta), Some([2; 32]));
+        let cache = StatCache::load(&store);
+        cache.save(&store, vec![Record::new(&file, &meta, [2; 32])]);
+        assert_eq!(StatCache::load(&store).lookup(&file, &meta), Some([2; 32]));
     }
 }

@@ -8,6 +8,10 @@
 //! ```
 //!
 //! 256 shards keep a directory under ~4,000 files at a million entries.
+//! Nothing under the root is reached through a symlink: files are opened
+//! with `openat2(RESOLVE_NO_SYMLINKS)` from the root's descriptor (see
+//! `beneath.rs`), and path-based operations (readdir, mkdir, rename,
+//! unlink) first check that the directories on the way are real ones.
 //! An entry's age is its file's mtime: set when it is published, and easy
 //! for tests and users to move (`touch`) without a hidden clock.
 
@@ -20,6 +24,7 @@ use std::time::{Duration, SystemTime};
 
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
+use super::beneath::RootDir;
 use super::lock::{self, LockOutcome};
 use super::{PendingEntry, Store, StoreError, StoredEntry};
 use crate::entry::{DecodeError, Header, HEADER_LEN, MAGIC};
@@ -34,20 +39,89 @@ pub const TEMP_PREFIX: &str = ".tmp.";
 
 pub struct DiskStore {
     root: PathBuf,
+    dir: RootDir,
 }
 
 impl DiskStore {
     /// Opens an existing, safe root; `Ok(None)` when it does not exist yet
     /// (every lookup is then a miss, and nothing needs creating on a hit).
     pub fn open_existing(root: &Path) -> Result<Option<DiskStore>, StoreError> {
-        match fs::metadata(root) {
-            Ok(meta) => {
-                check_root(root, &meta)?;
-                Ok(Some(DiskStore { root: root.to_path_buf() }))
+        let dir = match RootDir::open(root) {
+            Ok(dir) => dir,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
+                let reason = "it is not a directory".into();
+                return Err(StoreError::UnsafeRoot { path: root.to_path_buf(), reason });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::io(root, e)),
+            Err(e) => return Err(StoreError::io(root, e)),
+        };
+        let meta = dir.metadata().map_err(|e| StoreError::io(root, e))?;
+        check_root(root, &meta)?;
+        Ok(Some(DiskStore { root: root.to_path_buf(), dir }))
+    }
+
+    /// Opens a file under the root, refusing symlinks anywhere on the way.
+    pub(crate) fn open_in(
+        &self,
+        path: &Path,
+        flags: libc::c_int,
+        mode: u32,
+    ) -> std::io::Result<File> {
+        self.dir.open_path(path, flags, mode)
+    }
+
+    /// The internal directories, where they exist, must be real ones: a
+    /// symlink there would take path-based operations somewhere else.
+    pub(crate) fn verify_tree(&self) -> Result<(), StoreError> {
+        for rel in ["v1", "v1/entries", "v1/locks"] {
+            match fs::symlink_metadata(self.root.join(rel)) {
+                Ok(meta) if meta.is_dir() => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Ok(_) => {
+                    return Err(StoreError::UnsafeRoot {
+                        path: self.root.clone(),
+                        reason: format!("{rel} is not a real directory (a symlink?)"),
+                    })
+                }
+                Err(e) => return Err(StoreError::io(self.root.join(rel), e)),
+            }
         }
+        Ok(())
+    }
+
+    /// Creates (0700) a shard directory and checks it is a real one.
+    fn real_dir(&self, dir: &Path) -> Result<(), StoreError> {
+        self.verify_tree()?;
+        private_dir_all(dir)?;
+        match fs::symlink_metadata(dir) {
+            Ok(meta) if meta.is_dir() => Ok(()),
+            _ => Err(StoreError::UnsafeRoot {
+                path: self.root.clone(),
+                reason: format!("{} is not a real directory (a symlink?)", dir.display()),
+            }),
+        }
+    }
+
+    /// Removes a file of ours: a regular file (never a symlink) in a real
+    /// directory of the store.
+    pub(crate) fn remove_file(&self, path: &Path) -> bool {
+        let parent_is_real =
+            path.parent().and_then(|p| fs::symlink_metadata(p).ok()).is_some_and(|m| m.is_dir());
+        parent_is_real && self.verify_tree().is_ok() && remove_own_file(path)
+    }
+
+    /// The whole content of a (small, bookkeeping) file under the root.
+    pub(crate) fn read_in(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.open_in(path, libc::O_RDONLY, 0)?.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Whether a file starts with our magic: the last check before deleting it.
+    pub(crate) fn has_magic(&self, path: &Path) -> bool {
+        let mut magic = [0u8; 8];
+        self.open_in(path, libc::O_RDONLY, 0).and_then(|mut f| f.read_exact(&mut magic)).is_ok()
+            && &magic == MAGIC
     }
 
     /// Opens the root, creating it and any missing parents 0700.
@@ -77,8 +151,12 @@ impl DiskStore {
         self.root.join("v1")
     }
 
-    /// `(shard dir, file name)` of every file under `v1/<base>/<2 hex>/`.
+    /// `(shard dir, file name)` of every file under `v1/<base>/<2 hex>/`;
+    /// nothing when the tree is not made of real directories.
     pub(crate) fn shard_files(&self, base: &str) -> Vec<(PathBuf, String)> {
+        if self.verify_tree().is_err() {
+            return Vec::new();
+        }
         own_files(&self.v1().join(base))
     }
 
@@ -93,10 +171,14 @@ impl DiskStore {
     /// Takes the per-key single-flight lock.
     pub fn lock(&self, key: &Key, timeout: Duration) -> LockOutcome {
         let dir = self.shard_dir("locks", key);
-        if let Err(e) = private_dir_all(&dir) {
+        if let Err(e) = self.real_dir(&dir) {
             return LockOutcome::Unavailable(std::io::Error::other(e.to_string()));
         }
-        lock::acquire(&dir.join(format!("{}.lock", key.hex())), timeout)
+        let path = dir.join(format!("{}.lock", key.hex()));
+        match self.open_in(&path, libc::O_RDWR | libc::O_CREAT, 0o600) {
+            Ok(file) => lock::acquire(file, timeout),
+            Err(e) => LockOutcome::Unavailable(e),
+        }
     }
 }
 
@@ -133,12 +215,19 @@ fn private_dir_all(dir: &Path) -> Result<(), StoreError> {
     }
 }
 
-pub(crate) fn open_nofollow(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path)
-}
-
 fn is_key_name(name: &str) -> bool {
     name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// `.tmp.<64 hex key>.<pid>.<n>`: the only temp files `begin` creates.
+pub(crate) fn is_temp_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(TEMP_PREFIX) else { return false };
+    let mut parts = rest.split('.');
+    let key_ok = parts.next().is_some_and(is_key_name);
+    let numbers: Vec<_> = parts.collect();
+    key_ok
+        && numbers.len() == 2
+        && numbers.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`, or fails as truncated.
@@ -191,18 +280,13 @@ fn check(actual: u64, expected: u64, what: &'static str) -> Result<(), DecodeErr
     }
 }
 
-/// Removes `path` only if it is a regular file (never through a symlink).
-pub(crate) fn remove_own_file(path: &Path) -> bool {
+/// Removes `path` only if it is a regular file (not a symlink); callers
+/// check the directories on the way (`DiskStore::remove_file`).
+fn remove_own_file(path: &Path) -> bool {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_file() => fs::remove_file(path).is_ok(),
         _ => false,
     }
-}
-
-/// Whether a file starts with our magic: the last check before deleting it.
-pub(crate) fn has_magic(path: &Path) -> bool {
-    let mut magic = [0u8; 8];
-    open_nofollow(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == MAGIC
 }
 
 /// Replaces `path` with `bytes` atomically (a private temp file beside it,
@@ -229,7 +313,7 @@ static TEMP_COUNTER: AtomicU32 = AtomicU32::new(0);
 impl Store for DiskStore {
     fn lookup(&self, key: &Key) -> Result<Option<StoredEntry>, StoreError> {
         let path = self.entry_path(key);
-        let file = match open_nofollow(&path) {
+        let file = match self.open_in(&path, libc::O_RDONLY, 0) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(StoreError::io(path, e)),
@@ -250,20 +334,15 @@ impl Store for DiskStore {
 
     fn begin(&self, key: &Key) -> Result<PendingEntry, StoreError> {
         let dir = self.shard_dir("entries", key);
-        private_dir_all(&dir)?;
+        self.real_dir(&dir)?;
         let temp_path = dir.join(format!(
             "{TEMP_PREFIX}{}.{}.{}",
             key.hex(),
             std::process::id(),
             TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&temp_path)
+        let file = self
+            .open_in(&temp_path, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600)
             .map_err(|e| StoreError::io(&temp_path, e))?;
         Ok(PendingEntry { file, temp_path, final_path: dir.join(key.hex()) })
     }
@@ -276,26 +355,28 @@ impl Store for DiskStore {
     }
 
     fn remove(&self, key: &Key) -> Result<bool, StoreError> {
+        self.verify_tree()?;
         let path = self.entry_path(key);
-        let removed = has_magic(&path) && remove_own_file(&path);
+        let removed = self.has_magic(&path) && self.remove_file(&path);
         let lock = self.shard_dir("locks", key).join(format!("{}.lock", key.hex()));
-        remove_own_file(&lock);
+        self.remove_file(&lock);
         Ok(removed)
     }
 
     fn clear(&self) -> Result<usize, StoreError> {
+        self.verify_tree()?;
         let mut removed = 0;
         for (shard, name) in self.shard_files("entries") {
             let path = shard.join(&name);
-            if name.starts_with(TEMP_PREFIX) {
-                remove_own_file(&path);
-            } else if is_key_name(&name) && has_magic(&path) && remove_own_file(&path) {
+            if is_temp_name(&name) {
+                self.remove_file(&path);
+            } else if is_key_name(&name) && self.has_magic(&path) && self.remove_file(&path) {
                 removed += 1;
             }
         }
         for (shard, name) in self.shard_files("locks") {
             if name.strip_suffix(".lock").is_some_and(is_key_name) {
-                remove_own_file(&shard.join(name));
+                self.remove_file(&shard.join(name));
             }
         }
         Ok(removed)

@@ -7,7 +7,7 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::disk::{open_nofollow, DiskStore, TEMP_PREFIX};
+use super::disk::{is_temp_name, DiskStore};
 use crate::entry::{DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
 use crate::key::Key;
 
@@ -87,7 +87,7 @@ impl DiskStore {
     pub fn temp_files(&self) -> Vec<(PathBuf, SystemTime)> {
         self.shard_files("entries")
             .into_iter()
-            .filter(|(_, name)| name.starts_with(TEMP_PREFIX))
+            .filter(|(_, name)| is_temp_name(name))
             .filter_map(|(dir, name)| {
                 let path = dir.join(name);
                 let modified = fs::symlink_metadata(&path).ok()?.modified().ok()?;
@@ -105,14 +105,19 @@ impl DiskStore {
     /// vanish or fail to decode are left out (`gc` deals with the latter).
     pub fn entry_infos(&self) -> Vec<EntryInfo> {
         let files = self.entry_files();
-        par_filter_map(&files, |file| read_info(file).ok())
+        par_filter_map(&files, |file| self.read_info(file).ok())
+    }
+
+    /// Header and metadata of one entry. Lengths are checked against the
+    /// file's size and the metadata's checksum verified; the output is not read.
+    pub fn read_info(&self, file: &EntryFile) -> Result<EntryInfo, DecodeError> {
+        let handle: File =
+            self.open_in(&file.path, libc::O_RDONLY, 0).map_err(|_| DecodeError::Short)?;
+        read_opened(file, handle)
     }
 }
 
-/// Header and metadata of one entry. Lengths are checked against the file's
-/// size and the metadata's checksum verified; the output is not read.
-pub fn read_info(file: &EntryFile) -> Result<EntryInfo, DecodeError> {
-    let handle: File = open_nofollow(&file.path).map_err(|_| DecodeError::Short)?;
+fn read_opened(file: &EntryFile, handle: File) -> Result<EntryInfo, DecodeError> {
     let stat = handle.metadata().map_err(|_| DecodeError::Short)?;
     if !stat.is_file() {
         return Err(DecodeError::Magic);

@@ -31,11 +31,7 @@ pub fn open_lock_file(path: &Path) -> std::io::Result<File> {
 
 /// Polls rather than blocks so the wait stays bounded without a helper
 /// thread; the interval grows to 25 ms, small next to any command worth caching.
-pub fn acquire(path: &Path, timeout: Duration) -> LockOutcome {
-    let file = match open_lock_file(path) {
-        Ok(file) => file,
-        Err(e) => return LockOutcome::Unavailable(e),
-    };
+pub fn acquire(file: File, timeout: Duration) -> LockOutcome {
     let deadline = Instant::now() + timeout;
     let mut interval = Duration::from_millis(1);
     let mut waited = false;

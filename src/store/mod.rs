@@ -2,6 +2,7 @@
 //! remote tier (Redis) slots into later. Synchronous on purpose: a CLI needs
 //! no async runtime.
 
+mod beneath;
 pub mod disk;
 pub mod inventory;
 pub mod lock;

@@ -7,10 +7,11 @@
 //! with compaction makes a count slightly low, never an output wrong.
 
 use std::collections::HashMap;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+use super::disk::DiskStore;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::key::Key;
@@ -60,28 +61,26 @@ pub fn now_secs() -> u64 {
 }
 
 /// Appends one event; failures are ignored (statistics never fail a run).
-pub fn record(v1: &Path, event: Event, key: &Key) {
+pub fn record(store: &DiskStore, event: Event, key: &Key) {
     let mut record = [0u8; RECORD_LEN];
     record[..32].copy_from_slice(key.bytes());
     record[32..40].copy_from_slice(&now_secs().to_le_bytes());
     record[40] = event as u8;
-    let _ = OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(journal_path(v1))
+    let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT;
+    let _ = store
+        .open_in(&journal_path(&store.v1()), flags, 0o600)
         .and_then(|mut journal| journal.write_all(&record));
 }
 
 impl Usage {
     /// The summary plus whatever the journal holds since the last compaction.
-    pub fn load(v1: &Path) -> Usage {
+    pub fn load(store: &DiskStore) -> Usage {
+        let v1 = store.v1();
         let mut usage = Usage::default();
-        if let Ok(bytes) = fs::read(summary_path(v1)) {
+        if let Ok(bytes) = store.read_in(&summary_path(&v1)) {
             usage.read_summary(&bytes);
         }
-        if let Ok(bytes) = fs::read(journal_path(v1)) {
+        if let Ok(bytes) = store.read_in(&journal_path(&v1)) {
             usage.read_journal(&bytes);
         }
         usage
@@ -138,16 +137,22 @@ impl Usage {
     /// Folds the journal into the summary, keeping only `live` keys. The
     /// journal is renamed aside first so appends racing with us start a new
     /// one instead of being truncated away.
-    pub fn compact(v1: &Path, live: &dyn Fn(&Key) -> bool, evicted: u64) -> std::io::Result<()> {
+    pub fn compact(
+        store: &DiskStore,
+        live: &dyn Fn(&Key) -> bool,
+        evicted: u64,
+    ) -> std::io::Result<()> {
+        store.verify_tree().map_err(|e| std::io::Error::other(e.to_string()))?;
+        let v1 = &store.v1();
         let journal = journal_path(v1);
         let aside = v1.join(format!("journal.{}", std::process::id()));
         let moved = fs::rename(&journal, &aside).is_ok();
         let mut usage = Usage::default();
-        if let Ok(bytes) = fs::read(summary_path(v1)) {
+        if let Ok(bytes) = store.read_in(&summary_path(v1)) {
             usage.read_summary(&bytes);
         }
         if moved {
-            if let Ok(bytes) = fs::read(&aside) {
+            if let Ok(bytes) = store.read_in(&aside) {
                 usage.read_journal(&bytes);
             }
         }
@@ -180,6 +185,7 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::OpenOptions;
 
     fn key(n: u8) -> Key {
         Key::from_slice(&[n; 32]).unwrap()
@@ -188,16 +194,18 @@ mod tests {
     #[test]
     fn journal_and_summary_add_up() {
         let dir = tempfile::tempdir().unwrap();
-        record(dir.path(), Event::Hit, &key(1));
-        record(dir.path(), Event::Hit, &key(1));
-        record(dir.path(), Event::Miss, &key(2));
-        let before = Usage::load(dir.path());
+        let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
+        std::fs::create_dir_all(store.v1()).unwrap();
+        record(&store, Event::Hit, &key(1));
+        record(&store, Event::Hit, &key(1));
+        record(&store, Event::Miss, &key(2));
+        let before = Usage::load(&store);
         assert_eq!((before.hits, before.misses), (2, 1));
         assert_eq!(before.key(&key(1)).hits, 2);
 
-        Usage::compact(dir.path(), &|_| true, 3).unwrap();
-        record(dir.path(), Event::Hit, &key(1));
-        let after = Usage::load(dir.path());
+        Usage::compact(&store, &|_| true, 3).unwrap();
+        record(&store, Event::Hit, &key(1));
+        let after = Usage::load(&store);
         assert_eq!((after.hits, after.misses, after.evictions), (3, 1, 3));
         assert_eq!(after.key(&key(1)).hits, 3);
     }
@@ -205,12 +213,14 @@ mod tests {
     #[test]
     fn compaction_drops_dead_keys_and_torn_records_are_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        record(dir.path(), Event::Hit, &key(1));
-        record(dir.path(), Event::Hit, &key(2));
-        let mut journal = OpenOptions::new().append(true).open(journal_path(dir.path())).unwrap();
+        let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
+        std::fs::create_dir_all(store.v1()).unwrap();
+        record(&store, Event::Hit, &key(1));
+        record(&store, Event::Hit, &key(2));
+        let mut journal = OpenOptions::new().append(true).open(journal_path(&store.v1())).unwrap();
         journal.write_all(&[7; 20]).unwrap();
-        Usage::compact(dir.path(), &|k| *k == key(1), 0).unwrap();
-        let usage = Usage::load(dir.path());
+        Usage::compact(&store, &|k| *k == key(1), 0).unwrap();
+        let usage = Usage::load(&store);
         assert_eq!(usage.key(&key(2)).hits, 0);
         assert_eq!(usage.key(&key(1)).hits, 1);
         assert_eq!(usage.hits, 2);
