@@ -880,7 +880,11 @@ fn a_full_disk_never_runs_a_captured_command_twice() {
     if count.count() != before + 1 {
         problems.push(format!("--stale-if-error 1d: ran {} times", count.count() - before));
     }
-    assert!(problems.is_empty(), "a successful command ran more than once:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "a successful command ran more than once:\n{}",
+        problems.join("\n")
+    );
 }
 
 /// The entry path of `argv` (default key options) under `root`.

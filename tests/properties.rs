@@ -388,8 +388,9 @@ fn metadata_decoding_allocates_at_most_the_file_size() {
         );
         let (_, file) = entry_bytes(meta.as_bytes(), b"", b"", 0);
         std::fs::write(&fx.path, &file).unwrap();
-        let (info, largest, _) =
-            measure(|| fx.store.read_info(&EntryFile { key: fx.key, path: fx.path.clone() }).is_ok());
+        let (info, largest, _) = measure(|| {
+            fx.store.read_info(&EntryFile { key: fx.key, path: fx.path.clone() }).is_ok()
+        });
         assert!(info, "valid metadata refused");
         println!("COUNTS meta alloc: {} byte file, largest allocation {largest}", file.len());
         if largest > allowed_allocation(file.len()) {
