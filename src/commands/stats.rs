@@ -2,7 +2,6 @@
 //! only directory entries and `stat` data, never entry contents, so it stays
 //! fast with a hundred thousand entries.
 
-use std::fs;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
@@ -13,7 +12,6 @@ use crate::cli::StatsArgs;
 use crate::format;
 use crate::settings::Config;
 use crate::store::disk::DiskStore;
-use crate::store::inventory::par_filter_map;
 use crate::store::usage::Usage;
 
 #[derive(Debug, Default, Serialize)]
@@ -45,13 +43,7 @@ pub fn stats(config: &Config, args: StatsArgs) -> Result<i32> {
     let mut oldest = None;
     let mut newest = None;
     if let Some(store) = DiskStore::open_existing(&common.cache_dir)? {
-        let files = store.entry_files();
-        let stat = |f: &crate::store::inventory::EntryFile| {
-            let meta = fs::symlink_metadata(&f.path).ok().filter(fs::Metadata::is_file)?;
-            let secs = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_secs();
-            Some((meta.len(), secs))
-        };
-        for (len, secs) in par_filter_map(&files, stat) {
+        for (len, secs) in store.entry_stats() {
             stats.entries += 1;
             stats.bytes += len;
             oldest = Some(oldest.map_or(secs, |o: u64| o.min(secs)));

@@ -395,26 +395,34 @@ impl Drop for PendingEntry {
 /// `(shard dir, file name)` of every file in real (non-symlink) two-hex-digit
 /// shard directories under `base`; vanished files and shards are skipped.
 fn own_files(base: &Path) -> Vec<(PathBuf, String)> {
-    let Ok(shards) = fs::read_dir(base) else {
-        return Vec::new();
-    };
     let mut files = Vec::new();
-    for shard in shards.flatten() {
-        let shard_name = shard.file_name();
-        let is_shard = shard_name.to_str().is_some_and(|n| {
-            n.len() == 2 && n.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        });
-        if !is_shard || !shard.file_type().is_ok_and(|t| t.is_dir()) {
-            continue;
-        }
-        let Ok(entries) = fs::read_dir(shard.path()) else {
+    for shard in shard_dirs(base) {
+        let Ok(entries) = fs::read_dir(&shard) else {
             continue;
         };
         for entry in entries.flatten() {
             if let Ok(name) = entry.file_name().into_string() {
-                files.push((shard.path(), name));
+                files.push((shard.clone(), name));
             }
         }
     }
     files
+}
+
+/// The real (non-symlink) two-hex-digit shard directories under `base`.
+pub(crate) fn shard_dirs(base: &Path) -> Vec<PathBuf> {
+    let Ok(shards) = fs::read_dir(base) else {
+        return Vec::new();
+    };
+    shards
+        .flatten()
+        .filter(|shard| {
+            let name = shard.file_name();
+            let is_shard = name.to_str().is_some_and(|n| {
+                n.len() == 2 && n.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            });
+            is_shard && shard.file_type().is_ok_and(|t| t.is_dir())
+        })
+        .map(|shard| shard.path())
+        .collect()
 }

@@ -7,7 +7,7 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::disk::{is_temp_name, DiskStore};
+use super::disk::{is_temp_name, shard_dirs, DiskStore};
 use crate::entry::{DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
 use crate::key::Key;
 
@@ -103,9 +103,52 @@ impl DiskStore {
 
     /// Reads header and metadata of every entry, on all cores; entries that
     /// vanish or fail to decode are left out (`gc` deals with the latter).
+    /// Each shard is opened once and its entries relative to it, which
+    /// spares a path walk per entry on a large cache.
     pub fn entry_infos(&self) -> Vec<EntryInfo> {
-        let files = self.entry_files();
-        par_filter_map(&files, |file| self.read_info(file).ok())
+        let shards = self.entry_shards();
+        let per_shard = par_filter_map(&shards, |shard| {
+            let dir = self.open_in(shard, libc::O_RDONLY | libc::O_DIRECTORY, 0).ok()?;
+            let infos = fs::read_dir(shard)
+                .ok()?
+                .flatten()
+                .filter_map(|entry| {
+                    let name = entry.file_name().into_string().ok()?;
+                    let key = Key::parse_hex(&name)?;
+                    let file = EntryFile { key, path: entry.path() };
+                    read_opened(&file, open_at(&dir, &name).ok()?).ok()
+                })
+                .collect::<Vec<_>>();
+            Some(infos)
+        });
+        per_shard.into_iter().flatten().collect()
+    }
+
+    /// `(size, mtime in seconds)` of every entry file, from `stat` alone
+    /// (relative to each shard: no path walk per entry).
+    pub fn entry_stats(&self) -> Vec<(u64, u64)> {
+        let shards = self.entry_shards();
+        let per_shard = par_filter_map(&shards, |shard| {
+            let stats = fs::read_dir(shard)
+                .ok()?
+                .flatten()
+                .filter(|entry| entry.file_name().to_str().and_then(Key::parse_hex).is_some())
+                .filter_map(|entry| {
+                    let meta = entry.metadata().ok().filter(fs::Metadata::is_file)?;
+                    let secs = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_secs();
+                    Some((meta.len(), secs))
+                })
+                .collect::<Vec<_>>();
+            Some(stats)
+        });
+        per_shard.into_iter().flatten().collect()
+    }
+
+    fn entry_shards(&self) -> Vec<PathBuf> {
+        if self.verify_tree().is_err() {
+            return Vec::new();
+        }
+        shard_dirs(&self.v1().join("entries"))
     }
 
     /// Header and metadata of one entry. Lengths are checked against the
@@ -115,6 +158,20 @@ impl DiskStore {
             self.open_in(&file.path, libc::O_RDONLY, 0).map_err(|_| DecodeError::Short)?;
         read_opened(file, handle)
     }
+}
+
+/// Opens `name` in the shard `dir` (one component: `O_NOFOLLOW` covers it).
+fn open_at(dir: &File, name: &str) -> std::io::Result<File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let name = std::ffi::CString::new(name).map_err(|_| std::io::ErrorKind::InvalidInput)?;
+    let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY: a valid descriptor and NUL-terminated name; the result is checked.
+    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a descriptor the kernel just returned to us.
+    Ok(unsafe { File::from_raw_fd(fd) })
 }
 
 fn read_opened(file: &EntryFile, handle: File) -> Result<EntryInfo, DecodeError> {
