@@ -2,9 +2,7 @@
 //! releases it when the holder dies, however it dies. Correctness never
 //! depends on these locks; without them work is only duplicated.
 
-use std::fs::{File, OpenOptions, TryLockError};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::fs::{File, TryLockError};
 use std::time::{Duration, Instant};
 
 pub enum LockOutcome {
@@ -15,18 +13,6 @@ pub enum LockOutcome {
     TimedOut,
     /// Locking is impossible here (unwritable dir, no flock): run without it.
     Unavailable(std::io::Error),
-}
-
-/// Opens (creating it private) a lock file, never through a symlink.
-pub fn open_lock_file(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
 }
 
 /// Polls rather than blocks so the wait stays bounded without a helper
