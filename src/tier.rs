@@ -168,7 +168,7 @@ impl Tier {
             return;
         }
         let path = store.entry_path(key);
-        let Ok(file) = std::fs::File::open(&path) else { return };
+        let Ok(file) = store.open_in(&path, libc::O_RDONLY, 0) else { return };
         let Ok(len) = file.metadata().map(|m| m.len()) else { return };
         match self.remote.store(&key.hex(), &file, len, lifetime) {
             Ok(Stored::Written) => notes.push("shared remotely".into()),
