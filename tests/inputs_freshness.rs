@@ -29,17 +29,9 @@ fn cc(env: &TestEnv) -> assert_cmd::Command {
     cmd
 }
 
-/// `OPTS... -- COMMAND...` as one argv.
-fn with_command(opts: &[&str], command: &[OsString]) -> Vec<OsString> {
-    let mut args: Vec<OsString> = opts.iter().map(OsString::from).collect();
-    args.push("--".into());
-    args.extend(command.iter().cloned());
-    args
-}
-
 /// `cachecmd OPTS... -- COMMAND...` in the work dir.
 fn run(env: &TestEnv, opts: &[&str], command: &[OsString]) -> assert_cmd::assert::Assert {
-    cc(env).args(with_command(opts, command)).assert()
+    cc(env).args(common::with_command(opts, command)).assert()
 }
 
 /// `cachecmd key OPTS... -- COMMAND...` run in `dir` (stdin empty).
@@ -63,7 +55,7 @@ fn key_with_stdin(
 ) -> String {
     let out = cc(env)
         .arg("key")
-        .args(with_command(opts, command))
+        .args(common::with_command(opts, command))
         .current_dir(dir)
         .write_stdin(stdin)
         .output()
@@ -420,7 +412,7 @@ fn a_bad_glob_is_a_usage_error_naming_the_pattern() {
             .stderr(predicate::str::contains(pattern));
         cc(&env)
             .arg("key")
-            .args(with_command(&["--input", pattern], &command))
+            .args(common::with_command(&["--input", pattern], &command))
             .assert()
             .code(125)
             .stderr(predicate::str::contains(pattern));
@@ -490,7 +482,7 @@ fn stdin_is_keyed_and_fed_to_the_command() {
     let count = env.counter("c");
     let command = count.sh("tr a-z A-Z");
     let stdin_run = |input: &str| {
-        cc(&env).args(with_command(&["--stdin"], &command)).write_stdin(input).assert()
+        cc(&env).args(common::with_command(&["--stdin"], &command)).write_stdin(input).assert()
     };
     stdin_run("hello\n").success().stdout("HELLO\n");
     count.assert_runs(1);
@@ -517,7 +509,7 @@ fn stdin_bytes_reach_the_command_exactly_even_binary_and_large() {
         (0..(3 << 19)).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     for _ in 0..2 {
         let out = cc(&env)
-            .args(with_command(&["--stdin"], &command))
+            .args(common::with_command(&["--stdin"], &command))
             .write_stdin(big.clone())
             .output()
             .unwrap();
@@ -534,7 +526,7 @@ fn stdin_bytes_reach_the_command_exactly_even_binary_and_large() {
     let mut other = big.clone();
     other[big.len() / 2] ^= 1;
     let out = cc(&env)
-        .args(with_command(&["--stdin"], &command))
+        .args(common::with_command(&["--stdin"], &command))
         .write_stdin(other.clone())
         .output()
         .unwrap();
@@ -589,7 +581,7 @@ fn concurrent_stale_hits_start_exactly_one_refresh() {
         .map(|_| {
             let mut cmd = env.std_cmd();
             cmd.env("CACHECMD_DIR", env.root())
-                .args(with_command(&opts, &command))
+                .args(common::with_command(&opts, &command))
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null());
@@ -659,7 +651,7 @@ fn a_refresh_that_finds_the_entry_renewed_does_nothing() {
     run(&env, &opts, &command).success();
     let key = key(&env, &[], &command);
     let refresh = |env: &TestEnv| {
-        cc(env).arg("--refresh").args(with_command(&opts, &command)).assert().success()
+        cc(env).arg("--refresh").args(common::with_command(&opts, &command)).assert().success()
     };
     // Young: nothing to do. (Its stdout is /dev/null when detached.)
     refresh(&env);

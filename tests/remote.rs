@@ -40,19 +40,6 @@ fn contents(file: &mut File) -> Vec<u8> {
     out
 }
 
-/// Deterministic bytes that do not compress to a pattern.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 /// A real entry, as the local store writes it.
 fn entry(stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
     let meta = Meta {
@@ -111,7 +98,7 @@ fn assert_disabled_fast(remote: &Remote) {
 fn a_5_mib_entry_round_trips_in_bounded_chunks() {
     let server = RedisServer::start();
     let remote = remote(&server);
-    let bytes = entry(&noise(5 * MIB as usize, 7), b"warning: something\n");
+    let bytes = entry(&common_redis::noise(5 * MIB as usize, 7), b"warning: something\n");
     let hex = key(1);
 
     redis::cmd("CONFIG").arg("RESETSTAT").exec(&mut server.admin()).unwrap();
@@ -180,7 +167,7 @@ fn a_missing_key_is_a_miss() {
 fn corrupted_or_truncated_values_fail_verification() {
     let server = RedisServer::start();
     let remote = remote(&server);
-    let bytes = entry(&noise(100_000, 3), b"err");
+    let bytes = entry(&common_redis::noise(100_000, 3), b"err");
     let hex = key(4);
     let name = format!("cachecmd:v1:{hex}");
     remote.store(&hex, &file_with(&bytes), bytes.len() as u64, None).unwrap();
@@ -209,7 +196,7 @@ fn corrupted_or_truncated_values_fail_verification() {
 fn oversized_values_are_refused_both_ways() {
     let server = RedisServer::start();
     let remote = remote(&server);
-    let big = noise(2 * MIB as usize, 5);
+    let big = common_redis::noise(2 * MIB as usize, 5);
     let hex = key(5);
     remote.store(&hex, &file_with(&big), big.len() as u64, None).unwrap();
 
@@ -309,7 +296,7 @@ fn a_full_server_fails_the_store_cleanly() {
     let server =
         RedisServer::start_with(&["--maxmemory", "1mb", "--maxmemory-policy", "noeviction"], None);
     let remote = remote(&server);
-    let bytes = entry(&noise(5 * MIB as usize, 11), b"");
+    let bytes = entry(&common_redis::noise(5 * MIB as usize, 11), b"");
     let result = remote.store(&key(1), &file_with(&bytes), bytes.len() as u64, None);
     match &result {
         Err(e @ RemoteError::Command { message, .. }) => {
@@ -337,7 +324,7 @@ fn read_only_mode_reads_and_writes_nothing() {
     assert_eq!(contents(&mut dest), bytes);
     let stored = reader.store(&key(2), &file_with(&bytes), bytes.len() as u64, None).unwrap();
     assert_eq!(stored, Stored::Skipped(SkipReason::ReadOnly));
-    let big = noise(5 * MIB as usize, 1);
+    let big = common_redis::noise(5 * MIB as usize, 1);
     assert_eq!(
         reader.store(&key(3), &file_with(&big), big.len() as u64, None).unwrap(),
         Stored::Skipped(SkipReason::ReadOnly)
@@ -500,7 +487,7 @@ fn tls_round_trip() {
         let server = RedisServer::start_tls(std::path::Path::new(&certs));
         assert!(server.url().starts_with("rediss://"));
         let remote = remote(&server);
-        let bytes = entry(&noise(5 * MIB as usize, 13), b"tls\n");
+        let bytes = entry(&common_redis::noise(5 * MIB as usize, 13), b"tls\n");
         let stored = remote.store(&key(1), &file_with(&bytes), bytes.len() as u64, None);
         assert_eq!(stored.unwrap(), Stored::Written);
         let mut dest = tempfile::tempfile().unwrap();

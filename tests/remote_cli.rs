@@ -132,19 +132,6 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Deterministic bytes that do not compress to a pattern.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 /// A counted command printing exactly `stdout` and `stderr` (from files
 /// written now) and exiting `code`.
 fn exact_command(
@@ -393,7 +380,7 @@ fn a_full_server_keeps_the_output_whole_and_holds_nothing() {
         RedisServer::start_with(&["--maxmemory", "1mb", "--maxmemory-policy", "noeviction"], None);
     let env = TestEnv::new();
     let counter = env.counter("full");
-    let big = noise(2 * MIB, 42);
+    let big = common_redis::noise(2 * MIB, 42);
     let argv = exact_command(&env, &counter, &big, b"", 0);
     let a = machine(&env, "a");
 

@@ -19,14 +19,6 @@ fn run(env: &TestEnv, opts: &[&str], command: &[OsString]) -> assert_cmd::assert
     env.cmd().args(opts).arg("--").args(command).assert()
 }
 
-/// `--` followed by `command`, as key arguments.
-fn key_args(opts: &[&str], command: &[OsString]) -> Vec<OsString> {
-    let mut args: Vec<OsString> = opts.iter().map(OsString::from).collect();
-    args.push("--".into());
-    args.extend(command.iter().cloned());
-    args
-}
-
 #[test]
 fn miss_then_hit_runs_command_once() {
     let env = TestEnv::new();
@@ -38,7 +30,7 @@ fn miss_then_hit_runs_command_once() {
     run(&env, &[], &command).success().stdout("out").stderr("");
     count.assert_runs(1);
 
-    let key = env.key(key_args(&[], &command));
+    let key = env.key(common::with_command(&[], &command));
     assert!(env.entry_path(&key).is_file(), "entry not at documented path");
 }
 
@@ -88,7 +80,7 @@ fn failure_ttl_is_the_callers_freshness() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.sh("exit 4");
-    let key = env.key(key_args(&[], &command));
+    let key = env.key(common::with_command(&[], &command));
 
     run(&env, &["--failure-ttl", "1h"], &command).code(4);
     env.age_entry(&key, 2 * 3600);
@@ -135,7 +127,8 @@ fn argv_boundaries_are_distinct_keys() {
         }
         count.assert_runs(3);
         if round == 0 {
-            let keys: Vec<String> = commands.iter().map(|c| env.key(key_args(&[], c))).collect();
+            let keys: Vec<String> =
+                commands.iter().map(|c| env.key(common::with_command(&[], c))).collect();
             assert!(keys[0] != keys[1] && keys[1] != keys[2] && keys[0] != keys[2]);
         }
     }
@@ -301,7 +294,7 @@ fn entry_older_than_ttl_is_a_miss() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.prints("out");
-    let key = env.key(key_args(&[], &command));
+    let key = env.key(common::with_command(&[], &command));
 
     run(&env, &["--ttl", "1h"], &command).success();
     env.age_entry(&key, 2 * 3600);
@@ -323,7 +316,7 @@ fn default_ttl_is_one_hour() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.prints("out");
-    let key = env.key(key_args(&[], &command));
+    let key = env.key(common::with_command(&[], &command));
 
     run(&env, &[], &command).success();
     env.age_entry(&key, 50 * 60);
@@ -339,7 +332,7 @@ fn ttl_forever_never_expires() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.prints("out");
-    let key = env.key(key_args(&[], &command));
+    let key = env.key(common::with_command(&[], &command));
 
     run(&env, &["--ttl", "forever"], &command).success();
     env.age_entry(&key, 20 * 365 * 24 * 3600);
@@ -373,7 +366,7 @@ fn invalid_ttl_from_env_is_a_usage_error() {
 /// CACHECMD_TTL and `flag` as extra options; returns whether it executed.
 fn ran_after_10s(env: &TestEnv, count: &Counter, ttl_env: Option<&str>, flag: &[&str]) -> bool {
     let command = count.prints("out");
-    let key = env.key(key_args(&[], &command));
+    let key = env.key(common::with_command(&[], &command));
     let before = count.count();
     env.age_entry(&key, 10);
     let mut cmd = env.cmd();
@@ -410,7 +403,7 @@ fn config_path_from_cachecmd_config() {
     let command = count.prints("out");
     let config = env.path().join("elsewhere.toml");
     fs::write(&config, "ttl = \"1s\"\n").unwrap();
-    let key = env.key(key_args(&[], &command));
+    let key = env.key(common::with_command(&[], &command));
 
     run(&env, &[], &command).success();
     env.age_entry(&key, 10);
@@ -445,7 +438,7 @@ fn signal_death_is_128_plus_n_and_never_cached() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.sh("printf before; kill -TERM $$");
-    let key = env.key(key_args(&[], &command));
+    let key = env.key(common::with_command(&[], &command));
 
     for _ in 0..2 {
         run(&env, &["--failure-ttl", "1h"], &command).code(143).stdout("before");
@@ -574,7 +567,7 @@ fn broken_pipe_is_quiet_on_miss_and_hit() {
     // Make sure the next piped run is a hit.
     let seq: Vec<OsString> = vec!["seq".into(), "1".into(), "1000000".into()];
     run(&env, &[], &seq).success();
-    let key = env.key(key_args(&[], &seq));
+    let key = env.key(common::with_command(&[], &seq));
     assert!(env.entry_path(&key).is_file());
     piped("hit");
 }

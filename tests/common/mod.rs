@@ -285,3 +285,12 @@ impl Counter {
         self.sh(&format!("printf '%s' '{out}'"))
     }
 }
+
+/// `opts`, then `--`, then `command`: the arguments of a run, `key` or
+/// `evict` with those options.
+pub fn with_command(opts: &[&str], command: &[OsString]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = opts.iter().map(OsString::from).collect();
+    args.push("--".into());
+    args.extend(command.iter().cloned());
+    args
+}
