@@ -22,22 +22,9 @@
 #   KEEP_TMP=1          keep the temp dir (tree and cache) for inspection
 set -Eeuo pipefail
 
-QUICK=0
-for arg in "$@"; do
-  case $arg in
-    --quick) QUICK=1 ;;
-    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
-    *) echo "hash.sh: unknown argument: $arg (try --help)" >&2; exit 2 ;;
-  esac
-done
-
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$REPO"
-OUT="$REPO/bench/out"
-RAW="$OUT/raw-hash"
-mkdir -p "$OUT"
-rm -rf "$RAW"
-mkdir -p "$RAW"
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
+bench_init raw-hash 23 "$@"
 export LC_ALL=C
 log() { printf 'hash.sh: %s\n' "$*" >&2; }
 

@@ -22,22 +22,9 @@
 #   KEEP_TMP=1          keep the private temp dir
 set -Eeuo pipefail
 
-QUICK=0
-for arg in "$@"; do
-  case $arg in
-    --quick) QUICK=1 ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
-    *) echo "remote.sh: unknown argument: $arg (try --help)" >&2; exit 2 ;;
-  esac
-done
-
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$REPO"
-OUT="$REPO/bench/out"
-RAW="$OUT/raw-remote"
-mkdir -p "$OUT"
-rm -rf "$RAW"
-mkdir -p "$RAW"
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
+bench_init raw-remote 20 "$@"
 export LC_ALL=C
 unset LANG LANGUAGE
 

@@ -15,25 +15,12 @@
 #   KEEP_TMP=1          keep the private temp dir (caches, data files) for inspection
 set -Eeuo pipefail
 
-QUICK=0
-for arg in "$@"; do
-  case $arg in
-    --quick) QUICK=1 ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown argument: $arg (try --help)" >&2; exit 2 ;;
-  esac
-done
-
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
+bench_init raw 15 "$@"
 START_EPOCH=$(date +%s)
 BUILD_SECS=0
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$REPO"
 BENCH="$REPO/bench"
-OUT="$BENCH/out"
-RAW="$OUT/raw"
-mkdir -p "$OUT"
-rm -rf "$RAW"
-mkdir -p "$RAW"
 
 # One locale for every process: otherwise cat (and anything else using glibc locales) spends
 # ~80 syscalls / ~0.3 ms loading C.UTF-8 files, which would make the cat baseline depend on
