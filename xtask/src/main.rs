@@ -1,8 +1,11 @@
 //! `cargo xtask generate`: write the completion scripts and man pages.
+//! `cargo xtask ci`: install what the tests need, then run every check.
+
+mod ci;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask generate";
+const USAGE: &str = "usage: cargo xtask generate | cargo xtask ci";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -11,6 +14,13 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xtask: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        ["ci"] => match ci::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask ci: {e}");
                 ExitCode::FAILURE
             }
         },
