@@ -99,7 +99,9 @@ fn install_tools() -> Result<(), String> {
     }
     let install = format!("apt-get install -y {}", packages.join(" "));
     if !is_root() || !on_path("apt-get") {
-        return Err(format!("install the missing tools first: sudo apt-get update && sudo {install}"));
+        return Err(format!(
+            "install the missing tools first: sudo apt-get update && sudo {install}"
+        ));
     }
     for argv in [words("apt-get update -qq"), words(&format!("{install} -qq"))] {
         let status = Command::new(&argv[0])
