@@ -28,12 +28,13 @@
 //! # Safety of restore
 //!
 //! `restore` treats the archive as hostile. It never writes outside a staging
-//! name (`.cachecmd-restore.<pid>.<n>.<random>`) beside each destination until
-//! the whole archive has been read and checked, so a refused or corrupt
-//! archive changes nothing (staging is removed). It refuses: a manifest
-//! that does not list exactly the caller's declared outputs (so an entry can
-//! neither replace nor delete anything else); manifest paths that are
-//! absolute or contain `..`; entries outside the declared outputs;
+//! name (`.cachecmd-restore.<random>`, 64 bits from the OS generator) beside
+//! each destination until the whole archive has been read and checked, so a
+//! refused or corrupt archive changes nothing (staging is removed). It
+//! refuses: a manifest that does not list exactly the caller's declared
+//! outputs (so an entry can neither replace nor delete anything else);
+//! manifest paths that are absolute or contain `..`; entries outside the
+//! declared outputs;
 //! hard links, devices, FIFOs, sparse and other special entries; symlinks
 //! whose target leaves the cwd; any entry whose parent is not a directory
 //! created earlier by the same archive (so nothing is ever written through a
