@@ -49,12 +49,7 @@ pub struct Key([u8; 32]);
 
 impl Key {
     pub fn hex(&self) -> String {
-        let mut out = String::with_capacity(64);
-        for byte in self.0 {
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 15)]));
-        }
-        out
+        hex::encode(self.0)
     }
 
     /// The short prefix shown to users.
@@ -70,28 +65,15 @@ impl Key {
         bytes.try_into().ok().map(Key)
     }
 
+    /// The key named by 64 lowercase hex digits (as `hex` writes it and as
+    /// entry file names are spelled); anything else is not a key.
     pub fn parse_hex(text: &str) -> Option<Key> {
-        let bytes = text.as_bytes();
-        if bytes.len() != 64 {
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
             return None;
         }
         let mut key = [0u8; 32];
-        for (i, pair) in bytes.chunks(2).enumerate() {
-            let hi = hex_value(pair[0])?;
-            let lo = hex_value(pair[1])?;
-            key[i] = hi << 4 | lo;
-        }
+        hex::decode_to_slice(text, &mut key).ok()?;
         Some(Key(key))
-    }
-}
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
     }
 }
 
@@ -324,5 +306,13 @@ mod tests {
         let key = key_of(&argv(&["x"]));
         assert_eq!(Key::parse_hex(&key.hex()), Some(key));
         assert_eq!(Key::parse_hex("zz"), None);
+    }
+
+    #[test]
+    fn only_lowercase_hex_names_a_key() {
+        // Entry files are named in lowercase; an uppercase twin is not ours.
+        let key = key_of(&argv(&["x"]));
+        assert_eq!(Key::parse_hex(&key.hex().to_uppercase()), None);
+        assert_eq!(Key::parse_hex(&key.hex()[..62]), None);
     }
 }

@@ -12,10 +12,6 @@ use crate::format::shell_word;
 use crate::settings::Config;
 use crate::store::disk::DiskStore;
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub fn key(config: &Config, args: KeyCommandArgs) -> Result<i32> {
     let settings = config.key(&args.key)?;
     let common = config.common(&args.key.common)?;
@@ -35,7 +31,9 @@ pub fn key(config: &Config, args: KeyCommandArgs) -> Result<i32> {
     }
     for (name, value) in &parts.env {
         let value = match value {
-            Some(value) => format!("sha256:{}", &hex(&Sha256::digest(value.as_bytes()))[..16]),
+            Some(value) => {
+                format!("sha256:{}", &hex::encode(Sha256::digest(value.as_bytes()))[..16])
+            }
             None => "(unset)".into(),
         };
         println!("env      {} {value}", shell_word(name));
@@ -54,7 +52,7 @@ pub fn key(config: &Config, args: KeyCommandArgs) -> Result<i32> {
             crate::inputs::Kind::Absent => "absent",
             crate::inputs::Kind::Unreadable => "unreadable",
         };
-        let digest = if input.digest == [0; 32] { "-".into() } else { hex(&input.digest) };
+        let digest = if input.digest == [0; 32] { "-".into() } else { hex::encode(input.digest) };
         println!("input    {kind:<6} {digest} {}", shell_word(OsStr::from_bytes(&input.path)));
     }
     for (path, mtime) in &parts.modtimes {
@@ -62,7 +60,7 @@ pub fn key(config: &Config, args: KeyCommandArgs) -> Result<i32> {
         println!("modtime  {mtime} {}", shell_word(path));
     }
     if let Some((_, digest)) = &parts.stdin {
-        println!("stdin    sha256:{}", hex(digest));
+        println!("stdin    sha256:{}", hex::encode(digest));
     }
     Ok(0)
 }

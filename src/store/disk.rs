@@ -216,7 +216,7 @@ fn private_dir_all(dir: &Path) -> Result<(), StoreError> {
 }
 
 fn is_key_name(name: &str) -> bool {
-    name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    Key::parse_hex(name).is_some()
 }
 
 /// `.tmp.<64 hex key>.<pid>.<n>`: the only temp files `begin` creates.
