@@ -13,6 +13,7 @@ pub mod gc;
 pub mod inputs;
 pub mod key;
 pub mod outputs;
+pub mod par;
 pub mod record;
 pub mod replay;
 pub mod runner;

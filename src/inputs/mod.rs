@@ -22,8 +22,8 @@ use globset::GlobBuilder;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::par::par_filter_map;
 use crate::store::disk::DiskStore;
-use crate::store::inventory::par_filter_map;
 pub use statcache::StatCache;
 
 #[derive(Debug, Error)]
