@@ -10,7 +10,6 @@ pub mod entry;
 pub mod exit_codes;
 pub mod format;
 pub mod gc;
-pub mod inputs;
 pub mod key;
 pub mod outputs;
 pub mod par;

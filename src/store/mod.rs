@@ -8,6 +8,7 @@ pub mod inventory;
 pub mod lock;
 #[cfg(feature = "redis")]
 pub mod remote;
+pub mod statcache;
 pub mod usage;
 
 use std::fs::File;
