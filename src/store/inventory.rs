@@ -7,7 +7,8 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::disk::{is_temp_name, shard_dirs, DiskStore};
+use super::disk::DiskStore;
+use super::layout::{is_temp_name, shard_dirs};
 use crate::entry::{DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
 use crate::key::Key;
 use crate::par::par_filter_map;

@@ -5,6 +5,7 @@
 mod beneath;
 pub mod disk;
 pub mod inventory;
+mod layout;
 pub mod lock;
 #[cfg(feature = "redis")]
 pub mod remote;
