@@ -7,8 +7,9 @@ use std::fs::{self, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, SystemTime};
 
+use crate::par::par_filter_map;
 use crate::store::disk::DiskStore;
-use crate::store::inventory::{par_filter_map, EntryInfo};
+use crate::store::inventory::EntryInfo;
 use crate::store::usage::Usage;
 
 /// How often a miss may start a background gc.

@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use crate::cli::{CommonArgs, KeyArgs, LimitArgs, RemoteArgs, RunArgs};
 use crate::gc::Limits;
+use crate::key::KeySpec;
 use crate::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
 
 pub const DEFAULT_TTL: Lifetime = Lifetime::For(Duration::from_secs(3600));
@@ -73,21 +74,6 @@ pub struct CommonSettings {
     pub verbose: bool,
 }
 
-/// What goes into the key, before reading the environment's values.
-#[derive(Debug, Clone)]
-pub struct KeySettings {
-    pub env_patterns: Vec<String>,
-    pub cwd: Option<PathBuf>,
-    pub scope: Option<OsString>,
-    pub extra: Vec<OsString>,
-    pub inputs: Vec<String>,
-    pub modtimes: Vec<OsString>,
-    pub stdin: bool,
-    /// `--output` paths as given; part of the key (a different set of
-    /// outputs is a different archive).
-    pub outputs: Vec<OsString>,
-}
-
 /// How entries age beyond the plain TTL.
 #[derive(Debug, Clone, Default)]
 pub struct Freshness {
@@ -105,7 +91,7 @@ pub struct Freshness {
 #[derive(Debug, Clone)]
 pub struct RunSettings {
     pub common: CommonSettings,
-    pub key: KeySettings,
+    pub key: KeySpec,
     pub command: Vec<OsString>,
     pub ttl: Lifetime,
     pub failure_ttl: Option<Lifetime>,
@@ -170,7 +156,7 @@ impl Config {
     }
 
     /// Config `env` names are always keyed; `--env` adds to them.
-    pub fn key(&self, args: &KeyArgs) -> Result<KeySettings, SettingsError> {
+    pub fn key(&self, args: &KeyArgs) -> Result<KeySpec, SettingsError> {
         let mut env_patterns = self.file.env.clone().unwrap_or_default();
         env_patterns.extend(args.env.iter().cloned());
         let cwd = if args.no_cwd {
@@ -178,7 +164,7 @@ impl Config {
         } else {
             Some(std::env::current_dir().map_err(SettingsError::Cwd)?)
         };
-        Ok(KeySettings {
+        Ok(KeySpec {
             env_patterns,
             cwd,
             scope: args.scope.clone(),

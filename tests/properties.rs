@@ -17,8 +17,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cachecmd::entry::{Bytes, DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
-use cachecmd::inputs::{Input, Kind};
-use cachecmd::key::{Key, KeyMaterial};
+use cachecmd::key::{Input, Kind};
+use cachecmd::key::{Key, KeyView as KeyMaterial};
 use cachecmd::store::disk::DiskStore;
 use cachecmd::store::inventory::EntryFile;
 use cachecmd::store::Store;

@@ -8,6 +8,7 @@ use super::show::resolve_prefix;
 use crate::cli::EvictArgs;
 use crate::settings::Config;
 use crate::store::disk::DiskStore;
+use crate::store::statcache::StatCache;
 use crate::store::Store;
 
 pub fn evict(config: &Config, args: EvictArgs) -> Result<i32> {
@@ -25,7 +26,8 @@ pub fn evict(config: &Config, args: EvictArgs) -> Result<i32> {
             }
         }
     } else {
-        super::key_for(&config.key(&args.key)?, &args.command, store.as_ref())?.0
+        let spec = config.key(&args.key)?;
+        spec.capture(&args.command, &mut StatCache::new(store.as_ref()))?.key()
     };
     let removed = match &store {
         Some(store) => store.remove(&key)?,

@@ -22,6 +22,7 @@ use crate::runner::{self, Finished, Mode, SpawnError};
 use crate::settings::RunSettings;
 use crate::store::disk::DiskStore;
 use crate::store::lock::LockOutcome;
+use crate::store::statcache::StatCache;
 use crate::store::usage::{self, Event};
 use crate::store::{PendingEntry, Store, StoredEntry};
 use crate::tier::{Fetched, Tier};
@@ -42,8 +43,9 @@ struct Run<'a> {
 
 pub fn run(settings: &RunSettings) -> anyhow::Result<i32> {
     let existing = DiskStore::open_existing(&settings.common.cache_dir);
-    let stat_cache = existing.as_ref().ok().and_then(Option::as_ref);
-    let (key, parts) = super::key_for(&settings.key, &settings.command, stat_cache)?;
+    let mut stat_cache = StatCache::new(existing.as_ref().ok().and_then(Option::as_ref));
+    let material = settings.key.capture(&settings.command, &mut stat_cache)?;
+    let key = material.key();
     let outputs = if settings.key.outputs.is_empty() {
         None
     } else {
@@ -51,11 +53,11 @@ pub fn run(settings: &RunSettings) -> anyhow::Result<i32> {
         let paths = crate::outputs::validate_declared(&settings.key.outputs, &cwd)?;
         Some(OutputsSpec { paths, cwd })
     };
-    let stdin = parts.stdin.map(|(file, _)| file);
+    let stdin = material.stdin.map(|stdin| stdin.file);
     let tier = Tier::new(settings.remote.as_ref());
     let mut run = Run { settings, key, stdin, outputs, tier: tier.as_ref(), notes: Vec::new() };
-    for input in parts.inputs.iter().flatten() {
-        if input.kind == crate::inputs::Kind::Absent {
+    for input in material.inputs.iter().flatten() {
+        if input.kind == crate::key::Kind::Absent {
             let path = String::from_utf8_lossy(&input.path);
             run.note(format!("input {path} is absent"));
         }

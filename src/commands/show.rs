@@ -12,6 +12,7 @@ use crate::replay::{write_stream, Stream};
 use crate::settings::Config;
 use crate::store::disk::DiskStore;
 use crate::store::inventory::EntryFile;
+use crate::store::statcache::StatCache;
 use crate::store::usage::Usage;
 use crate::store::Store;
 
@@ -43,7 +44,8 @@ pub fn show(config: &Config, args: ShowArgs) -> Result<i32> {
             }
         }
     } else {
-        let (key, _) = super::key_for(&config.key(&args.key)?, &args.command, store.as_ref())?;
+        let spec = config.key(&args.key)?;
+        let key = spec.capture(&args.command, &mut StatCache::new(store.as_ref()))?.key();
         match &store {
             Some(store) => EntryFile { key, path: store.entry_path(&key) },
             None => {

@@ -7,7 +7,8 @@
 //! ROOT/v1/locks/ab/abcd….lock               single-flight lock files
 //! ```
 //!
-//! 256 shards keep a directory under ~4,000 files at a million entries.
+//! 256 shards keep a directory under ~4,000 files at a million entries
+//! (the names are `layout.rs`).
 //! Nothing under the root is reached through a symlink: files are opened
 //! with `openat2(RESOLVE_NO_SYMLINKS)` from the root's descriptor (see
 //! `beneath.rs`), and path-based operations (readdir, mkdir, rename,
@@ -19,12 +20,12 @@ use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 use super::beneath::RootDir;
+use super::layout::{is_key_name, is_temp_name, own_files, temp_entry_name, TEMP_PREFIX};
 use super::lock::{self, LockOutcome};
 use super::{PendingEntry, Store, StoreError, StoredEntry};
 use crate::entry::{DecodeError, Header, HEADER_LEN, MAGIC};
@@ -35,7 +36,6 @@ const SMALL_ENTRY: usize = 64 * 1024;
 const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 # This file is a cache directory tag created by cachecmd.\n\
 # For information about cache directory tags see https://bford.info/cachedir/\n";
-pub const TEMP_PREFIX: &str = ".tmp.";
 
 pub struct DiskStore {
     root: PathBuf,
@@ -215,21 +215,6 @@ fn private_dir_all(dir: &Path) -> Result<(), StoreError> {
     }
 }
 
-fn is_key_name(name: &str) -> bool {
-    name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-/// `.tmp.<64 hex key>.<pid>.<n>`: the only temp files `begin` creates.
-pub(crate) fn is_temp_name(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix(TEMP_PREFIX) else { return false };
-    let mut parts = rest.split('.');
-    let key_ok = parts.next().is_some_and(is_key_name);
-    let numbers: Vec<_> = parts.collect();
-    key_ok
-        && numbers.len() == 2
-        && numbers.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-}
-
 /// Reads exactly `buf.len()` bytes at `offset`, or fails as truncated.
 fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> Result<(), DecodeError> {
     file.read_exact_at(buf, offset).map_err(|_| DecodeError::Short)
@@ -308,8 +293,6 @@ pub(crate) fn replace_private_file(path: &Path, bytes: &[u8]) -> std::io::Result
     written
 }
 
-static TEMP_COUNTER: AtomicU32 = AtomicU32::new(0);
-
 impl Store for DiskStore {
     fn lookup(&self, key: &Key) -> Result<Option<StoredEntry>, StoreError> {
         let path = self.entry_path(key);
@@ -335,12 +318,7 @@ impl Store for DiskStore {
     fn begin(&self, key: &Key) -> Result<PendingEntry, StoreError> {
         let dir = self.shard_dir("entries", key);
         self.real_dir(&dir)?;
-        let temp_path = dir.join(format!(
-            "{TEMP_PREFIX}{}.{}.{}",
-            key.hex(),
-            std::process::id(),
-            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
+        let temp_path = dir.join(temp_entry_name(key));
         let file = self
             .open_in(&temp_path, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600)
             .map_err(|e| StoreError::io(&temp_path, e))?;
@@ -390,39 +368,4 @@ impl Drop for PendingEntry {
             let _ = fs::remove_file(&self.temp_path);
         }
     }
-}
-
-/// `(shard dir, file name)` of every file in real (non-symlink) two-hex-digit
-/// shard directories under `base`; vanished files and shards are skipped.
-fn own_files(base: &Path) -> Vec<(PathBuf, String)> {
-    let mut files = Vec::new();
-    for shard in shard_dirs(base) {
-        let Ok(entries) = fs::read_dir(&shard) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            if let Ok(name) = entry.file_name().into_string() {
-                files.push((shard.clone(), name));
-            }
-        }
-    }
-    files
-}
-
-/// The real (non-symlink) two-hex-digit shard directories under `base`.
-pub(crate) fn shard_dirs(base: &Path) -> Vec<PathBuf> {
-    let Ok(shards) = fs::read_dir(base) else {
-        return Vec::new();
-    };
-    shards
-        .flatten()
-        .filter(|shard| {
-            let name = shard.file_name();
-            let is_shard = name.to_str().is_some_and(|n| {
-                n.len() == 2 && n.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            });
-            is_shard && shard.file_type().is_ok_and(|t| t.is_dir())
-        })
-        .map(|shard| shard.path())
-        .collect()
 }

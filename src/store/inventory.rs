@@ -7,9 +7,11 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::disk::{is_temp_name, shard_dirs, DiskStore};
+use super::disk::DiskStore;
+use super::layout::{is_temp_name, shard_dirs};
 use crate::entry::{DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
 use crate::key::Key;
+use crate::par::par_filter_map;
 
 /// An entry file found in a shard (not yet read).
 #[derive(Debug, Clone)]
@@ -193,22 +195,5 @@ fn read_opened(file: &EntryFile, handle: File) -> Result<EntryInfo, DecodeError>
         modified: stat.modified().unwrap_or(UNIX_EPOCH),
         header,
         meta,
-    })
-}
-
-/// Maps `items` on as many threads as there are cores: listing a large
-/// cache is bound by per-file syscalls, which parallelize well.
-pub fn par_filter_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> Option<U> + Sync) -> Vec<U> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    if threads == 1 || items.len() < 256 {
-        return items.iter().filter_map(&f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().filter_map(&f).collect::<Vec<_>>()))
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     })
 }

@@ -5,9 +5,11 @@
 mod beneath;
 pub mod disk;
 pub mod inventory;
+mod layout;
 pub mod lock;
 #[cfg(feature = "redis")]
 pub mod remote;
+pub mod statcache;
 pub mod usage;
 
 use std::fs::File;

@@ -7,24 +7,22 @@
 //! file, symlink) and a SHA-256 of its content (a symlink: of its target), in
 //! sorted order. An explicit path that does not exist is keyed as absent.
 //!
-//! Hashing runs on every core; a persistent stat cache (see `statcache.rs`)
-//! makes an unchanged tree cost little more than its `stat` calls.
-
-mod statcache;
+//! Hashing runs on every core; a `DigestCache` (the store's persistent stat
+//! cache) makes an unchanged tree cost little more than its `stat` calls.
 
 use std::fs::{self, File};
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
+use std::time::SystemTime;
 
 use globset::GlobBuilder;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::store::disk::DiskStore;
-use crate::store::inventory::par_filter_map;
-pub use statcache::StatCache;
+use super::{Input, Kind};
+use crate::par::par_filter_map;
 
 #[derive(Debug, Error)]
 pub enum InputError {
@@ -32,36 +30,36 @@ pub enum InputError {
     Pattern { pattern: String, message: String },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
-    File,
-    Executable,
-    Symlink,
-    /// An explicit path that does not exist.
-    Absent,
-    /// A file that exists but could not be read: keyed as such, so the run
-    /// is not confused with one that read it.
-    Unreadable,
+/// Digests remembered from earlier runs, so an unchanged tree is not read
+/// again. Lookups run on many threads at once.
+pub trait DigestCache: Sync {
+    /// The digest recorded for `path`, when `meta` (taken before any read)
+    /// proves the file unchanged since.
+    fn lookup(&self, path: &Path, meta: &fs::Metadata) -> Option<[u8; 32]>;
+    /// Remembers the digests computed in this pass.
+    fn save(&mut self, fresh: Vec<Hashed>);
 }
 
-impl Kind {
-    pub fn tag(self) -> u8 {
-        match self {
-            Kind::File => b'f',
-            Kind::Executable => b'x',
-            Kind::Symlink => b'l',
-            Kind::Absent => b'-',
-            Kind::Unreadable => b'?',
-        }
+/// No cache: every file is hashed.
+pub struct NoCache;
+
+impl DigestCache for NoCache {
+    fn lookup(&self, _: &Path, _: &fs::Metadata) -> Option<[u8; 32]> {
+        None
     }
+
+    fn save(&mut self, _: Vec<Hashed>) {}
 }
 
-/// One input as it goes into the key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Input {
-    /// Relative to the cwd when under it, else absolute; raw bytes.
-    pub path: Vec<u8>,
-    pub kind: Kind,
+/// A digest computed just now, for a `DigestCache` to remember.
+#[derive(Debug)]
+pub struct Hashed {
+    pub path: PathBuf,
+    /// Taken before reading, so a change during hashing shows up as a
+    /// later ctime.
+    pub meta: fs::Metadata,
+    /// When hashing finished.
+    pub hashed_at: SystemTime,
     pub digest: [u8; 32],
 }
 
@@ -156,33 +154,33 @@ fn relative_to(path: &Path, cwd: &Path) -> PathBuf {
     relative.strip_prefix(".").unwrap_or(relative).to_path_buf()
 }
 
-/// Expands and hashes the specs; `cache_dir` holds the stat cache (none:
-/// hash everything).
+/// Expands and hashes the specs, through `cache` (`NoCache`: hash
+/// everything).
 pub fn collect(
     specs: &[String],
     cwd: &Path,
-    cache: Option<&DiskStore>,
+    cache: &mut dyn DigestCache,
 ) -> Result<Vec<Input>, InputError> {
     let (mut found, absent) = expand(specs, cwd)?;
     found.sort_by(|a, b| a.shown.cmp(&b.shown));
     found.dedup_by(|a, b| a.shown == b.shown);
-    let stat_cache = cache.map(StatCache::load).unwrap_or_default();
-    let hashed = par_filter_map(&found, |file| Some(hash_one(file, &stat_cache)));
+    let shared: &dyn DigestCache = cache;
+    let hashed = par_filter_map(&found, |file| Some(hash_one(file, shared)));
     let mut inputs: Vec<Input> = Vec::with_capacity(hashed.len() + absent.len());
     let mut fresh = Vec::new();
     for (input, record) in hashed {
         inputs.push(input);
         fresh.extend(record);
     }
-    if let (Some(store), false) = (cache, fresh.is_empty()) {
-        stat_cache.save(store, fresh);
+    if !fresh.is_empty() {
+        cache.save(fresh);
     }
     inputs.extend(absent);
     inputs.sort();
     Ok(inputs)
 }
 
-fn hash_one(file: &Found, cache: &StatCache) -> (Input, Option<statcache::Record>) {
+fn hash_one(file: &Found, cache: &dyn DigestCache) -> (Input, Option<Hashed>) {
     let input = |kind, digest| Input { path: file.shown.clone(), kind, digest };
     let Ok(meta) = fs::symlink_metadata(&file.absolute) else {
         return (input(Kind::Absent, [0; 32]), None);
@@ -198,8 +196,9 @@ fn hash_one(file: &Found, cache: &StatCache) -> (Input, Option<statcache::Record
     }
     match hash_file(&file.absolute) {
         Ok(digest) => {
-            let record = statcache::Record::new(&file.absolute, &meta, digest);
-            (input(kind, digest), Some(record))
+            let path = file.absolute.clone();
+            let hashed = Hashed { path, meta, hashed_at: SystemTime::now(), digest };
+            (input(kind, digest), Some(hashed))
         }
         Err(_) => (input(Kind::Unreadable, [0; 32]), None),
     }
@@ -245,7 +244,7 @@ mod tests {
         write(cwd, "docs/.git/HEAD", "x");
         write(cwd, "docs/d.md", "d");
         let specs = ["src/**/*.rs", "docs", "missing.lock", "none/*.zz"].map(String::from);
-        let inputs = collect(&specs, cwd, None).unwrap();
+        let inputs = collect(&specs, cwd, &mut NoCache).unwrap();
         assert_eq!(paths(&inputs), ["docs/d.md", "missing.lock", "src/a.rs", "src/deep/b.rs"]);
         assert_eq!(inputs[1].kind, Kind::Absent);
     }
@@ -255,26 +254,45 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "a/x.rs", "x");
         write(dir.path(), "a/b/y.rs", "y");
-        let inputs = collect(&["a/*.rs".to_string()], dir.path(), None).unwrap();
+        let inputs = collect(&["a/*.rs".to_string()], dir.path(), &mut NoCache).unwrap();
         assert_eq!(paths(&inputs), ["a/x.rs"]);
     }
 
     #[test]
     fn a_bad_glob_names_the_pattern() {
         let dir = tempfile::tempdir().unwrap();
-        let err = collect(&["src/[".to_string()], dir.path(), None).unwrap_err();
+        let err = collect(&["src/[".to_string()], dir.path(), &mut NoCache).unwrap_err();
         assert!(err.to_string().contains("src/["), "{err}");
     }
 
+    /// Remembers what it is given and answers every lookup with one digest.
+    #[derive(Default)]
+    struct Fixed {
+        answer: Option<[u8; 32]>,
+        saved: Vec<PathBuf>,
+    }
+
+    impl DigestCache for Fixed {
+        fn lookup(&self, _: &Path, _: &fs::Metadata) -> Option<[u8; 32]> {
+            self.answer
+        }
+
+        fn save(&mut self, fresh: Vec<Hashed>) {
+            self.saved.extend(fresh.into_iter().map(|h| h.path));
+        }
+    }
+
     #[test]
-    fn the_stat_cache_returns_the_same_digests() {
+    fn the_cache_answers_lookups_and_learns_fresh_digests() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = tempfile::tempdir().unwrap();
-        let store = DiskStore::open_or_create(&cache.path().join("root")).unwrap();
         write(dir.path(), "f", "content");
-        let cold = collect(&["f".to_string()], dir.path(), Some(&store)).unwrap();
-        let warm = collect(&["f".to_string()], dir.path(), Some(&store)).unwrap();
-        assert_eq!(cold, warm);
-        assert_eq!(cold[0].digest, <[u8; 32]>::from(Sha256::digest(b"content")));
+        let mut cold = Fixed::default();
+        let inputs = collect(&["f".to_string()], dir.path(), &mut cold).unwrap();
+        assert_eq!(inputs[0].digest, <[u8; 32]>::from(Sha256::digest(b"content")));
+        assert_eq!(cold.saved, [dir.path().join("f")]);
+        let mut warm = Fixed { answer: Some([9; 32]), saved: Vec::new() };
+        let inputs = collect(&["f".to_string()], dir.path(), &mut warm).unwrap();
+        assert_eq!(inputs[0].digest, [9; 32]);
+        assert!(warm.saved.is_empty());
     }
 }

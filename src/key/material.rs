@@ -1,32 +1,104 @@
-//! The cache key: SHA-256 over an unambiguous, length-prefixed encoding of
-//! everything that selects an entry. The encoding is stable across machines
-//! and releases of the same format version (`FORMAT` below); never change it
-//! without bumping that version.
+//! The key's encoding: SHA-256 over an unambiguous, length-prefixed
+//! encoding of everything that selects an entry. The encoding is stable
+//! across machines and releases of the same format version (`FORMAT`
+//! below); never change it without bumping that version.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
-use std::fmt;
+use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobSetBuilder};
 use sha2::{Digest, Sha256};
-use thiserror::Error;
 
-use crate::inputs::Input;
+use super::Key;
 
 const FORMAT: &[u8] = b"cachecmd key v1";
 
-#[derive(Debug, Error)]
-#[error("--env pattern '{pattern}': {message}")]
-pub struct EnvPatternError {
-    pattern: String,
-    message: String,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    File,
+    Executable,
+    Symlink,
+    /// An explicit path that does not exist.
+    Absent,
+    /// A file that exists but could not be read: keyed as such, so the run
+    /// is not confused with one that read it.
+    Unreadable,
 }
 
-/// The values that go into a key, read from the command line and environment.
+impl Kind {
+    pub fn tag(self) -> u8 {
+        match self {
+            Kind::File => b'f',
+            Kind::Executable => b'x',
+            Kind::Symlink => b'l',
+            Kind::Absent => b'-',
+            Kind::Unreadable => b'?',
+        }
+    }
+}
+
+/// One `--input` file as it goes into the key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Input {
+    /// Relative to the cwd when under it, else absolute; raw bytes.
+    pub path: Vec<u8>,
+    pub kind: Kind,
+    pub digest: [u8; 32],
+}
+
+/// `--stdin`, read once: the spooled bytes (to feed the command) and their
+/// digest (for the key).
+#[derive(Debug)]
+pub struct SpooledStdin {
+    pub file: File,
+    pub digest: [u8; 32],
+}
+
+/// The values that went into a key, as `KeySpec::capture` read them.
+#[derive(Debug)]
+pub struct KeyMaterial {
+    pub argv: Vec<OsString>,
+    /// `None` with `--no-cwd`.
+    pub cwd: Option<PathBuf>,
+    /// Selected variables by name; `None` is unset, distinct from empty.
+    pub env: BTreeMap<OsString, Option<OsString>>,
+    pub scope: Option<OsString>,
+    pub extra: Vec<OsString>,
+    /// `--input` files; `None` without `--input` (an empty set is keyed).
+    pub inputs: Option<Vec<Input>>,
+    /// `--modtime` paths with their mtime in nanoseconds, `None` if absent.
+    pub modtimes: Vec<(OsString, Option<i64>)>,
+    pub stdin: Option<SpooledStdin>,
+    /// `--output` paths as given.
+    pub outputs: Vec<OsString>,
+}
+
+impl KeyMaterial {
+    pub fn key(&self) -> Key {
+        self.view().key()
+    }
+
+    pub fn view(&self) -> KeyView<'_> {
+        KeyView {
+            argv: &self.argv,
+            cwd: self.cwd.as_deref(),
+            env: self.env.clone(),
+            scope: self.scope.as_deref(),
+            extra: &self.extra,
+            inputs: self.inputs.as_deref(),
+            modtimes: &self.modtimes,
+            stdin: self.stdin.as_ref().map(|stdin| stdin.digest),
+            outputs: &self.outputs,
+        }
+    }
+}
+
+/// Exactly what is encoded, borrowed: the stdin file is not part of it,
+/// only its digest.
 #[derive(Debug, Clone)]
-pub struct KeyMaterial<'a> {
+pub struct KeyView<'a> {
     pub argv: &'a [OsString],
     pub cwd: Option<&'a Path>,
     /// Selected variables by name; `None` is unset, distinct from empty.
@@ -43,98 +115,7 @@ pub struct KeyMaterial<'a> {
     pub outputs: &'a [OsString],
 }
 
-/// A 32-byte SHA-256 key.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Key([u8; 32]);
-
-impl Key {
-    pub fn hex(&self) -> String {
-        let mut out = String::with_capacity(64);
-        for byte in self.0 {
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 15)]));
-        }
-        out
-    }
-
-    /// The short prefix shown to users.
-    pub fn short(&self) -> String {
-        self.hex()[..12].to_string()
-    }
-
-    pub fn bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    pub fn from_slice(bytes: &[u8]) -> Option<Key> {
-        bytes.try_into().ok().map(Key)
-    }
-
-    pub fn parse_hex(text: &str) -> Option<Key> {
-        let bytes = text.as_bytes();
-        if bytes.len() != 64 {
-            return None;
-        }
-        let mut key = [0u8; 32];
-        for (i, pair) in bytes.chunks(2).enumerate() {
-            let hi = hex_value(pair[0])?;
-            let lo = hex_value(pair[1])?;
-            key[i] = hi << 4 | lo;
-        }
-        Some(Key(key))
-    }
-}
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    }
-}
-
-impl fmt::Debug for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.hex())
-    }
-}
-
-/// Reads the selected variables from the process environment. Literal names
-/// are keyed even when unset; glob patterns key every variable they match.
-pub fn select_env(
-    patterns: &[String],
-) -> Result<BTreeMap<OsString, Option<OsString>>, EnvPatternError> {
-    let mut selected = BTreeMap::new();
-    let mut globs = GlobSetBuilder::new();
-    let mut any_glob = false;
-    for pattern in patterns {
-        if pattern.contains(['*', '?', '[']) {
-            let glob = Glob::new(pattern).map_err(|e| EnvPatternError {
-                pattern: pattern.clone(),
-                message: e.kind().to_string(),
-            })?;
-            globs.add(glob);
-            any_glob = true;
-        } else {
-            selected.insert(OsString::from(pattern), std::env::var_os(pattern));
-        }
-    }
-    if any_glob {
-        let globs = globs
-            .build()
-            .map_err(|e| EnvPatternError { pattern: patterns.join(" "), message: e.to_string() })?;
-        for (name, value) in std::env::vars_os() {
-            if globs.is_match(Path::new(&name)) {
-                selected.insert(name, Some(value));
-            }
-        }
-    }
-    Ok(selected)
-}
-
-impl KeyMaterial<'_> {
+impl KeyView<'_> {
     pub fn key(&self) -> Key {
         let mut encoder = Encoder(Sha256::new());
         encoder.bytes(FORMAT);
@@ -238,8 +219,8 @@ mod tests {
     use super::*;
     use std::os::unix::ffi::OsStringExt;
 
-    fn material(argv: &[OsString]) -> KeyMaterial<'_> {
-        KeyMaterial {
+    fn material(argv: &[OsString]) -> KeyView<'_> {
+        KeyView {
             argv,
             cwd: None,
             env: BTreeMap::new(),
@@ -257,7 +238,7 @@ mod tests {
     }
 
     fn key_of(args: &[OsString]) -> Key {
-        KeyMaterial { argv: args, ..material(&[]) }.key()
+        KeyView { argv: args, ..material(&[]) }.key()
     }
 
     #[test]
@@ -281,7 +262,7 @@ mod tests {
         let args = argv(&["true"]);
         let with = |value: Option<&str>| {
             let env = BTreeMap::from([(OsString::from("FOO"), value.map(OsString::from))]);
-            KeyMaterial { env, ..material(&args) }.key()
+            KeyView { env, ..material(&args) }.key()
         };
         assert_ne!(with(None), with(Some("")));
         assert_ne!(with(Some("")), with(Some("x")));
@@ -294,13 +275,13 @@ mod tests {
         let base = material(&args);
         let extra = argv(&["v2"]);
         let variants = [
-            KeyMaterial { cwd: Some(Path::new("/a")), ..base.clone() }.key(),
-            KeyMaterial { cwd: Some(Path::new("/b")), ..base.clone() }.key(),
-            KeyMaterial { scope: Some(OsStr::new("")), ..base.clone() }.key(),
-            KeyMaterial { scope: Some(OsStr::new("../x")), ..base.clone() }.key(),
-            KeyMaterial { extra: &extra, ..base.clone() }.key(),
-            KeyMaterial { inputs: Some(&[]), ..base.clone() }.key(),
-            KeyMaterial { stdin: Some([0; 32]), ..base.clone() }.key(),
+            KeyView { cwd: Some(Path::new("/a")), ..base.clone() }.key(),
+            KeyView { cwd: Some(Path::new("/b")), ..base.clone() }.key(),
+            KeyView { scope: Some(OsStr::new("")), ..base.clone() }.key(),
+            KeyView { scope: Some(OsStr::new("../x")), ..base.clone() }.key(),
+            KeyView { extra: &extra, ..base.clone() }.key(),
+            KeyView { inputs: Some(&[]), ..base.clone() }.key(),
+            KeyView { stdin: Some([0; 32]), ..base.clone() }.key(),
             base.key(),
         ];
         for (i, a) in variants.iter().enumerate() {

@@ -13,9 +13,11 @@ use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::sync::OnceLock;
+use std::time::UNIX_EPOCH;
 
-use crate::store::disk::DiskStore;
-use std::time::{SystemTime, UNIX_EPOCH};
+use super::disk::{replace_private_file, DiskStore};
+use crate::key::{DigestCache, Hashed};
 
 const MAGIC: &[u8; 8] = b"CCSTAT01";
 const FILE_NAME: &str = "statcache";
@@ -26,7 +28,7 @@ const MAX_RECORDS: usize = 500_000;
 const FIXED_LEN: usize = 4 + 8 * 6 + 32;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+struct Record {
     path: Vec<u8>,
     size: u64,
     mtime_ns: i64,
@@ -42,19 +44,18 @@ fn nanos(secs: i64, nsec: i64) -> i64 {
 }
 
 impl Record {
-    /// A record for a digest computed just now. The stat was taken before
-    /// reading, so a change during hashing shows up as a later ctime.
-    pub fn new(path: &Path, meta: &fs::Metadata, digest: [u8; 32]) -> Record {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    fn new(hashed: &Hashed) -> Record {
+        let meta = &hashed.meta;
+        let at = hashed.hashed_at.duration_since(UNIX_EPOCH).unwrap_or_default();
         Record {
-            path: path.as_os_str().as_bytes().to_vec(),
+            path: hashed.path.as_os_str().as_bytes().to_vec(),
             size: meta.size(),
             mtime_ns: nanos(meta.mtime(), meta.mtime_nsec()),
             ctime_ns: nanos(meta.ctime(), meta.ctime_nsec()),
             ino: meta.ino(),
             dev: meta.dev(),
-            hashed_at_ns: i64::try_from(now.as_nanos()).unwrap_or(i64::MAX),
-            digest,
+            hashed_at_ns: i64::try_from(at.as_nanos()).unwrap_or(i64::MAX),
+            digest: hashed.digest,
         }
     }
 
@@ -101,56 +102,83 @@ impl Record {
     }
 }
 
-#[derive(Debug, Default)]
-pub struct StatCache {
-    records: HashMap<Vec<u8>, Record>,
+/// The stat cache of a store (none: nothing is remembered), read on the
+/// first lookup so that runs without `--input` never read it.
+pub struct StatCache<'a> {
+    store: Option<&'a DiskStore>,
+    records: OnceLock<HashMap<Vec<u8>, Record>>,
 }
 
-impl StatCache {
-    pub fn load(store: &DiskStore) -> StatCache {
-        let mut records = HashMap::new();
-        if let Ok(bytes) = store.read_in(&store.v1().join(FILE_NAME)) {
-            if let Some(mut rest) = bytes.strip_prefix(MAGIC.as_slice()) {
-                while let Some((record, len)) = Record::decode(rest) {
-                    rest = &rest[len..];
-                    records.insert(record.path.clone(), record);
-                }
-            }
-        }
-        StatCache { records }
+impl<'a> StatCache<'a> {
+    pub fn new(store: Option<&'a DiskStore>) -> StatCache<'a> {
+        StatCache { store, records: OnceLock::new() }
     }
 
+    fn records(&self) -> &HashMap<Vec<u8>, Record> {
+        self.records.get_or_init(|| self.store.map(load).unwrap_or_default())
+    }
+}
+
+fn load(store: &DiskStore) -> HashMap<Vec<u8>, Record> {
+    let mut records = HashMap::new();
+    if let Ok(bytes) = store.read_in(&store.v1().join(FILE_NAME)) {
+        if let Some(mut rest) = bytes.strip_prefix(MAGIC.as_slice()) {
+            while let Some((record, len)) = Record::decode(rest) {
+                rest = &rest[len..];
+                records.insert(record.path.clone(), record);
+            }
+        }
+    }
+    records
+}
+
+impl DigestCache for StatCache<'_> {
     /// The recorded digest when the file is provably unchanged.
-    pub fn lookup(&self, path: &Path, meta: &fs::Metadata) -> Option<[u8; 32]> {
-        let record = self.records.get(path.as_os_str().as_bytes())?;
+    fn lookup(&self, path: &Path, meta: &fs::Metadata) -> Option<[u8; 32]> {
+        let record = self.records().get(path.as_os_str().as_bytes())?;
         record.matches(meta).then_some(record.digest)
     }
 
     /// Adds `fresh` records and writes the cache back atomically.
-    pub fn save(self, store: &DiskStore, fresh: Vec<Record>) {
+    fn save(&mut self, fresh: Vec<Hashed>) {
+        let Some(store) = self.store else { return };
         if store.verify_tree().is_err() || fs::create_dir_all(store.v1()).is_err() {
             return;
         }
-        let mut records = self.records;
-        for record in fresh {
+        let mut records = self.records.take().unwrap_or_else(|| load(store));
+        for hashed in &fresh {
+            let record = Record::new(hashed);
             records.insert(record.path.clone(), record);
         }
-        let mut all: Vec<Record> = records.into_values().collect();
+        let mut all: Vec<&Record> = records.values().collect();
         if all.len() > MAX_RECORDS {
             all.sort_by_key(|r| std::cmp::Reverse(r.hashed_at_ns));
             all.truncate(MAX_RECORDS);
         }
         let mut out = MAGIC.to_vec();
-        for record in &all {
+        for record in all {
             record.encode(&mut out);
         }
-        let _ = crate::store::disk::replace_private_file(&store.v1().join(FILE_NAME), &out);
+        let _ = replace_private_file(&store.v1().join(FILE_NAME), &out);
+        let _ = self.records.set(records);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::collect;
+    use sha2::Digest;
+    use std::time::SystemTime;
+
+    fn hashed(path: &Path, meta: &fs::Metadata, digest: [u8; 32]) -> Hashed {
+        Hashed {
+            path: path.to_path_buf(),
+            meta: meta.clone(),
+            hashed_at: SystemTime::now(),
+            digest,
+        }
+    }
 
     #[test]
     fn records_round_trip_and_cut_files_stop_cleanly() {
@@ -158,7 +186,7 @@ mod tests {
         let file = dir.path().join("f");
         fs::write(&file, "x").unwrap();
         let meta = fs::metadata(&file).unwrap();
-        let record = Record::new(&file, &meta, [7; 32]);
+        let record = Record::new(&hashed(&file, &meta, [7; 32]));
         let mut bytes = Vec::new();
         record.encode(&mut bytes);
         assert_eq!(Record::decode(&bytes), Some((record, bytes.len())));
@@ -175,16 +203,28 @@ mod tests {
         fs::write(&file, "x").unwrap();
         let meta = fs::metadata(&file).unwrap();
         // Hashed in the same instant it was written: must be re-hashed.
-        let cache = StatCache { records: HashMap::new() };
-        cache.save(&store, vec![Record::new(&file, &meta, [1; 32])]);
-        assert_eq!(StatCache::load(&store).lookup(&file, &meta), None);
+        StatCache::new(Some(&store)).save(vec![hashed(&file, &meta, [1; 32])]);
+        assert_eq!(StatCache::new(Some(&store)).lookup(&file, &meta), None);
 
         // Written well before it was hashed: trusted.
         let old = SystemTime::now() - std::time::Duration::from_secs(60);
         fs::File::options().write(true).open(&file).unwrap().set_modified(old).unwrap();
         let meta = fs::metadata(&file).unwrap();
-        let cache = StatCache::load(&store);
-        cache.save(&store, vec![Record::new(&file, &meta, [2; 32])]);
-        assert_eq!(StatCache::load(&store).lookup(&file, &meta), Some([2; 32]));
+        let mut cache = StatCache::new(Some(&store));
+        cache.save(vec![hashed(&file, &meta, [2; 32])]);
+        assert_eq!(StatCache::new(Some(&store)).lookup(&file, &meta), Some([2; 32]));
+    }
+
+    #[test]
+    fn the_stat_cache_returns_the_same_digests() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let store = DiskStore::open_or_create(&cache.path().join("root")).unwrap();
+        fs::write(dir.path().join("f"), "content").unwrap();
+        let specs = ["f".to_string()];
+        let cold = collect(&specs, dir.path(), &mut StatCache::new(Some(&store))).unwrap();
+        let warm = collect(&specs, dir.path(), &mut StatCache::new(Some(&store))).unwrap();
+        assert_eq!(cold, warm);
+        assert_eq!(cold[0].digest, <[u8; 32]>::from(sha2::Sha256::digest(b"content")));
     }
 }

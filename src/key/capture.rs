@@ -1,0 +1,143 @@
+//! Capturing a key: the validated key settings (`KeySpec`) read against
+//! the world now (environment, files, stdin) into `KeyMaterial`.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSetBuilder};
+use thiserror::Error;
+
+use super::inputs::{self, DigestCache, InputError};
+use super::{KeyMaterial, SpooledStdin};
+use crate::spool;
+
+/// What goes into a key besides the command line: validated from flags,
+/// environment and config file (`Config::key` in settings.rs), not yet read
+/// against the world; [`KeySpec::capture`] does that.
+///
+/// To add a key input:
+/// 1. declare its flag in `KeyArgs` (cli.rs, clap only);
+/// 2. add a field here and fill it in `Config::key` (settings.rs);
+/// 3. in this folder: read its value in `capture` into a new field of
+///    `KeyMaterial`, pass it through `KeyMaterial::view` to `KeyView`,
+///    encode it in `KeyView::key` (material.rs) only when used and after
+///    every existing field, so existing keys stay what they were, and show
+///    it in `KeyMaterial::explain` (explain.rs).
+#[derive(Debug, Clone)]
+pub struct KeySpec {
+    /// `--env` names and globs, after the config file's `env`.
+    pub env_patterns: Vec<String>,
+    /// The directory keyed, read at start-up; `None` with `--no-cwd`
+    /// (relative paths are then still taken from the current directory).
+    pub cwd: Option<PathBuf>,
+    pub scope: Option<OsString>,
+    /// `--key` strings.
+    pub extra: Vec<OsString>,
+    /// `--input` paths, directories and globs.
+    pub inputs: Vec<String>,
+    /// `--modtime` paths.
+    pub modtimes: Vec<OsString>,
+    pub stdin: bool,
+    /// `--output` paths as given; part of the key (a different set of
+    /// outputs is a different archive).
+    pub outputs: Vec<OsString>,
+}
+
+#[derive(Debug, Error)]
+pub enum CaptureError {
+    #[error(transparent)]
+    Env(#[from] EnvPatternError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Reading the current directory or spooling stdin.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Debug, Error)]
+#[error("--env pattern '{pattern}': {message}")]
+pub struct EnvPatternError {
+    pattern: String,
+    message: String,
+}
+
+impl KeySpec {
+    /// The material of `argv`'s key, reading the environment, input files
+    /// (through `cache`) and, with `--stdin`, stdin now.
+    pub fn capture(
+        &self,
+        argv: &[OsString],
+        cache: &mut dyn DigestCache,
+    ) -> Result<KeyMaterial, CaptureError> {
+        let env = select_env(&self.env_patterns)?;
+        let cwd = match &self.cwd {
+            Some(cwd) => cwd.clone(),
+            None => std::env::current_dir()?,
+        };
+        let inputs = if self.inputs.is_empty() {
+            None
+        } else {
+            Some(inputs::collect(&self.inputs, &cwd, cache)?)
+        };
+        let modtimes = self.modtimes.iter().map(|path| (path.clone(), mtime_ns(&cwd.join(path))));
+        let modtimes = modtimes.collect();
+        let stdin = if self.stdin {
+            let (file, digest) = spool::stdin()?;
+            Some(SpooledStdin { file, digest })
+        } else {
+            None
+        };
+        Ok(KeyMaterial {
+            argv: argv.to_vec(),
+            cwd: self.cwd.clone(),
+            env,
+            scope: self.scope.clone(),
+            extra: self.extra.clone(),
+            inputs,
+            modtimes,
+            stdin,
+            outputs: self.outputs.clone(),
+        })
+    }
+}
+
+/// A file's mtime in nanoseconds (following symlinks); `None` if absent.
+fn mtime_ns(path: &Path) -> Option<i64> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some(meta.mtime().saturating_mul(1_000_000_000).saturating_add(meta.mtime_nsec()))
+}
+
+/// Reads the selected variables from the process environment. Literal names
+/// are keyed even when unset; glob patterns key every variable they match.
+pub fn select_env(
+    patterns: &[String],
+) -> Result<BTreeMap<OsString, Option<OsString>>, EnvPatternError> {
+    let mut selected = BTreeMap::new();
+    let mut globs = GlobSetBuilder::new();
+    let mut any_glob = false;
+    for pattern in patterns {
+        if pattern.contains(['*', '?', '[']) {
+            let glob = Glob::new(pattern).map_err(|e| EnvPatternError {
+                pattern: pattern.clone(),
+                message: e.kind().to_string(),
+            })?;
+            globs.add(glob);
+            any_glob = true;
+        } else {
+            selected.insert(OsString::from(pattern), std::env::var_os(pattern));
+        }
+    }
+    if any_glob {
+        let globs = globs
+            .build()
+            .map_err(|e| EnvPatternError { pattern: patterns.join(" "), message: e.to_string() })?;
+        for (name, value) in std::env::vars_os() {
+            if globs.is_match(Path::new(&name)) {
+                selected.insert(name, Some(value));
+            }
+        }
+    }
+    Ok(selected)
+}
