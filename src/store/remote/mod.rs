@@ -763,7 +763,7 @@ impl Drop for RemoteLock<'_> {
 /// machine must come from it, not from the local file.
 pub fn verify_entry(file: &File) -> Result<(Header, Meta), DecodeError> {
     let size = file.metadata().map_err(|_| DecodeError::Short)?.len();
-    let (header, _) = super::disk::verify(file, size)?;
+    let (header, _) = crate::store::disk::verify(file, size)?;
     let range = header.meta_range();
     // `Header::decode` bounded the metadata length by MAX_META_LEN.
     let mut meta = vec![0u8; (range.end - range.start) as usize];
