@@ -6,7 +6,6 @@ mod beneath;
 pub mod disk;
 pub mod inventory;
 pub mod lock;
-#[cfg(feature = "redis")]
 pub mod remote;
 pub mod usage;
 
