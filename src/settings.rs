@@ -300,14 +300,9 @@ fn freshness(args: &RunArgs, ttl: Lifetime) -> Result<Freshness, SettingsError> 
     })
 }
 
-/// A URL with any `user:password@` part replaced, for messages.
+/// A URL without its secrets, for messages (see `store::remote::redact`).
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_string(),
-    }
+    crate::store::remote::redacted_url(url)
 }
 
 /// `17:00` (the next time the local clock shows it) or an RFC 3339 instant.

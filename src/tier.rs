@@ -1,31 +1,23 @@
 //! The remote tier as run mode uses it: fetch into the local tier, upload
 //! after a miss, take the cross-machine lock. Every failure becomes a note
-//! for `-v` and a counted remote error, never a changed result.
-//!
-//! Built without the `redis` feature, `Tier::new` is always `None`.
+//! for `-v` and a counted remote error, never a changed result. Knows only
+//! the [`RemoteStore`] trait and its factory, so any backend fits.
 
-use std::time::Duration;
-#[cfg(feature = "redis")]
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::key::Key;
 use crate::settings::RemoteSettings;
 use crate::store::disk::DiskStore;
-
-#[cfg(feature = "redis")]
-use crate::store::remote::{verify_entry, Remote, RemoteConfig, RemoteLock, Stored};
-#[cfg(feature = "redis")]
+use crate::store::remote::{
+    self, verify_entry, RemoteConfig, RemoteError, RemoteLock, RemoteStore, Stored,
+};
 use crate::store::usage::{self, Event};
-#[cfg(feature = "redis")]
 use crate::store::Store;
 
 pub struct Tier {
-    #[cfg(feature = "redis")]
-    remote: Remote,
+    remote: Box<dyn RemoteStore>,
     /// Whether this run already counted a remote error.
-    #[cfg(feature = "redis")]
     failed: std::cell::Cell<bool>,
-    #[cfg(feature = "redis")]
     max_entry_size: u64,
 }
 
@@ -38,32 +30,27 @@ pub enum Fetched {
 }
 
 impl Tier {
+    /// `None` without `--remote`, or when this build has no backend for its
+    /// scheme (said once on stderr; the run goes on local-only).
     pub fn new(settings: Option<&RemoteSettings>) -> Option<Tier> {
-        #[cfg(feature = "redis")]
-        {
-            let settings = settings?;
-            let mut config = RemoteConfig::new(settings.url.clone());
-            config.password = settings.password.clone();
-            config.read_only = settings.read_only;
-            config.max_entry_size = settings.max_entry_size;
-            Some(Tier {
-                remote: Remote::connect(&config),
+        let settings = settings?;
+        let mut config = RemoteConfig::new(settings.url.clone());
+        config.password = settings.password.clone();
+        config.read_only = settings.read_only;
+        config.max_entry_size = settings.max_entry_size;
+        match remote::open(&config) {
+            Ok(remote) => Some(Tier {
+                remote,
                 failed: std::cell::Cell::new(false),
                 max_entry_size: settings.max_entry_size,
-            })
-        }
-        #[cfg(not(feature = "redis"))]
-        {
-            if settings.is_some() {
-                eprintln!("cachecmd: built without the `redis` feature; --remote is ignored");
+            }),
+            Err(e) => {
+                eprintln!("cachecmd: {e}; --remote is ignored");
+                None
             }
-            None
         }
     }
-}
 
-#[cfg(feature = "redis")]
-impl Tier {
     fn error(
         &self,
         store: &DiskStore,
@@ -149,6 +136,8 @@ impl Tier {
                 notes.push("remote lock wait timed out".into());
                 None
             }
+            // A backend without a lock: the local lock alone guards the run.
+            Err(RemoteError::NoLock) => None,
             Err(e) => {
                 self.error(store, key, notes, "lock", e);
                 None
@@ -176,23 +165,4 @@ impl Tier {
             Err(e) => self.error(store, key, notes, "write", e),
         }
     }
-}
-
-#[cfg(not(feature = "redis"))]
-impl Tier {
-    pub fn fetch(
-        &self,
-        _: &DiskStore,
-        _: &Key,
-        _: impl Fn(&crate::entry::Header, Duration) -> bool,
-        _: &mut Vec<String>,
-    ) -> Fetched {
-        Fetched::Miss
-    }
-
-    pub fn lock(&self, _: &DiskStore, _: &Key, _: Duration, _: &mut Vec<String>) -> Option<()> {
-        None
-    }
-
-    pub fn upload(&self, _: &DiskStore, _: &Key, _: Option<Duration>, _: &mut Vec<String>) {}
 }

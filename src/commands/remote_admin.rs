@@ -5,6 +5,7 @@ use anyhow::{bail, Result};
 
 use crate::cli::RemoteArgs;
 use crate::settings::{Config, RemoteSettings};
+use crate::store::remote::{self, RemoteConfig, RemoteStore};
 
 fn settings(config: &Config) -> Result<RemoteSettings> {
     let args = RemoteArgs {
@@ -20,21 +21,18 @@ fn settings(config: &Config) -> Result<RemoteSettings> {
     }
 }
 
-#[cfg(feature = "redis")]
-fn connect(config: &Config) -> Result<crate::store::remote::Remote> {
-    use crate::store::remote::{Remote, RemoteConfig};
+fn connect(config: &Config) -> Result<Box<dyn RemoteStore>> {
     let settings = settings(config)?;
     let mut remote = RemoteConfig::new(settings.url);
     remote.password = settings.password;
     remote.read_only = settings.read_only;
-    Ok(Remote::connect(&remote))
+    Ok(remote::open(&remote)?)
 }
 
 /// Prints the key of every remote entry (one per line, or a JSON array).
-#[cfg(feature = "redis")]
 pub fn list(config: &Config, json: bool) -> Result<i32> {
     let remote = connect(config)?;
-    let mut keys = remote.scan_keys()?;
+    let mut keys = remote.list_keys()?;
     keys.sort();
     if json {
         println!("{}", serde_json::to_string_pretty(&keys)?);
@@ -47,20 +45,7 @@ pub fn list(config: &Config, json: bool) -> Result<i32> {
     Ok(0)
 }
 
-/// Removes every remote entry (SCAN + UNLINK under the cachecmd prefix).
-#[cfg(feature = "redis")]
+/// Removes every remote entry (only what cachecmd keeps there).
 pub fn clear(config: &Config) -> Result<u64> {
     Ok(connect(config)?.clear()?)
-}
-
-#[cfg(not(feature = "redis"))]
-pub fn list(config: &Config, _json: bool) -> Result<i32> {
-    settings(config)?;
-    bail!("--remote: this cachecmd was built without the `redis` feature")
-}
-
-#[cfg(not(feature = "redis"))]
-pub fn clear(config: &Config) -> Result<u64> {
-    settings(config)?;
-    bail!("--remote: this cachecmd was built without the `redis` feature")
 }

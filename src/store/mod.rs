@@ -7,7 +7,6 @@ pub mod disk;
 pub mod inventory;
 mod layout;
 pub mod lock;
-#[cfg(feature = "redis")]
 pub mod remote;
 pub mod statcache;
 pub mod usage;

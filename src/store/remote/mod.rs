@@ -1,0 +1,291 @@
+//! The remote tier: entries shared through a store other machines reach
+//! too (`--remote URL`), behind one synchronous interface, [`RemoteStore`].
+//!
+//! [`open`] picks the backend from the URL's scheme and wraps it in the
+//! decorators every backend gets: [`ReadOnly`] (`--remote-read-only`) and
+//! [`FailFast`] (the first server failure of a run disables the remote for
+//! the rest of it, so a dead, blackholed or full server costs one timeout at
+//! most and then nothing). Run mode and `list`/`clear --remote` know only the
+//! trait and the factory.
+//!
+//! The server is untrusted: [`RemoteStore::fetch`] only copies bytes into a
+//! local file, and the caller must check them ([`verify_entry`]) before
+//! anything is replayed or published. Secrets (the password in the URL or
+//! [`RemoteConfig::password`], tokens in the query) never appear in an
+//! error, a `Debug` string or [`redacted_url`].
+//!
+//! # Adding a backend
+//!
+//! 1. One file beside `redis.rs` implementing [`RemoteStore`] (keys follow
+//!    [`keys`]; time-box every network call; scrub client errors with
+//!    [`redact::Scrubber`]), with a constructor
+//!    `fn open(&RemoteConfig) -> Result<Box<dyn RemoteStore>, RemoteError>`
+//!    that parses the URL but does not touch the network.
+//! 2. One match arm for its scheme(s) in [`opener`] below.
+//! 3. One cargo feature that gates the file, the arm and its client crate.
+//!
+//! Nothing else changes: the decorators, the tier and the admin commands
+//! work through the trait.
+
+mod fail_fast;
+pub mod keys;
+mod outcome;
+mod read_only;
+pub mod redact;
+#[cfg(feature = "redis")]
+mod redis;
+mod verify;
+
+use std::fmt;
+use std::fs::File;
+use std::time::Duration;
+
+pub use fail_fast::FailFast;
+pub use keys::{entry_key, PREFIX};
+pub use outcome::{RemoteCounters, RemoteError, SkipReason, Stored};
+pub use read_only::ReadOnly;
+pub use redact::redact as redacted_url;
+pub use verify::verify_entry;
+
+/// Values move in pieces of this size (memory stays at a few of these).
+pub const CHUNK: u64 = 4 << 20;
+pub const DEFAULT_MAX_ENTRY_SIZE: u64 = 64 << 20;
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(200);
+pub const DEFAULT_OP_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where the remote is and how to use it; every backend reads the fields
+/// that apply to it.
+#[derive(Clone)]
+pub struct RemoteConfig {
+    /// The backend's URL: `redis://[user[:pass]@]host[:port][/db]` or
+    /// `rediss://…` (TLS).
+    pub url: String,
+    /// Overrides any password in the URL (`CACHECMD_REMOTE_PASSWORD`).
+    pub password: Option<String>,
+    /// Read entries, never write anything (no entries, no locks, no clear).
+    pub read_only: bool,
+    /// Larger entries stay local-only.
+    pub max_entry_size: u64,
+    pub connect_timeout: Duration,
+    /// Deadline of each request (each chunk of a large value is one).
+    pub op_timeout: Duration,
+}
+
+impl RemoteConfig {
+    /// `url` with the defaults above.
+    pub fn new(url: impl Into<String>) -> RemoteConfig {
+        RemoteConfig {
+            url: url.into(),
+            password: None,
+            read_only: false,
+            max_entry_size: DEFAULT_MAX_ENTRY_SIZE,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            op_timeout: DEFAULT_OP_TIMEOUT,
+        }
+    }
+}
+
+impl fmt::Debug for RemoteConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteConfig")
+            .field("url", &redacted_url(&self.url))
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("read_only", &self.read_only)
+            .field("max_entry_size", &self.max_entry_size)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("op_timeout", &self.op_timeout)
+            .finish()
+    }
+}
+
+/// A remote store of entries, addressed by key hex. Synchronous (a CLI needs
+/// no async runtime) and not `Sync`: one per thread.
+pub trait RemoteStore {
+    /// The store's URL without secrets, for messages.
+    fn redacted_url(&self) -> &str;
+
+    /// Copies the entry of `key_hex` into `dest` (from offset 0; `dest` is
+    /// truncated to the value's length). `Ok(false)`: no such entry, or it
+    /// changed while it was read. A value over `max_len` is
+    /// `Err(TooLarge)`. On anything but `Ok(true)` `dest` is left empty.
+    /// The bytes are untrusted: verify them before use.
+    fn fetch(&self, key_hex: &str, dest: &mut File, max_len: u64) -> Result<bool, RemoteError>;
+
+    /// Uploads the first `len` bytes of `src` (read at offsets, the cursor
+    /// is not used) as the entry of `key_hex`, expiring after `lifetime`
+    /// (`None`: never). Readers never see a partial upload.
+    fn store(
+        &self,
+        key_hex: &str,
+        src: &File,
+        len: u64,
+        lifetime: Option<Duration>,
+    ) -> Result<Stored, RemoteError>;
+
+    /// Takes the cross-machine single-flight lock of `key_hex`, waiting up
+    /// to `wait`; it expires by itself after `lease`. `Ok(None)`: someone
+    /// else held it the whole time. `Err`: no remote lock (none in this
+    /// backend, read-only mode, server down): fall back to the local lock.
+    fn lock(
+        &self,
+        key_hex: &str,
+        lease: Duration,
+        wait: Duration,
+    ) -> Result<Option<RemoteLock<'_>>, RemoteError> {
+        keys::check_key(key_hex)?;
+        let _ = (lease, wait);
+        Err(RemoteError::NoLock)
+    }
+
+    /// The key hex of every entry (uploads in progress and locks aside).
+    fn list_keys(&self) -> Result<Vec<String>, RemoteError>;
+
+    /// Removes everything cachecmd keeps in the store (entries, uploads,
+    /// locks) and nothing else; returns how many entries went.
+    fn clear(&self) -> Result<u64, RemoteError>;
+
+    /// Whether every write is declined ([`ReadOnly`]).
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
+    /// Whether an error disabled the remote for the rest of this run
+    /// ([`FailFast`]).
+    fn is_disabled(&self) -> bool {
+        false
+    }
+
+    /// The error that disabled the remote (already redacted).
+    fn last_error(&self) -> Option<String> {
+        None
+    }
+
+    fn counters(&self) -> RemoteCounters {
+        RemoteCounters::default()
+    }
+}
+
+/// What a backend's lock needs to give its lock up.
+pub trait HeldLock {
+    /// Whether the lock was still ours (one whose lease ran out may belong
+    /// to someone else by now, and is left alone).
+    fn release(&mut self) -> Result<bool, RemoteError>;
+}
+
+/// A held remote lock; released (only if it is still ours) on drop.
+pub struct RemoteLock<'a> {
+    held: Box<dyn HeldLock + 'a>,
+    released: bool,
+}
+
+impl<'a> RemoteLock<'a> {
+    pub fn new(held: impl HeldLock + 'a) -> RemoteLock<'a> {
+        RemoteLock { held: Box::new(held), released: false }
+    }
+
+    /// Releases the lock now; whether it was still ours.
+    pub fn release(mut self) -> Result<bool, RemoteError> {
+        self.released = true;
+        self.held.release()
+    }
+}
+
+impl fmt::Debug for RemoteLock<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteLock").field("released", &self.released).finish_non_exhaustive()
+    }
+}
+
+impl Drop for RemoteLock<'_> {
+    fn drop(&mut self) {
+        if !self.released {
+            // A lock we cannot release expires with its lease.
+            let _ = self.held.release();
+        }
+    }
+}
+
+type Opener = fn(&RemoteConfig) -> Result<Box<dyn RemoteStore>, RemoteError>;
+
+/// The backend constructor for `url`'s scheme: the one list of backends.
+fn opener(url: &str) -> Result<Opener, RemoteError> {
+    let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
+    match scheme {
+        #[cfg(feature = "redis")]
+        "redis" | "rediss" => Ok(redis::RedisStore::open),
+        _ => {
+            // Only a plain scheme is quoted: a mangled URL could hold a secret there.
+            let plain = !scheme.is_empty()
+                && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+            let scheme = if plain { scheme } else { "?" };
+            Err(RemoteError::BadUrl {
+                url: redacted_url(url),
+                message: format!(
+                    "unsupported scheme '{scheme}' (unknown, or this cachecmd was built \
+                     without the cargo feature of its backend)"
+                ),
+            })
+        }
+    }
+}
+
+/// The remote store for `config.url`, with the read-only and fail-fast
+/// decorators. Never touches the network. `Err` only for a scheme this
+/// build has no backend for; any other bad URL gives a store that is
+/// disabled from the start (every call says why).
+pub fn open(config: &RemoteConfig) -> Result<Box<dyn RemoteStore>, RemoteError> {
+    let backend = opener(&config.url)?(config).map(|backend| {
+        if config.read_only {
+            Box::new(ReadOnly::new(backend))
+        } else {
+            backend
+        }
+    });
+    Ok(Box::new(FailFast::new(redacted_url(&config.url), backend)))
+}
+
+/// Whether `url` names a store this build can open (for settings
+/// validation); the error names the URL without its secrets.
+pub fn validate_url(url: &str) -> Result<(), RemoteError> {
+    opener(url)?(&RemoteConfig::new(url)).map(drop)
+}
+
+/// [`open`] that never fails: an unsupported scheme gives a store that is
+/// disabled from the start, like any other bad URL.
+pub struct Remote(Box<dyn RemoteStore>);
+
+impl Remote {
+    pub fn connect(config: &RemoteConfig) -> Remote {
+        Remote(
+            open(config)
+                .unwrap_or_else(|e| Box::new(FailFast::new(redacted_url(&config.url), Err(e)))),
+        )
+    }
+
+    /// [`RemoteStore::list_keys`].
+    pub fn scan_keys(&self) -> Result<Vec<String>, RemoteError> {
+        self.0.list_keys()
+    }
+}
+
+impl std::ops::Deref for Remote {
+    type Target = dyn RemoteStore;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for Remote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Remote")
+            .field("url", &self.0.redacted_url())
+            .field("read_only", &self.0.is_read_only())
+            .field("disabled", &self.0.is_disabled())
+            .field("last_error", &self.0.last_error())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests;
