@@ -1,11 +1,11 @@
 //! `evict`, `clear` and `key`.
 
-mod common;
+use crate::harness;
 
 use std::ffi::OsString;
 use std::fs;
 
-use common::{assert_is_key, TestEnv};
+use harness::{assert_is_key, TestEnv};
 use predicates::prelude::*;
 
 #[test]
@@ -14,9 +14,9 @@ fn evict_forgets_exactly_that_invocation() {
     let count = env.counter("c");
     let command = count.prints("out");
     let other = count.prints("other");
-    let scoped = common::with_command(&["--scope", "s"], &command);
-    let plain = common::with_command(&[], &command);
-    let unrelated = common::with_command(&[], &other);
+    let scoped = harness::with_command(&["--scope", "s"], &command);
+    let plain = harness::with_command(&[], &command);
+    let unrelated = harness::with_command(&[], &other);
     let run = |args: &[OsString]| env.cmd().args(args).assert().success();
 
     for args in [&scoped, &plain, &unrelated] {
@@ -27,7 +27,7 @@ fn evict_forgets_exactly_that_invocation() {
     // A different scope is a different invocation: nothing to evict.
     env.cmd()
         .arg("evict")
-        .args(common::with_command(&["--scope", "t"], &command))
+        .args(harness::with_command(&["--scope", "t"], &command))
         .assert()
         .success()
         .stderr("");
@@ -46,7 +46,7 @@ fn evict_forgets_exactly_that_invocation() {
 fn evict_without_entry_exits_zero_and_verbose_says_which() {
     let env = TestEnv::new();
     let count = env.counter("c");
-    let args = common::with_command(&[], &count.prints("out"));
+    let args = harness::with_command(&[], &count.prints("out"));
     // What -v says may go to stdout (the subcommand's report) or stderr.
     let evict_v = || {
         let out = env.cmd().args(["evict", "-v"]).args(&args).assert().success();
@@ -76,9 +76,9 @@ fn clear_forgets_everything_and_counts() {
     let dir = env.path().join("elsewhere");
     fs::create_dir(&dir).unwrap();
     let invocations = [
-        common::with_command(&[], &count.prints("a")),
-        common::with_command(&["--scope", "x"], &count.prints("a")),
-        common::with_command(&["--no-cwd"], &count.prints("b")),
+        harness::with_command(&[], &count.prints("a")),
+        harness::with_command(&["--scope", "x"], &count.prints("a")),
+        harness::with_command(&["--no-cwd"], &count.prints("b")),
     ];
     let run_all = || {
         for args in &invocations {
@@ -101,7 +101,7 @@ fn clear_honours_cachecmd_dir() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let dir = env.path().join("via-env");
-    let args = common::with_command(&[], &count.prints("out"));
+    let args = harness::with_command(&[], &count.prints("out"));
     let run = || env.cmd().env("CACHECMD_DIR", &dir).args(&args).assert().success();
 
     run();
@@ -134,13 +134,13 @@ fn key_is_64_hex_and_stable_with_no_cwd_across_dirs() {
     fs::create_dir(&one).unwrap();
     fs::create_dir(&two).unwrap();
 
-    let out = env.cmd().arg("key").args(common::with_command(&[], &command)).assert().success();
+    let out = env.cmd().arg("key").args(harness::with_command(&[], &command)).assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert_eq!(text.trim_end_matches('\n').len(), 64, "output: {text:?}");
     assert_is_key(text.trim_end());
 
-    let shared = common::with_command(&["--no-cwd"], &command);
-    let plain = common::with_command(&[], &command);
+    let shared = harness::with_command(&["--no-cwd"], &command);
+    let plain = harness::with_command(&[], &command);
     assert_eq!(env.key_in(&one, &shared), env.key_in(&two, &shared));
     assert_eq!(env.key_in(&one, &plain), env.key_in(&one, &plain));
     assert_ne!(env.key_in(&one, &plain), env.key_in(&two, &plain));
@@ -156,9 +156,9 @@ fn key_is_64_hex_and_stable_with_no_cwd_across_dirs() {
 fn key_options_change_the_key() {
     let env = TestEnv::new();
     let command: Vec<OsString> = vec!["true".into()];
-    let base = env.key(common::with_command(&[], &command));
-    let scoped = env.key(common::with_command(&["--scope", "s"], &command));
-    let keyed = env.key(common::with_command(&["--key", "k"], &command));
+    let base = env.key(harness::with_command(&[], &command));
+    let scoped = env.key(harness::with_command(&["--scope", "s"], &command));
+    let keyed = env.key(harness::with_command(&["--key", "k"], &command));
     assert_ne!(base, scoped);
     assert_ne!(base, keyed);
 
@@ -167,7 +167,7 @@ fn key_options_change_the_key() {
             .cmd()
             .env("FOO", value)
             .arg("key")
-            .args(common::with_command(&["--env", "FOO"], &command))
+            .args(harness::with_command(&["--env", "FOO"], &command))
             .assert()
             .success();
         String::from_utf8(out.get_output().stdout.clone()).unwrap()

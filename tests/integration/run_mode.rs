@@ -1,7 +1,7 @@
 //! Run mode: hits and misses, what goes into the key, freshness, exit codes
 //! and the transparency of replay.
 
-mod common;
+use crate::harness;
 
 use std::ffi::OsString;
 use std::fs;
@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{Counter, TestEnv};
+use harness::{Counter, TestEnv};
 use predicates::prelude::*;
 
 /// `cachecmd ARGS... -- COMMAND...`
@@ -30,7 +30,7 @@ fn miss_then_hit_runs_command_once() {
     run(&env, &[], &command).success().stdout("out").stderr("");
     count.assert_runs(1);
 
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.key(harness::with_command(&[], &command));
     assert!(env.entry_path(&key).is_file(), "entry not at documented path");
 }
 
@@ -80,7 +80,7 @@ fn failure_ttl_is_the_callers_freshness() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.sh("exit 4");
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.key(harness::with_command(&[], &command));
 
     run(&env, &["--failure-ttl", "1h"], &command).code(4);
     env.age_entry(&key, 2 * 3600);
@@ -128,7 +128,7 @@ fn argv_boundaries_are_distinct_keys() {
         count.assert_runs(3);
         if round == 0 {
             let keys: Vec<String> =
-                commands.iter().map(|c| env.key(common::with_command(&[], c))).collect();
+                commands.iter().map(|c| env.key(harness::with_command(&[], c))).collect();
             assert!(keys[0] != keys[1] && keys[1] != keys[2] && keys[0] != keys[2]);
         }
     }
@@ -294,7 +294,7 @@ fn entry_older_than_ttl_is_a_miss() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.prints("out");
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.key(harness::with_command(&[], &command));
 
     run(&env, &["--ttl", "1h"], &command).success();
     env.age_entry(&key, 2 * 3600);
@@ -316,7 +316,7 @@ fn default_ttl_is_one_hour() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.prints("out");
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.key(harness::with_command(&[], &command));
 
     run(&env, &[], &command).success();
     env.age_entry(&key, 50 * 60);
@@ -332,7 +332,7 @@ fn ttl_forever_never_expires() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.prints("out");
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.key(harness::with_command(&[], &command));
 
     run(&env, &["--ttl", "forever"], &command).success();
     env.age_entry(&key, 20 * 365 * 24 * 3600);
@@ -366,7 +366,7 @@ fn invalid_ttl_from_env_is_a_usage_error() {
 /// CACHECMD_TTL and `flag` as extra options; returns whether it executed.
 fn ran_after_10s(env: &TestEnv, count: &Counter, ttl_env: Option<&str>, flag: &[&str]) -> bool {
     let command = count.prints("out");
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.key(harness::with_command(&[], &command));
     let before = count.count();
     env.age_entry(&key, 10);
     let mut cmd = env.cmd();
@@ -403,7 +403,7 @@ fn config_path_from_cachecmd_config() {
     let command = count.prints("out");
     let config = env.path().join("elsewhere.toml");
     fs::write(&config, "ttl = \"1s\"\n").unwrap();
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.key(harness::with_command(&[], &command));
 
     run(&env, &[], &command).success();
     env.age_entry(&key, 10);
@@ -438,7 +438,7 @@ fn signal_death_is_128_plus_n_and_never_cached() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.sh("printf before; kill -TERM $$");
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.key(harness::with_command(&[], &command));
 
     for _ in 0..2 {
         run(&env, &["--failure-ttl", "1h"], &command).code(143).stdout("before");
@@ -461,7 +461,7 @@ fn non_executable_is_126() {
     let env = TestEnv::new();
     let script = env.work.join("notexec");
     fs::write(&script, "#!/bin/sh\necho ran\n").unwrap();
-    common::set_mode(&script, 0o644);
+    harness::set_mode(&script, 0o644);
 
     env.cmd().args(["--", "./notexec"]).assert().code(126).stdout("");
     env.cmd().arg("--").arg(&env.work).assert().code(126).stdout("");
@@ -535,7 +535,7 @@ fn miss_streams_output_before_the_command_ends() {
         let _ = tx.send((line, started.elapsed()));
     });
     let received = rx.recv_timeout(Duration::from_secs(10));
-    common::kill_group(&mut child);
+    harness::kill_group(&mut child);
 
     let (line, elapsed) = received.expect("no output within 10s");
     assert_eq!(line, "first\n");
@@ -567,7 +567,7 @@ fn broken_pipe_is_quiet_on_miss_and_hit() {
     // Make sure the next piped run is a hit.
     let seq: Vec<OsString> = vec!["seq".into(), "1".into(), "1000000".into()];
     run(&env, &[], &seq).success();
-    let key = env.key(common::with_command(&[], &seq));
+    let key = env.key(harness::with_command(&[], &seq));
     assert!(env.entry_path(&key).is_file());
     piped("hit");
 }
@@ -584,7 +584,7 @@ fn disable_is_pure_pass_through() {
         cmd.assert().code(7).stdout("out").stderr("err");
     }
     count.assert_runs(3);
-    let stored = common::files_under(&env.root());
+    let stored = harness::files_under(&env.root());
     assert!(stored.is_empty(), "disabled cachecmd stored {stored:?}");
 }
 
@@ -599,7 +599,7 @@ fn reserved_names_after_dashdash_run_programs() {
             format!("#!/bin/sh\necho run >> '{}'\necho \"user {name} $*\"\n", count.path.display()),
         )
         .unwrap();
-        common::set_mode(&script, 0o755);
+        harness::set_mode(&script, 0o755);
     }
 
     env.cmd().args(["--", "clear"]).assert().success().stdout("user clear \n");

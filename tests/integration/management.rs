@@ -4,7 +4,7 @@
 //! Every test has its own cache (`CACHECMD_DIR`) and config dir; entries are
 //! aged by moving file mtimes, never by sleeping.
 
-mod common;
+use crate::harness;
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{age_file, TestEnv};
+use harness::{age_file, TestEnv};
 use filetime::FileTime;
 use serde_json::Value;
 
@@ -226,7 +226,7 @@ fn list_json_has_every_field_with_the_right_types() {
             assert!(obj.contains_key(field), "missing {field} in {entry}");
         }
         let key = entry["key"].as_str().expect("key is a string");
-        common::assert_is_key(key);
+        harness::assert_is_key(key);
         let command = entry["command"].as_array().expect("command is an array");
         assert!(command.iter().all(Value::is_string), "command items are strings: {entry}");
         assert!(entry["cwd"].is_string() || entry["cwd"].is_null(), "cwd: {entry}");

@@ -4,9 +4,9 @@
 //! refused without writing outside the working directory, and outputs
 //! shared through the Redis tier.
 
-mod common;
+use crate::harness;
 #[cfg(feature = "redis")]
-mod common_redis;
+use crate::harness::redis_server;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -17,7 +17,7 @@ use std::process::Output;
 use std::time::SystemTime;
 
 use cachecmd::entry::Header;
-use common::{Counter, TestEnv};
+use harness::{Counter, TestEnv};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// One node of a tree, with everything a restore must keep.
@@ -135,7 +135,7 @@ fn assert_stderr_has(out: &Output, needle: &str) {
 /// No `.cachecmd-restore.*` staging name left anywhere under `dir`.
 #[track_caller]
 fn assert_no_staging(dir: &Path) {
-    for path in common::walk(dir) {
+    for path in harness::walk(dir) {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         assert!(!name.starts_with(".cachecmd-restore."), "staging left behind: {}", path.display());
     }
@@ -319,7 +319,7 @@ fn output_paths_outside_the_working_directory_are_refused_before_running() {
         counter.assert_runs(0);
     }
     assert!(!env.path().join("x").exists());
-    assert!(common::files_under(&env.root())
+    assert!(harness::files_under(&env.root())
         .iter()
         .all(|p| !p.starts_with(env.root().join("v1/entries"))));
 }
@@ -494,7 +494,7 @@ fn crafted_archives_are_refused_and_the_command_runs_instead() {
         assert!(!env.path().join("evil").exists(), "{what}: wrote outside");
         assert_eq!(fs::read(env.work.join("victim.txt")).unwrap(), b"victim", "{what}");
         assert_eq!(fs::read(env.work.join("out/real.txt")).unwrap(), b"real\n", "{what}");
-        assert_eq!(common::walk(&env.work.join("out")).len(), 1, "{what}");
+        assert_eq!(harness::walk(&env.work.join("out")).len(), 1, "{what}");
         assert_no_staging(env.path());
 
         // The crafted entry was replaced by the real run: a clean hit now.
@@ -511,7 +511,7 @@ fn crafted_archives_are_refused_and_the_command_runs_instead() {
 #[cfg(feature = "redis")]
 #[test]
 fn outputs_travel_through_the_redis_tier_to_another_machine() {
-    let server = common_redis::RedisServer::start();
+    let server = redis_server::RedisServer::start();
     let url = server.url();
     let machine_a = TestEnv::new();
     let machine_b = TestEnv::new();
@@ -531,7 +531,7 @@ fn outputs_travel_through_the_redis_tier_to_another_machine() {
     assert!(server.dbsize() > 0, "nothing uploaded: {}", stderr(&a));
     let recorded = snapshot(&machine_a.work, &["out"]);
 
-    assert!(common::walk(&machine_b.work).is_empty());
+    assert!(harness::walk(&machine_b.work).is_empty());
     let b = run_in(&machine_b, &machine_b.work, &["out"], &extra, &argv);
     assert_exit(&b, 0);
     assert_eq!(b.stdout, b"shared\n");

@@ -1,12 +1,12 @@
 //! Single-flight: concurrent misses run the command once; waiting is bounded
 //! and never outlives the lock holder.
 
-mod common;
+use crate::harness;
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{kill_group, Counter, TestEnv};
+use harness::{kill_group, Counter, TestEnv};
 
 /// Waits (polling, bounded) until the counted command has started `n` times.
 #[track_caller]

@@ -6,7 +6,7 @@
 //! only waits are polls for detached background refreshes and, for one
 //! `--expires-at` case, a wall-clock instant that has to pass.
 
-mod common;
+use crate::harness;
 
 use std::ffi::OsString;
 use std::fs;
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{Counter, TestEnv};
+use harness::{Counter, TestEnv};
 use filetime::FileTime;
 use predicates::prelude::*;
 
@@ -31,7 +31,7 @@ fn cc(env: &TestEnv) -> assert_cmd::Command {
 
 /// `cachecmd OPTS... -- COMMAND...` in the work dir.
 fn run(env: &TestEnv, opts: &[&str], command: &[OsString]) -> assert_cmd::assert::Assert {
-    cc(env).args(common::with_command(opts, command)).assert()
+    cc(env).args(harness::with_command(opts, command)).assert()
 }
 
 /// `cachecmd key OPTS... -- COMMAND...` run in `dir` (stdin empty).
@@ -55,7 +55,7 @@ fn key_with_stdin(
 ) -> String {
     let out = cc(env)
         .arg("key")
-        .args(common::with_command(opts, command))
+        .args(harness::with_command(opts, command))
         .current_dir(dir)
         .write_stdin(stdin)
         .output()
@@ -67,18 +67,18 @@ fn key_with_stdin(
         String::from_utf8_lossy(&out.stderr)
     );
     let key = String::from_utf8(out.stdout).unwrap().trim_end().to_owned();
-    common::assert_is_key(&key);
+    harness::assert_is_key(&key);
     key
 }
 
 fn entry(env: &TestEnv, key: &str) -> PathBuf {
-    common::entry_path_in(&env.root(), key)
+    harness::entry_path_in(&env.root(), key)
 }
 
 /// Makes the entry look `secs` old.
 #[track_caller]
 fn age(env: &TestEnv, key: &str, secs: u64) {
-    common::age_file(&entry(env, key), secs);
+    harness::age_file(&entry(env, key), secs);
 }
 
 fn entry_age(env: &TestEnv, key: &str) -> Option<Duration> {
@@ -412,7 +412,7 @@ fn a_bad_glob_is_a_usage_error_naming_the_pattern() {
             .stderr(predicate::str::contains(pattern));
         cc(&env)
             .arg("key")
-            .args(common::with_command(&["--input", pattern], &command))
+            .args(harness::with_command(&["--input", pattern], &command))
             .assert()
             .code(125)
             .stderr(predicate::str::contains(pattern));
@@ -482,7 +482,7 @@ fn stdin_is_keyed_and_fed_to_the_command() {
     let count = env.counter("c");
     let command = count.sh("tr a-z A-Z");
     let stdin_run = |input: &str| {
-        cc(&env).args(common::with_command(&["--stdin"], &command)).write_stdin(input).assert()
+        cc(&env).args(harness::with_command(&["--stdin"], &command)).write_stdin(input).assert()
     };
     stdin_run("hello\n").success().stdout("HELLO\n");
     count.assert_runs(1);
@@ -509,7 +509,7 @@ fn stdin_bytes_reach_the_command_exactly_even_binary_and_large() {
         (0..(3 << 19)).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     for _ in 0..2 {
         let out = cc(&env)
-            .args(common::with_command(&["--stdin"], &command))
+            .args(harness::with_command(&["--stdin"], &command))
             .write_stdin(big.clone())
             .output()
             .unwrap();
@@ -526,7 +526,7 @@ fn stdin_bytes_reach_the_command_exactly_even_binary_and_large() {
     let mut other = big.clone();
     other[big.len() / 2] ^= 1;
     let out = cc(&env)
-        .args(common::with_command(&["--stdin"], &command))
+        .args(harness::with_command(&["--stdin"], &command))
         .write_stdin(other.clone())
         .output()
         .unwrap();
@@ -581,7 +581,7 @@ fn concurrent_stale_hits_start_exactly_one_refresh() {
         .map(|_| {
             let mut cmd = env.std_cmd();
             cmd.env("CACHECMD_DIR", env.root())
-                .args(common::with_command(&opts, &command))
+                .args(harness::with_command(&opts, &command))
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null());
@@ -651,7 +651,7 @@ fn a_refresh_that_finds_the_entry_renewed_does_nothing() {
     run(&env, &opts, &command).success();
     let key = key(&env, &[], &command);
     let refresh = |env: &TestEnv| {
-        cc(env).arg("--refresh").args(common::with_command(&opts, &command)).assert().success()
+        cc(env).arg("--refresh").args(harness::with_command(&opts, &command)).assert().success()
     };
     // Young: nothing to do. (Its stdout is /dev/null when detached.)
     refresh(&env);

@@ -7,7 +7,7 @@
 //! The long versions (200 kills, a 30 s race) run from
 //! `scripts/long-faults.sh`, which sets `FAULTS_KILLS` and `FAULTS_RACE_SECS`.
 
-mod common;
+use crate::harness;
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use cachecmd::entry::{Header, Meta};
-use common::{age_file, kill_group, Counter, TestEnv, BIN};
+use harness::{age_file, kill_group, Counter, TestEnv, BIN};
 use filetime::FileTime;
 
 // ---------------------------------------------------------------------------
@@ -114,7 +114,7 @@ fn assert_transparent(got: &Output, want: &Output, config_line_ok: bool, what: &
 
 /// `.tmp.*` files below `root/v1/entries`.
 fn temp_files(root: &Path) -> Vec<PathBuf> {
-    common::files_under(&root.join("v1").join("entries"))
+    harness::files_under(&root.join("v1").join("entries"))
         .into_iter()
         .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp."))
         .collect()
@@ -345,7 +345,7 @@ fn sigkilled_writers_never_make_readers_see_wrong_bytes() {
     assert!(env.cmd().arg("gc").output().unwrap().status.success());
     assert_eq!(temp_files(&env.root()), Vec::<PathBuf>::new(), "aged temp files survived gc");
     // Nothing else is left in the shard but the one entry.
-    let entries = common::files_under(&env.root().join("v1").join("entries"));
+    let entries = harness::files_under(&env.root().join("v1").join("entries"));
     assert!(entries.len() <= 1, "stray files: {entries:?}");
     for entry in &entries {
         assert_whole_entry(entry);
@@ -891,7 +891,7 @@ fn a_full_disk_never_runs_a_captured_command_twice() {
 fn env_entry(root: &Path, env: &TestEnv, argv: &[OsString]) -> PathBuf {
     let mut args: Vec<OsString> = vec!["--".into()];
     args.extend(argv.iter().cloned());
-    common::entry_path_in(root, &env.key(&args))
+    harness::entry_path_in(root, &env.key(&args))
 }
 
 /// `prlimit --fsize`: writing the entry past RLIMIT_FSIZE raises SIGXFSZ,
@@ -983,7 +983,7 @@ fn nobody_dir(env: &TestEnv, name: &str) -> Option<PathBuf> {
 }
 
 fn set_tree_mode(dir: &Path, dir_mode: u32, file_mode: u32) {
-    for path in common::walk(dir).into_iter().chain([dir.to_path_buf()]) {
+    for path in harness::walk(dir).into_iter().chain([dir.to_path_buf()]) {
         let meta = fs::symlink_metadata(&path).unwrap();
         let mode = if meta.is_dir() { dir_mode } else { file_mode };
         fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
@@ -1029,7 +1029,7 @@ fn a_read_only_cache_dir_serves_hits_and_runs_misses() {
     let out = nobody_run(&env, &root, &cached_cmd);
     assert_transparent(&out, &want_cached, true, "empty read-only root");
     assert_eq!(count.count(), 1);
-    assert!(common::walk(&root).is_empty(), "wrote into a read-only root");
+    assert!(harness::walk(&root).is_empty(), "wrote into a read-only root");
 
     // A populated root made read-only: hits are served, misses run.
     set_tree_mode(&root, 0o700, 0o600);

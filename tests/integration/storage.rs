@@ -1,14 +1,14 @@
 //! On-disk storage: where the root is, privacy, corrupt and partial entries,
 //! and never deleting what cachecmd does not own.
 
-mod common;
+use crate::harness;
 
 use std::ffi::OsString;
 use std::fs;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{entry_path_in, files_under, mode, set_mode, walk, TestEnv};
+use harness::{entry_path_in, files_under, mode, set_mode, walk, TestEnv};
 
 #[test]
 fn default_root_is_under_xdg_cache_home() {

@@ -2,7 +2,7 @@
 //! `redis-server` processes (one per test, see common_redis).
 #![cfg(feature = "redis")]
 
-mod common_redis;
+use crate::harness::{self, redis_server};
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
@@ -14,7 +14,7 @@ use cachecmd::store::remote::{
     redacted_url, validate_url, verify_entry, Remote, RemoteConfig, RemoteError, SkipReason,
     Stored, CHUNK,
 };
-use common_redis::RedisServer;
+use redis_server::RedisServer;
 use xxhash_rust::xxh3::xxh3_64;
 
 const MIB: u64 = 1 << 20;
@@ -98,7 +98,7 @@ fn assert_disabled_fast(remote: &Remote) {
 fn a_5_mib_entry_round_trips_in_bounded_chunks() {
     let server = RedisServer::start();
     let remote = remote(&server);
-    let bytes = entry(&common_redis::noise(5 * MIB as usize, 7), b"warning: something\n");
+    let bytes = entry(&harness::noise(5 * MIB as usize, 7), b"warning: something\n");
     let hex = key(1);
 
     redis::cmd("CONFIG").arg("RESETSTAT").exec(&mut server.admin()).unwrap();
@@ -167,7 +167,7 @@ fn a_missing_key_is_a_miss() {
 fn corrupted_or_truncated_values_fail_verification() {
     let server = RedisServer::start();
     let remote = remote(&server);
-    let bytes = entry(&common_redis::noise(100_000, 3), b"err");
+    let bytes = entry(&harness::noise(100_000, 3), b"err");
     let hex = key(4);
     let name = format!("cachecmd:v1:{hex}");
     remote.store(&hex, &file_with(&bytes), bytes.len() as u64, None).unwrap();
@@ -196,7 +196,7 @@ fn corrupted_or_truncated_values_fail_verification() {
 fn oversized_values_are_refused_both_ways() {
     let server = RedisServer::start();
     let remote = remote(&server);
-    let big = common_redis::noise(2 * MIB as usize, 5);
+    let big = harness::noise(2 * MIB as usize, 5);
     let hex = key(5);
     remote.store(&hex, &file_with(&big), big.len() as u64, None).unwrap();
 
@@ -296,7 +296,7 @@ fn a_full_server_fails_the_store_cleanly() {
     let server =
         RedisServer::start_with(&["--maxmemory", "1mb", "--maxmemory-policy", "noeviction"], None);
     let remote = remote(&server);
-    let bytes = entry(&common_redis::noise(5 * MIB as usize, 11), b"");
+    let bytes = entry(&harness::noise(5 * MIB as usize, 11), b"");
     let result = remote.store(&key(1), &file_with(&bytes), bytes.len() as u64, None);
     match &result {
         Err(e @ RemoteError::Command { message, .. }) => {
@@ -324,7 +324,7 @@ fn read_only_mode_reads_and_writes_nothing() {
     assert_eq!(contents(&mut dest), bytes);
     let stored = reader.store(&key(2), &file_with(&bytes), bytes.len() as u64, None).unwrap();
     assert_eq!(stored, Stored::Skipped(SkipReason::ReadOnly));
-    let big = common_redis::noise(5 * MIB as usize, 1);
+    let big = harness::noise(5 * MIB as usize, 1);
     assert_eq!(
         reader.store(&key(3), &file_with(&big), big.len() as u64, None).unwrap(),
         Stored::Skipped(SkipReason::ReadOnly)
@@ -487,7 +487,7 @@ fn tls_round_trip() {
         let server = RedisServer::start_tls(std::path::Path::new(&certs));
         assert!(server.url().starts_with("rediss://"));
         let remote = remote(&server);
-        let bytes = entry(&common_redis::noise(5 * MIB as usize, 13), b"tls\n");
+        let bytes = entry(&harness::noise(5 * MIB as usize, 13), b"tls\n");
         let stored = remote.store(&key(1), &file_with(&bytes), bytes.len() as u64, None);
         assert_eq!(stored.unwrap(), Stored::Written);
         let mut dest = tempfile::tempfile().unwrap();
@@ -497,7 +497,7 @@ fn tls_round_trip() {
         return;
     }
     let certs = tempfile::tempdir().unwrap();
-    common_redis::make_tls_certs(certs.path());
+    redis_server::make_tls_certs(certs.path());
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "tls_round_trip", "--nocapture", "--test-threads=1"])
         .env("CACHECMD_TEST_TLS_CERTS", certs.path())

@@ -4,7 +4,7 @@
 //! read, written nor deleted), environment canaries, loose config files,
 //! and descriptors leaking into background refreshes.
 
-mod common;
+use crate::harness;
 
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsString};
@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{mode, TestEnv, BIN};
+use harness::{mode, TestEnv, BIN};
 use sha2::{Digest, Sha256};
 
 // ---------------------------------------------------------------------------
@@ -70,7 +70,7 @@ fn assert_runs_with_one_line(
 /// Everything below `dir` (and `dir` itself): path -> (type, mode, owner,
 /// content digest); symlinks by target. Detects any change but atime.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
-    let mut all = common::walk(dir);
+    let mut all = harness::walk(dir);
     all.push(dir.to_path_buf());
     all.into_iter()
         .map(|path| {
@@ -288,7 +288,7 @@ fn everything_is_private_under_umask_000() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     let temp = loop {
-        let temps: Vec<PathBuf> = common::files_under(&root)
+        let temps: Vec<PathBuf> = harness::files_under(&root)
             .into_iter()
             .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp."))
             .collect();
@@ -311,7 +311,7 @@ fn everything_is_private_under_umask_000() {
             wrong.push(format!("{} is {:o}", parent.display(), mode(&parent)));
         }
     }
-    let all = common::walk(&root);
+    let all = harness::walk(&root);
     let mut kinds = std::collections::BTreeSet::new();
     for path in &all {
         let meta = fs::symlink_metadata(path).unwrap();
@@ -367,7 +367,7 @@ fn wait_until_settled(root: &Path, entries: usize, temps: usize) {
     }
 }
 
-/// Like `common::walk`, but tolerates files vanishing under it.
+/// Like `harness::walk`, but tolerates files vanishing under it.
 fn walk_quietly(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
@@ -466,7 +466,7 @@ fn set_mode(dir: &Path, mode: u32) {
 }
 
 fn chown_tree(dir: &Path, uid: u32) {
-    for path in common::walk(dir).into_iter().chain([dir.to_path_buf()]) {
+    for path in harness::walk(dir).into_iter().chain([dir.to_path_buf()]) {
         std::os::unix::fs::lchown(&path, Some(uid), Some(uid)).unwrap();
     }
 }
@@ -548,11 +548,11 @@ fn planted_symlinks_inside_the_root_are_never_followed() {
     let mut ops_run = 0;
     type Place = (&'static str, fn(&Populated) -> PathBuf, bool);
     let places: Vec<Place> = vec![
-        ("the entry", |p| common::entry_path_in(&p.root, &p.key), false),
+        ("the entry", |p| harness::entry_path_in(&p.root, &p.key), false),
         (
             "an hour-old temp file",
             |p| {
-                common::entry_path_in(&p.root, &p.key).with_file_name(format!(".tmp.{}.1.0", p.key))
+                harness::entry_path_in(&p.root, &p.key).with_file_name(format!(".tmp.{}.1.0", p.key))
             },
             false,
         ),
@@ -762,7 +762,7 @@ fn env_canaries_never_reach_disk_or_reports() {
     let mut key_cmd = vec!["key"];
     key_cmd.extend(&key_args);
     let key = String::from_utf8(go(&key_cmd, b"").stdout).unwrap().trim().to_string();
-    common::age_file(&env.entry_path(&key), 10);
+    harness::age_file(&env.entry_path(&key), 10);
     let later: Vec<Vec<&str>> = vec![
         runv(&["-v", "--ttl", "1h", "--stale", "2s"]),
         runv(&["--warm", "--ttl", "1h"]),
@@ -783,7 +783,7 @@ fn env_canaries_never_reach_disk_or_reports() {
     wait_until_settled(&env.root(), 1, 0);
 
     let mut found = Vec::new();
-    let files = common::files_under(env.path());
+    let files = harness::files_under(env.path());
     for path in &files {
         let bytes = fs::read(path).unwrap();
         for (name, value) in &canaries {
@@ -893,7 +893,7 @@ fn background_refreshes_inherit_no_descriptors() {
     for (what, flags, name) in cases {
         let out_path = env.path().join(name);
         let key = env.key(["--", "fdprobe"]);
-        common::age_file(&env.entry_path(&key), 5);
+        harness::age_file(&env.entry_path(&key), 5);
         let out = via_shell(flags, &out_path);
         assert!(out.status.success(), "{what}: {out:?}");
         let sid_path = PathBuf::from(format!("{}.sid", out_path.display()));

@@ -1,7 +1,6 @@
 //! Test harness: every test gets its own temp tree with private cache, config
 //! and home directories, so the default-root logic (`$XDG_CACHE_HOME`) is
 //! exercised without ever touching the real `~/.cache`.
-#![allow(dead_code)] // each test crate uses a different subset
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
@@ -13,6 +12,9 @@ use std::time::{Duration, SystemTime};
 
 use filetime::FileTime;
 
+#[cfg(feature = "redis")]
+pub mod redis_server;
+
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_cachecmd");
 
@@ -21,7 +23,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_cachecmd");
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct TestEnv {
-    tmp: tempfile::TempDir,
+    /// Owns the temp tree: deleted when the env drops.
+    _tree: tempfile::TempDir,
     /// Default working directory of every command.
     pub work: PathBuf,
     pub home: PathBuf,
@@ -54,7 +57,7 @@ impl TestEnv {
         }
         // Lets shell snippets (`sh -c '... | cachecmd ...'`) call the binary by name.
         std::os::unix::fs::symlink(BIN, bin.join("cachecmd")).unwrap();
-        TestEnv { tmp, work, home, cache_home, config_home, bin }
+        TestEnv { _tree: tmp, work, home, cache_home, config_home, bin }
     }
 
     /// The temp tree of this test (parent of all its directories).
@@ -293,4 +296,17 @@ pub fn with_command(opts: &[&str], command: &[OsString]) -> Vec<OsString> {
     args.push("--".into());
     args.extend(command.iter().cloned());
     args
+}
+
+/// Deterministic bytes that do not compress to a pattern.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
 }
