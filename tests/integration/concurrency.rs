@@ -11,11 +11,7 @@ use harness::{kill_group, Counter, TestEnv};
 /// Waits (polling, bounded) until the counted command has started `n` times.
 #[track_caller]
 fn wait_for_runs(count: &Counter, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while count.count() < n {
-        assert!(Instant::now() < deadline, "command never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    harness::wait_for("the command to start", || count.count() >= n);
 }
 
 /// Kills the process group on drop, so a failing assertion leaves no

@@ -18,40 +18,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use cachecmd::entry::{Header, Meta};
-use harness::{age_file, kill_group, Counter, TestEnv, BIN};
+use harness::{age_file, kill_group, wait_for, Counter, Rng, TestEnv, BIN};
 use filetime::FileTime;
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-/// A small deterministic PRNG (xorshift64*), so a failure can be replayed
-/// from the seed printed with it.
-struct Rng(u64);
-
-impl Rng {
-    fn seeded() -> Rng {
-        let seed =
-            std::env::var("FAULTS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-                SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos() as u64
-            });
-        eprintln!("FAULTS_SEED={seed}");
-        Rng(seed | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -135,16 +109,6 @@ struct Group(std::process::Child);
 impl Drop for Group {
     fn drop(&mut self) {
         kill_group(&mut self.0);
-    }
-}
-
-/// Waits (bounded) until `path` exists.
-#[track_caller]
-fn wait_for(path: &Path, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    while !path.exists() {
-        assert!(Instant::now() < deadline, "{} never appeared", path.display());
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -686,7 +650,7 @@ fn a_killed_lock_holder_releases_its_waiter_promptly() {
         let count = env.counter("lock");
         let (argv, started) = lock_command(&env, &count);
         let mut holder = spawn_holder(&env, &argv);
-        wait_for(&started, Duration::from_secs(10));
+        wait_for("the lock holder to start", || started.exists());
         let waiter = env
             .std_cmd()
             .args(["--failure-ttl", "1h", "--"])
@@ -725,7 +689,7 @@ fn a_waiter_past_lock_timeout_runs_the_command_itself() {
     let count = env.counter("timeout");
     let (argv, started) = lock_command(&env, &count);
     let _holder = spawn_holder(&env, &argv);
-    wait_for(&started, Duration::from_secs(10));
+    wait_for("the lock holder to start", || started.exists());
     let began = Instant::now();
     let out = env
         .std_cmd()

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use harness::{Counter, TestEnv};
+use harness::{wait_for, Counter, TestEnv};
 use filetime::FileTime;
 use predicates::prelude::*;
 
@@ -84,16 +84,6 @@ fn age(env: &TestEnv, key: &str, secs: u64) {
 fn entry_age(env: &TestEnv, key: &str) -> Option<Duration> {
     let modified = fs::metadata(entry(env, key)).ok()?.modified().ok()?;
     Some(SystemTime::now().duration_since(modified).unwrap_or_default())
-}
-
-/// Polls `done` every 20 ms for up to 10 s (background processes only).
-#[track_caller]
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[track_caller]
@@ -505,8 +495,7 @@ fn stdin_bytes_reach_the_command_exactly_even_binary_and_large() {
     let count = env.counter("c");
     let command = count.sh("cat");
     // 1.5 MiB: every byte value, NULs and no trailing newline.
-    let big: Vec<u8> =
-        (0..(3 << 19)).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let big = harness::noise(3 << 19, 1);
     for _ in 0..2 {
         let out = cc(&env)
             .args(harness::with_command(&["--stdin"], &command))

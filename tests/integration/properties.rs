@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::harness::fixtures::entry_file;
 use cachecmd::entry::{Bytes, DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
 use cachecmd::inputs::{Input, Kind};
 use cachecmd::key::{Key, KeyMaterial};
@@ -95,23 +96,6 @@ fn config(cases: u32) -> ProptestConfig {
 
 // ---------------------------------------------------------------------------
 // Entries
-
-/// An entry file built like the recorder builds one.
-fn entry_bytes(meta: &[u8], stdout: &[u8], stderr: &[u8], exit_code: i32) -> (Header, Vec<u8>) {
-    let header = Header {
-        meta_len: meta.len() as u32,
-        stdout_len: stdout.len() as u64,
-        stderr_len: stderr.len() as u64,
-        exit_code,
-        meta_hash: xxh3_64(meta),
-        stdout_hash: xxh3_64(stdout),
-        stderr_hash: xxh3_64(stderr),
-        expires_at: 0,
-        outputs_len: 0,
-        outputs_hash: xxh3_64(&[]),
-    };
-    (header, [&header.encode()[..], meta, stdout, stderr].concat())
-}
 
 fn arb_header() -> impl Strategy<Value = Header> {
     let len64 = prop_oneof![0u64..4096, any::<u64>(), (u64::MAX - 4096)..=u64::MAX];
@@ -306,7 +290,7 @@ proptest! {
         xor in 1u8..=255,
     ) {
         let fx = fixture();
-        let (header, good) = entry_bytes(&meta.encode(), &stdout, &stderr, exit_code);
+        let (header, good) = entry_file(&meta.encode(), &stdout, &stderr, exit_code);
         let mut file = good.clone();
         // Whether the change is in the header or metadata, the only part
         // `read_info` checks (it never reads the output).
@@ -386,7 +370,7 @@ fn metadata_decoding_allocates_at_most_the_file_size() {
         let meta = format!(
             "{{\"argv\":[{arg}],\"cwd\":null,\"env_names\":[],\"scope\":null,\"created\":0,\"ttl_secs\":null,\"failure_ttl_secs\":null}}"
         );
-        let (_, file) = entry_bytes(meta.as_bytes(), b"", b"", 0);
+        let (_, file) = entry_file(meta.as_bytes(), b"", b"", 0);
         std::fs::write(&fx.path, &file).unwrap();
         let (info, largest, _) = measure(|| {
             fx.store.read_info(&EntryFile { key: fx.key, path: fx.path.clone() }).is_ok()

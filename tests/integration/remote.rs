@@ -9,13 +9,12 @@ use std::io::{Read, Seek, Write};
 use std::net::{Ipv4Addr, TcpListener};
 use std::time::{Duration, Instant};
 
-use cachecmd::entry::{Bytes, Header, Meta};
+use cachecmd::entry::{Bytes, Meta};
 use cachecmd::store::remote::{
     redacted_url, validate_url, verify_entry, Remote, RemoteConfig, RemoteError, SkipReason,
     Stored, CHUNK,
 };
 use redis_server::RedisServer;
-use xxhash_rust::xxh3::xxh3_64;
 
 const MIB: u64 = 1 << 20;
 
@@ -52,19 +51,7 @@ fn entry(stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
         failure_ttl_secs: None,
     }
     .encode();
-    let header = Header {
-        meta_len: meta.len() as u32,
-        stdout_len: stdout.len() as u64,
-        stderr_len: stderr.len() as u64,
-        exit_code: 0,
-        meta_hash: xxh3_64(&meta),
-        stdout_hash: xxh3_64(stdout),
-        stderr_hash: xxh3_64(stderr),
-        expires_at: 0,
-        outputs_len: 0,
-        outputs_hash: xxh3_64(b""),
-    };
-    [&header.encode()[..], &meta, stdout, stderr].concat()
+    harness::fixtures::entry_file(&meta, stdout, stderr, 0).1
 }
 
 /// `calls` of one command in INFO commandstats (0 when never called).

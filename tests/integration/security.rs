@@ -10,13 +10,14 @@ use std::collections::BTreeMap;
 use std::ffi::{CString, OsString};
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use harness::fixtures::Node;
 use harness::{mode, TestEnv, BIN};
 use sha2::{Digest, Sha256};
 
@@ -67,25 +68,10 @@ fn assert_runs_with_one_line(
     extra
 }
 
-/// Everything below `dir` (and `dir` itself): path -> (type, mode, owner,
-/// content digest); symlinks by target. Detects any change but atime.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
-    let mut all = harness::walk(dir);
-    all.push(dir.to_path_buf());
-    all.into_iter()
-        .map(|path| {
-            let meta = fs::symlink_metadata(&path).unwrap();
-            let what = if meta.file_type().is_symlink() {
-                format!("link {:?}", fs::read_link(&path).unwrap())
-            } else if meta.is_dir() {
-                "dir".to_string()
-            } else {
-                format!("file {}", digest(&path))
-            };
-            let desc = format!("{what} {:o} {}:{}", meta.mode() & 0o7777, meta.uid(), meta.gid());
-            (path, desc)
-        })
-        .collect()
+/// Everything below `dir` (and `dir` itself): any change but the access
+/// time shows.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Node> {
+    harness::fixtures::snapshot(dir, &["."])
 }
 
 fn digest(path: &Path) -> String {
@@ -194,7 +180,7 @@ struct Victims {
     file: PathBuf,
     dir: PathBuf,
     file_digest: String,
-    dir_snapshot: BTreeMap<PathBuf, String>,
+    dir_snapshot: BTreeMap<PathBuf, Node>,
     watch: Watch,
 }
 

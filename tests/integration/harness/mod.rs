@@ -8,10 +8,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{self, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use filetime::FileTime;
 
+pub mod fixtures;
 #[cfg(feature = "redis")]
 pub mod redis_server;
 
@@ -298,15 +299,51 @@ pub fn with_command(opts: &[&str], command: &[OsString]) -> Vec<OsString> {
     args
 }
 
-/// Deterministic bytes that do not compress to a pattern.
+/// Polls `done` every 10 ms for up to 10 s (for background processes).
+#[track_caller]
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A small deterministic PRNG (xorshift64), so a randomised test needs no
+/// `rand` dependency and a failure can be replayed from its seed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+
+    /// Seeded from `FAULTS_SEED` if set, else from the clock; the seed is
+    /// printed so a failure can be replayed.
+    pub fn seeded() -> Rng {
+        let seed = std::env::var("FAULTS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(
+            || SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64,
+        );
+        eprintln!("FAULTS_SEED={seed}");
+        Rng::new(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Uniform enough in `0..n` (`0` when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Deterministic bytes that do not compress to a pattern, every byte value
+/// among them.
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    let mut rng = Rng::new(seed);
+    (0..len).map(|_| rng.next() as u8).collect()
 }
