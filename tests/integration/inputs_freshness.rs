@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use harness::{wait_for, Counter, TestEnv};
 use filetime::FileTime;
+use harness::{wait_for, Counter, TestEnv};
 use predicates::prelude::*;
 
 // ---------------------------------------------------------------- helpers

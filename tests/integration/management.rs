@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use harness::{age_file, TestEnv};
 use filetime::FileTime;
+use harness::{age_file, TestEnv};
 use serde_json::Value;
 
 // ---------------------------------------------------------------- helpers

@@ -485,18 +485,14 @@ fn tls_round_trip() {
     }
     let certs = tempfile::tempdir().unwrap();
     redis_server::make_tls_certs(certs.path());
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "tls_round_trip", "--nocapture", "--test-threads=1"])
-        .env("CACHECMD_TEST_TLS_CERTS", certs.path())
-        .env("SSL_CERT_FILE", certs.path().join("ca.pem"))
-        .env_remove("SSL_CERT_DIR")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    harness::run_test_in_child(
+        module_path!(),
+        "tls_round_trip",
+        &[
+            ("CACHECMD_TEST_TLS_CERTS", Some(certs.path().as_os_str())),
+            ("SSL_CERT_FILE", Some(certs.path().join("ca.pem").as_os_str())),
+            ("SSL_CERT_DIR", None),
+        ],
     );
 
     // Without the CA, the certificate is refused: an error, never a panic.

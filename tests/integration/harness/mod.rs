@@ -299,6 +299,32 @@ pub fn with_command(opts: &[&str], command: &[OsString]) -> Vec<OsString> {
     args
 }
 
+/// Runs the test `name` of module `module` (its `module_path!()`) alone,
+/// in a new process of this test binary whose environment has `envs` on
+/// top (`None`: removed): for what must be set before a process starts,
+/// which a test thread must never change for the others. Fails unless that
+/// test passed.
+#[track_caller]
+pub fn run_test_in_child(module: &str, name: &str, envs: &[(&str, Option<&OsStr>)]) {
+    let (_crate, path) = module.split_once("::").expect("a module of the test crate");
+    let test = format!("{path}::{name}");
+    let mut cmd = process::Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", &test, "--nocapture", "--test-threads=1"]);
+    for (name, value) in envs {
+        match value {
+            Some(value) => cmd.env(name, value),
+            None => cmd.env_remove(name),
+        };
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{test} in a child: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Polls `done` every 10 ms for up to 10 s (for background processes).
 #[track_caller]
 pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
@@ -321,9 +347,10 @@ impl Rng {
     /// Seeded from `FAULTS_SEED` if set, else from the clock; the seed is
     /// printed so a failure can be replayed.
     pub fn seeded() -> Rng {
-        let seed = std::env::var("FAULTS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(
-            || SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64,
-        );
+        let seed =
+            std::env::var("FAULTS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+                SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64
+            });
         eprintln!("FAULTS_SEED={seed}");
         Rng::new(seed)
     }
