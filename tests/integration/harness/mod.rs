@@ -15,6 +15,7 @@ use filetime::FileTime;
 pub mod fixtures;
 #[cfg(feature = "redis")]
 pub mod redis_server;
+pub mod run;
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_cachecmd");
