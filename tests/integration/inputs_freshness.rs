@@ -471,20 +471,19 @@ fn stdin_is_keyed_and_fed_to_the_command() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.sh("tr a-z A-Z");
-    let stdin_run = |input: &str| {
-        cc(&env).args(harness::with_command(&["--stdin"], &command)).write_stdin(input).assert()
-    };
-    stdin_run("hello\n").success().stdout("HELLO\n");
+    let with_stdin =
+        |input: &str| env.run(&command).opt("--stdin").env("CACHECMD_DIR", env.root()).stdin(input);
+    with_stdin("hello\n").assert().expect_miss().success().stdout("HELLO\n");
     count.assert_runs(1);
-    stdin_run("hello\n").success().stdout("HELLO\n");
+    with_stdin("hello\n").assert().expect_hit().success().stdout("HELLO\n");
     count.assert_runs(1);
-    stdin_run("world\n").success().stdout("WORLD\n");
+    with_stdin("world\n").assert().expect_miss().success().stdout("WORLD\n");
     count.assert_runs(2);
-    stdin_run("").success().stdout("");
+    with_stdin("").assert().expect_miss().success().stdout("");
     count.assert_runs(3);
 
-    let k_hello = key_with_stdin(&env, &env.work, &["--stdin"], &command, b"hello\n".to_vec());
-    let k_world = key_with_stdin(&env, &env.work, &["--stdin"], &command, b"world\n".to_vec());
+    let k_hello = with_stdin("hello\n").key();
+    let k_world = with_stdin("world\n").key();
     assert_ne!(k_hello, k_world);
     assert!(entry(&env, &k_hello).is_file(), "run keyed stdin differently from `key`");
 }

@@ -71,15 +71,8 @@ fn key_opts<'a>(opts: &'a [&'a str]) -> &'a [&'a str] {
 /// Runs `cachecmd -v OPTS -- COMMAND` and says whether it was a hit.
 #[track_caller]
 fn was_hit(env: &TestEnv, opts: &[&str], command: &[&str]) -> bool {
-    let mut all = vec!["-v"];
-    all.extend_from_slice(opts);
-    let out = run(env, &all, command);
-    assert!(out.status.success(), "{command:?}: {out:?}");
-    // The status line comes last, after whatever the command wrote.
-    let status = String::from_utf8_lossy(&out.stderr);
-    let at = status.rfind("cachecmd: ");
-    let line = at.map(|at| &status[at..]).unwrap_or_else(|| panic!("no status in {status:?}"));
-    line.starts_with("cachecmd: hit")
+    let ran = env.run(command).opts(opts).env("CACHECMD_DIR", env.root()).assert().success();
+    ran.status_line().starts_with("cachecmd: hit")
 }
 
 fn set_mtime(path: &Path, when: SystemTime) {

@@ -14,31 +14,26 @@ fn evict_forgets_exactly_that_invocation() {
     let count = env.counter("c");
     let command = count.prints("out");
     let other = count.prints("other");
-    let scoped = harness::with_command(&["--scope", "s"], &command);
-    let plain = harness::with_command(&[], &command);
-    let unrelated = harness::with_command(&[], &other);
-    let run = |args: &[OsString]| env.cmd().args(args).assert().success();
+    let scoped = || env.run(&command).opts(["--scope", "s"]);
+    let plain = || env.run(&command);
+    let unrelated = || env.run(&other);
 
-    for args in [&scoped, &plain, &unrelated] {
-        run(args);
+    for run in [scoped(), plain(), unrelated()] {
+        run.assert().expect_miss().success();
     }
     count.assert_runs(3);
 
     // A different scope is a different invocation: nothing to evict.
-    env.cmd()
-        .arg("evict")
-        .args(harness::with_command(&["--scope", "t"], &command))
-        .assert()
-        .success()
-        .stderr("");
-    env.cmd().arg("evict").args(&scoped).assert().success().stderr("");
-    assert!(!env.entry_path(&env.key(&scoped)).exists());
+    let other_scope = env.run(&command).opts(["--scope", "t"]);
+    env.cmd().arg("evict").args(other_scope.args()).assert().success().stderr("");
+    env.cmd().arg("evict").args(scoped().args()).assert().success().stderr("");
+    assert!(!env.entry_path(&scoped().key()).exists());
 
-    run(&plain).stdout("out");
-    run(&unrelated).stdout("other");
+    plain().assert().expect_hit().success().stdout("out");
+    unrelated().assert().expect_hit().success().stdout("other");
     count.assert_runs(3);
-    run(&scoped).stdout("out");
-    run(&scoped).stdout("out");
+    scoped().assert().expect_miss().success().stdout("out");
+    scoped().assert().expect_hit().success().stdout("out");
     count.assert_runs(4);
 }
 

@@ -127,10 +127,15 @@ impl Run<'_> {
         cmd
     }
 
-    /// `cachecmd key` with the same options, directory and environment.
+    /// `cachecmd key` with the same options, directory, environment and stdin.
     #[track_caller]
     pub fn key(&self) -> String {
-        let out = self.command().arg("key").args(self.args()).output().unwrap();
+        let mut cmd = self.command();
+        cmd.arg("key").args(self.args());
+        if let Some(stdin) = &self.stdin {
+            cmd.write_stdin(stdin.clone());
+        }
+        let out = cmd.output().unwrap();
         assert!(out.status.success(), "`cachecmd key` failed: {}", describe(&out));
         let key = String::from_utf8(out.stdout).unwrap().trim_end().to_owned();
         assert_is_key(&key);
@@ -163,10 +168,6 @@ pub struct Ran {
 }
 
 impl Ran {
-    pub fn output(&self) -> &Output {
-        &self.output
-    }
-
     /// The command's own stderr, and the `cachecmd: ...` status line `-v`
     /// adds last (none when cachecmd stopped before running anything).
     fn split_stderr(&self) -> (&[u8], Option<&str>) {
