@@ -6,22 +6,12 @@ use crate::harness;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{kill_group, Counter, TestEnv};
+use harness::{Counter, Group, TestEnv};
 
 /// Waits (polling, bounded) until the counted command has started `n` times.
 #[track_caller]
 fn wait_for_runs(count: &Counter, n: usize) {
     harness::wait_for("the command to start", || count.count() >= n);
-}
-
-/// Kills the process group on drop, so a failing assertion leaves no
-/// `sleep 5` behind.
-struct Group(Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        kill_group(&mut self.0);
-    }
 }
 
 #[test]

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use cachecmd::entry::{Header, Meta};
 use filetime::FileTime;
-use harness::{age_file, kill_group, wait_for, Counter, Rng, TestEnv, BIN};
+use harness::{age_file, wait_for, Counter, Group, Rng, TestEnv, BIN};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -102,16 +102,6 @@ fn temp_pid(path: &Path) -> u32 {
     let parts: Vec<&str> = name.split('.').collect();
     assert_eq!(parts.len(), 5, "unexpected temp name {name}");
     parts[3].parse().unwrap()
-}
-
-/// Kills a process group when dropped, so a failed assertion leaves no
-/// sleeping command behind.
-struct Group(std::process::Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        kill_group(&mut self.0);
-    }
 }
 
 /// Checks that `path` holds a complete entry, as the decoder sees it.

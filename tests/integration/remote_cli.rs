@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use harness::{entry_path_in, Counter, TestEnv};
+use harness::{contains, entry_path_in, Counter, TestEnv};
 use redis_server::RedisServer;
 
 const MIB: usize = 1 << 20;
@@ -126,10 +126,6 @@ fn get(server: &RedisServer, name: &str) -> Option<Vec<u8>> {
 
 fn set(server: &RedisServer, name: &str, value: &[u8]) {
     redis::cmd("SET").arg(name).arg(value).exec(&mut server.admin()).unwrap();
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// A counted command printing exactly `stdout` and `stderr` (from files

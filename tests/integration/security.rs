@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use harness::fixtures::Node;
-use harness::{mode, TestEnv, BIN};
+use harness::{contains, mode, TestEnv, BIN};
 use sha2::{Digest, Sha256};
 
 // ---------------------------------------------------------------------------
@@ -794,10 +794,6 @@ fn env_canaries_never_reach_disk_or_reports() {
     println!("COUNTS canaries: {} files and {} reports searched", files.len(), reports.len());
     assert!(files.len() >= 5, "too few files to be meaningful: {files:?}");
     assert!(found.is_empty(), "{}", found.join("\n"));
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 // ---------------------------------------------------------------------------

@@ -260,6 +260,16 @@ pub fn kill_group(child: &mut process::Child) {
     let _ = child.wait();
 }
 
+/// A child in its own process group, killed with its whole group when
+/// dropped, so a failed assertion leaves no sleeping command behind.
+pub struct Group(pub process::Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        kill_group(&mut self.0);
+    }
+}
+
 /// Counts executions: every command built from it appends a line to a file
 /// before doing its real work.
 pub struct Counter {
@@ -324,6 +334,11 @@ pub fn run_test_in_child(module: &str, name: &str, envs: &[(&str, Option<&OsStr>
         "{test} in a child: {stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Whether `needle` occurs in `haystack` (bytes, not text).
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Polls `done` every 10 ms for up to 10 s (for background processes).
