@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The long fault loops of tests/faults.rs (see RELIABILITY.md):
+# The long fault loops of tests/integration/faults.rs (see RELIABILITY.md):
 #   - 200 writers SIGKILLed at random points while 4 readers loop;
 #   - clear/evict/gc racing readers and writers of the same keys for 30 s.
 # Prints the counts each loop reports and exits non-zero if either fails.
@@ -17,7 +17,7 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
 echo "long faults: ${FAULTS_KILLS} SIGKILLs with 4 readers; ${FAULTS_RACE_SECS} s clear/evict/gc race"
-cargo test --quiet -p cachecmd --test faults -- --nocapture --test-threads 1 \
+cargo test --quiet -p cachecmd --test integration -- --nocapture --test-threads 1 \
   sigkilled_writers_never_make_readers_see_wrong_bytes \
   clear_evict_gc_racing_readers_and_writers_never_serve_wrong_bytes >"$log" 2>&1
 status=$?

@@ -1,14 +1,14 @@
 //! On-disk storage: where the root is, privacy, corrupt and partial entries,
 //! and never deleting what cachecmd does not own.
 
-mod common;
+use crate::harness;
 
 use std::ffi::OsString;
 use std::fs;
 use std::process::Stdio;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use common::{entry_path_in, files_under, mode, set_mode, walk, TestEnv};
+use harness::{entry_path_in, files_under, mode, set_mode, walk, TestEnv};
 
 #[test]
 fn default_root_is_under_xdg_cache_home() {
@@ -158,7 +158,7 @@ fn undecodable_entry_is_a_miss_and_replaced() {
     let good = fs::read(&path).unwrap();
     let mut flipped = good.clone();
     flipped[0] ^= 0xff;
-    let big: Vec<u8> = (0..65536u32).map(|i| (i * 7 % 251) as u8).collect();
+    let big = harness::noise(65536, 7);
     let garbage: [&[u8]; 5] = [b"", b"not an entry\n", &big, &flipped, &good[..good.len() / 2]];
 
     let mut runs = 1;
@@ -208,18 +208,6 @@ fn corrupted_entry_never_serves_other_bytes() {
     }
 }
 
-/// xorshift64: reproducible delays without a `rand` dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 #[test]
 fn sigkill_during_write_never_yields_a_partial_entry() {
     const LEN: usize = 200_000;
@@ -228,9 +216,7 @@ fn sigkill_during_write_never_yields_a_partial_entry() {
     // after the output, and sometimes after the entry is published.
     let script = "head -c 100000 /dev/zero | tr '\\0' \"$FILL\"; sleep 0.02; \
                   head -c 100000 /dev/zero | tr '\\0' \"$FILL\"";
-    let seed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
-    eprintln!("rng seed {seed}");
-    let mut rng = Rng(seed);
+    let mut rng = harness::Rng::seeded();
     let mut allowed = vec![b'R'];
 
     for i in 0..50u8 {

@@ -6,7 +6,7 @@
 //! only waits are polls for detached background refreshes and, for one
 //! `--expires-at` case, a wall-clock instant that has to pass.
 
-mod common;
+use crate::harness;
 
 use std::ffi::OsString;
 use std::fs;
@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{Counter, TestEnv};
 use filetime::FileTime;
+use harness::{wait_for, Counter, TestEnv};
 use predicates::prelude::*;
 
 // ---------------------------------------------------------------- helpers
@@ -31,7 +31,7 @@ fn cc(env: &TestEnv) -> assert_cmd::Command {
 
 /// `cachecmd OPTS... -- COMMAND...` in the work dir.
 fn run(env: &TestEnv, opts: &[&str], command: &[OsString]) -> assert_cmd::assert::Assert {
-    cc(env).args(common::with_command(opts, command)).assert()
+    cc(env).args(harness::with_command(opts, command)).assert()
 }
 
 /// `cachecmd key OPTS... -- COMMAND...` run in `dir` (stdin empty).
@@ -55,7 +55,7 @@ fn key_with_stdin(
 ) -> String {
     let out = cc(env)
         .arg("key")
-        .args(common::with_command(opts, command))
+        .args(harness::with_command(opts, command))
         .current_dir(dir)
         .write_stdin(stdin)
         .output()
@@ -67,33 +67,23 @@ fn key_with_stdin(
         String::from_utf8_lossy(&out.stderr)
     );
     let key = String::from_utf8(out.stdout).unwrap().trim_end().to_owned();
-    common::assert_is_key(&key);
+    harness::assert_is_key(&key);
     key
 }
 
 fn entry(env: &TestEnv, key: &str) -> PathBuf {
-    common::entry_path_in(&env.root(), key)
+    harness::entry_path_in(&env.root(), key)
 }
 
 /// Makes the entry look `secs` old.
 #[track_caller]
 fn age(env: &TestEnv, key: &str, secs: u64) {
-    common::age_file(&entry(env, key), secs);
+    harness::age_file(&entry(env, key), secs);
 }
 
 fn entry_age(env: &TestEnv, key: &str) -> Option<Duration> {
     let modified = fs::metadata(entry(env, key)).ok()?.modified().ok()?;
     Some(SystemTime::now().duration_since(modified).unwrap_or_default())
-}
-
-/// Polls `done` every 20 ms for up to 10 s (background processes only).
-#[track_caller]
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[track_caller]
@@ -412,7 +402,7 @@ fn a_bad_glob_is_a_usage_error_naming_the_pattern() {
             .stderr(predicate::str::contains(pattern));
         cc(&env)
             .arg("key")
-            .args(common::with_command(&["--input", pattern], &command))
+            .args(harness::with_command(&["--input", pattern], &command))
             .assert()
             .code(125)
             .stderr(predicate::str::contains(pattern));
@@ -481,20 +471,19 @@ fn stdin_is_keyed_and_fed_to_the_command() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.sh("tr a-z A-Z");
-    let stdin_run = |input: &str| {
-        cc(&env).args(common::with_command(&["--stdin"], &command)).write_stdin(input).assert()
-    };
-    stdin_run("hello\n").success().stdout("HELLO\n");
+    let with_stdin =
+        |input: &str| env.run(&command).opt("--stdin").env("CACHECMD_DIR", env.root()).stdin(input);
+    with_stdin("hello\n").assert().expect_miss().success().stdout("HELLO\n");
     count.assert_runs(1);
-    stdin_run("hello\n").success().stdout("HELLO\n");
+    with_stdin("hello\n").assert().expect_hit().success().stdout("HELLO\n");
     count.assert_runs(1);
-    stdin_run("world\n").success().stdout("WORLD\n");
+    with_stdin("world\n").assert().expect_miss().success().stdout("WORLD\n");
     count.assert_runs(2);
-    stdin_run("").success().stdout("");
+    with_stdin("").assert().expect_miss().success().stdout("");
     count.assert_runs(3);
 
-    let k_hello = key_with_stdin(&env, &env.work, &["--stdin"], &command, b"hello\n".to_vec());
-    let k_world = key_with_stdin(&env, &env.work, &["--stdin"], &command, b"world\n".to_vec());
+    let k_hello = with_stdin("hello\n").key();
+    let k_world = with_stdin("world\n").key();
     assert_ne!(k_hello, k_world);
     assert!(entry(&env, &k_hello).is_file(), "run keyed stdin differently from `key`");
 }
@@ -505,11 +494,10 @@ fn stdin_bytes_reach_the_command_exactly_even_binary_and_large() {
     let count = env.counter("c");
     let command = count.sh("cat");
     // 1.5 MiB: every byte value, NULs and no trailing newline.
-    let big: Vec<u8> =
-        (0..(3 << 19)).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let big = harness::noise(3 << 19, 1);
     for _ in 0..2 {
         let out = cc(&env)
-            .args(common::with_command(&["--stdin"], &command))
+            .args(harness::with_command(&["--stdin"], &command))
             .write_stdin(big.clone())
             .output()
             .unwrap();
@@ -526,7 +514,7 @@ fn stdin_bytes_reach_the_command_exactly_even_binary_and_large() {
     let mut other = big.clone();
     other[big.len() / 2] ^= 1;
     let out = cc(&env)
-        .args(common::with_command(&["--stdin"], &command))
+        .args(harness::with_command(&["--stdin"], &command))
         .write_stdin(other.clone())
         .output()
         .unwrap();
@@ -581,7 +569,7 @@ fn concurrent_stale_hits_start_exactly_one_refresh() {
         .map(|_| {
             let mut cmd = env.std_cmd();
             cmd.env("CACHECMD_DIR", env.root())
-                .args(common::with_command(&opts, &command))
+                .args(harness::with_command(&opts, &command))
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null());
@@ -651,7 +639,7 @@ fn a_refresh_that_finds_the_entry_renewed_does_nothing() {
     run(&env, &opts, &command).success();
     let key = key(&env, &[], &command);
     let refresh = |env: &TestEnv| {
-        cc(env).arg("--refresh").args(common::with_command(&opts, &command)).assert().success()
+        cc(env).arg("--refresh").args(harness::with_command(&opts, &command)).assert().success()
     };
     // Young: nothing to do. (Its stdout is /dev/null when detached.)
     refresh(&env);

@@ -13,9 +13,10 @@ use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
+use crate::harness;
+use crate::harness::fixtures::entry_file;
 use cachecmd::entry::{Bytes, DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
 use cachecmd::key::{Input, Kind};
 use cachecmd::key::{Key, KeyView as KeyMaterial};
@@ -38,12 +39,11 @@ thread_local! {
 }
 
 fn note(size: usize) {
-    let _ = TRACKING.try_with(|tracking| {
-        if tracking.get() {
-            LARGEST.with(|l| l.set(l.get().max(size)));
-            ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        }
-    });
+    // Not tracking when the thread-locals are gone (thread exit).
+    if TRACKING.try_with(Cell::get).unwrap_or(false) {
+        LARGEST.with(|l| l.set(l.get().max(size)));
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+    }
 }
 
 // SAFETY: forwards every call to the system allocator unchanged; the
@@ -95,23 +95,6 @@ fn config(cases: u32) -> ProptestConfig {
 
 // ---------------------------------------------------------------------------
 // Entries
-
-/// An entry file built like the recorder builds one.
-fn entry_bytes(meta: &[u8], stdout: &[u8], stderr: &[u8], exit_code: i32) -> (Header, Vec<u8>) {
-    let header = Header {
-        meta_len: meta.len() as u32,
-        stdout_len: stdout.len() as u64,
-        stderr_len: stderr.len() as u64,
-        exit_code,
-        meta_hash: xxh3_64(meta),
-        stdout_hash: xxh3_64(stdout),
-        stderr_hash: xxh3_64(stderr),
-        expires_at: 0,
-        outputs_len: 0,
-        outputs_hash: xxh3_64(&[]),
-    };
-    (header, [&header.encode()[..], meta, stdout, stderr].concat())
-}
 
 fn arb_header() -> impl Strategy<Value = Header> {
     let len64 = prop_oneof![0u64..4096, any::<u64>(), (u64::MAX - 4096)..=u64::MAX];
@@ -284,7 +267,11 @@ proptest! {
         ],
     ) {
         let (result, _, _) = measure(|| Meta::decode(&bytes, xxh3_64(&bytes)));
-        let _ = result;
+        // What was accepted re-encodes to metadata that is accepted too.
+        if let Ok(meta) = result {
+            let again = meta.encode();
+            prop_assert!(Meta::decode(&again, xxh3_64(&again)).is_ok());
+        }
     }
 }
 
@@ -306,7 +293,7 @@ proptest! {
         xor in 1u8..=255,
     ) {
         let fx = fixture();
-        let (header, good) = entry_bytes(&meta.encode(), &stdout, &stderr, exit_code);
+        let (header, good) = entry_file(&meta.encode(), &stdout, &stderr, exit_code);
         let mut file = good.clone();
         // Whether the change is in the header or metadata, the only part
         // `read_info` checks (it never reads the output).
@@ -386,7 +373,7 @@ fn metadata_decoding_allocates_at_most_the_file_size() {
         let meta = format!(
             "{{\"argv\":[{arg}],\"cwd\":null,\"env_names\":[],\"scope\":null,\"created\":0,\"ttl_secs\":null,\"failure_ttl_secs\":null}}"
         );
-        let (_, file) = entry_bytes(meta.as_bytes(), b"", b"", 0);
+        let (_, file) = entry_file(meta.as_bytes(), b"", b"", 0);
         std::fs::write(&fx.path, &file).unwrap();
         let (info, largest, _) = measure(|| {
             fx.store.read_info(&EntryFile { key: fx.key, path: fx.path.clone() }).is_ok()
@@ -586,7 +573,9 @@ proptest! {
     /// Any text: a size or an error; plain numbers and binary units are exact.
     #[test]
     fn sizes_take_any_text(text in ".*", n in any::<u64>(), k in 0u64..(1 << 40)) {
-        let _ = parse_size(&text);
+        if let Err(message) = parse_size(&text) {
+            prop_assert!(message.contains(&text), "{}", message);
+        }
         prop_assert_eq!(parse_size(&n.to_string()), Ok(n));
         prop_assert_eq!(parse_size(&format!("{k}KiB")), Ok(k * 1024));
     }
@@ -603,17 +592,6 @@ proptest! {
         let stamp = jiff::Timestamp::try_from(future).unwrap().to_string();
         prop_assert_eq!(cachecmd::settings::parse_expires_at(&stamp, now), Ok(future), "{}", stamp);
     }
-}
-
-fn config_path() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep();
-        let path = dir.join("config.toml");
-        // Only `config_files_never_panic` reads configs in this binary.
-        std::env::set_var("CACHECMD_CONFIG", &path);
-        path
-    })
 }
 
 fn arb_config() -> impl Strategy<Value = String> {
@@ -644,29 +622,56 @@ fn arb_config() -> impl Strategy<Value = String> {
     ]
 }
 
-proptest! {
-    #![proptest_config(config(512))]
+/// Set in the child that [`config_files_never_panic`] runs itself in.
+const CONFIG_CHILD: &str = "CACHECMD_TEST_CONFIG_CHILD";
 
-    /// Any config file: loaded or an error; a loaded one validates into
-    /// run settings or an error, never a panic.
-    #[test]
-    fn config_files_never_panic(text in arb_config()) {
-        let path = config_path();
-        std::fs::write(path, &text).unwrap();
-        if let Ok(config) = cachecmd::settings::Config::load() {
-            use clap::Parser;
-            let cli = cachecmd::cli::Cli::try_parse_from(["cachecmd", "true"]).unwrap();
-            let _ = config.common(&cli.run.key.common);
-            let _ = config.limits(&cli.run.limits);
-            let _ = config.key(&cli.run.key);
-            let _ = config.run(cli.run);
-        }
+/// `Some(error)` when `result` failed: the error must then blame the
+/// config file at `path` when it is about the file at all.
+fn config_error<T>(
+    result: Result<T, cachecmd::settings::SettingsError>,
+    path: &Path,
+) -> Result<(), TestCaseError> {
+    if let Err(cachecmd::settings::SettingsError::Config { path: blamed, message }) = result {
+        prop_assert_eq!(blamed.as_path(), path, "{}", message);
     }
+    Ok(())
+}
+
+/// Any config file: loaded or an error naming the file; a loaded one
+/// validates into run settings or an error, never a panic. `Config::load`
+/// reads the file `CACHECMD_CONFIG` names, which a test thread must not
+/// set for the others: the test runs itself again in a child with it.
+#[test]
+fn config_files_never_panic() {
+    if std::env::var_os(CONFIG_CHILD).is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        harness::run_test_in_child(
+            module_path!(),
+            "config_files_never_panic",
+            &[(CONFIG_CHILD, Some(OsStr::new("1"))), ("CACHECMD_CONFIG", Some(path.as_os_str()))],
+        );
+        return;
+    }
+    let path = PathBuf::from(std::env::var_os("CACHECMD_CONFIG").unwrap());
+    proptest!(config(512), |(text in arb_config())| {
+        std::fs::write(&path, &text).unwrap();
+        match cachecmd::settings::Config::load() {
+            Ok(config) => {
+                use clap::Parser;
+                let cli = cachecmd::cli::Cli::try_parse_from(["cachecmd", "true"]).unwrap();
+                config_error(config.common(&cli.run.key.common), &path)?;
+                config_error(config.limits(&cli.run.limits), &path)?;
+                config_error(config.key(&cli.run.key), &path)?;
+                config_error(config.run(cli.run), &path)?;
+            }
+            Err(e) => config_error::<()>(Err(e), &path)?,
+        }
+    });
 }
 
 #[test]
 fn the_counting_allocator_sees_allocations() {
     let (v, largest, count) = measure(|| vec![0u8; 12345]);
     assert_eq!((v.len(), largest, count), (12345, 12345, 1));
-    let _ = SystemTime::now();
 }

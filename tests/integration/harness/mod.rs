@@ -1,7 +1,6 @@
 //! Test harness: every test gets its own temp tree with private cache, config
 //! and home directories, so the default-root logic (`$XDG_CACHE_HOME`) is
 //! exercised without ever touching the real `~/.cache`.
-#![allow(dead_code)] // each test crate uses a different subset
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
@@ -9,9 +8,14 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{self, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use filetime::FileTime;
+
+pub mod fixtures;
+#[cfg(feature = "redis")]
+pub mod redis_server;
+pub mod run;
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_cachecmd");
@@ -21,7 +25,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_cachecmd");
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct TestEnv {
-    tmp: tempfile::TempDir,
+    /// Owns the temp tree: deleted when the env drops.
+    _tree: tempfile::TempDir,
     /// Default working directory of every command.
     pub work: PathBuf,
     pub home: PathBuf,
@@ -54,7 +59,7 @@ impl TestEnv {
         }
         // Lets shell snippets (`sh -c '... | cachecmd ...'`) call the binary by name.
         std::os::unix::fs::symlink(BIN, bin.join("cachecmd")).unwrap();
-        TestEnv { tmp, work, home, cache_home, config_home, bin }
+        TestEnv { _tree: tmp, work, home, cache_home, config_home, bin }
     }
 
     /// The temp tree of this test (parent of all its directories).
@@ -255,6 +260,16 @@ pub fn kill_group(child: &mut process::Child) {
     let _ = child.wait();
 }
 
+/// A child in its own process group, killed with its whole group when
+/// dropped, so a failed assertion leaves no sleeping command behind.
+pub struct Group(pub process::Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        kill_group(&mut self.0);
+    }
+}
+
 /// Counts executions: every command built from it appends a line to a file
 /// before doing its real work.
 pub struct Counter {
@@ -293,4 +308,85 @@ pub fn with_command(opts: &[&str], command: &[OsString]) -> Vec<OsString> {
     args.push("--".into());
     args.extend(command.iter().cloned());
     args
+}
+
+/// Runs the test `name` of module `module` (its `module_path!()`) alone,
+/// in a new process of this test binary whose environment has `envs` on
+/// top (`None`: removed): for what must be set before a process starts,
+/// which a test thread must never change for the others. Fails unless that
+/// test passed.
+#[track_caller]
+pub fn run_test_in_child(module: &str, name: &str, envs: &[(&str, Option<&OsStr>)]) {
+    let (_crate, path) = module.split_once("::").expect("a module of the test crate");
+    let test = format!("{path}::{name}");
+    let mut cmd = process::Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", &test, "--nocapture", "--test-threads=1"]);
+    for (name, value) in envs {
+        match value {
+            Some(value) => cmd.env(name, value),
+            None => cmd.env_remove(name),
+        };
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{test} in a child: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Whether `needle` occurs in `haystack` (bytes, not text).
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Polls `done` every 10 ms for up to 10 s (for background processes).
+#[track_caller]
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A small deterministic PRNG (xorshift64), so a randomised test needs no
+/// `rand` dependency and a failure can be replayed from its seed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+
+    /// Seeded from `FAULTS_SEED` if set, else from the clock; the seed is
+    /// printed so a failure can be replayed.
+    pub fn seeded() -> Rng {
+        let seed =
+            std::env::var("FAULTS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+                SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64
+            });
+        eprintln!("FAULTS_SEED={seed}");
+        Rng::new(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Uniform enough in `0..n` (`0` when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Deterministic bytes that do not compress to a pattern, every byte value
+/// among them.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut rng = Rng::new(seed);
+    (0..len).map(|_| rng.next() as u8).collect()
 }

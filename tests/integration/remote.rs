@@ -2,20 +2,19 @@
 //! `redis-server` processes (one per test, see common_redis).
 #![cfg(feature = "redis")]
 
-mod common_redis;
+use crate::harness::{self, redis_server};
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::net::{Ipv4Addr, TcpListener};
 use std::time::{Duration, Instant};
 
-use cachecmd::entry::{Bytes, Header, Meta};
+use cachecmd::entry::{Bytes, Meta};
 use cachecmd::store::remote::{
     redacted_url, validate_url, verify_entry, Remote, RemoteConfig, RemoteError, SkipReason,
     Stored, CHUNK,
 };
-use common_redis::RedisServer;
-use xxhash_rust::xxh3::xxh3_64;
+use redis_server::RedisServer;
 
 const MIB: u64 = 1 << 20;
 
@@ -52,19 +51,7 @@ fn entry(stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
         failure_ttl_secs: None,
     }
     .encode();
-    let header = Header {
-        meta_len: meta.len() as u32,
-        stdout_len: stdout.len() as u64,
-        stderr_len: stderr.len() as u64,
-        exit_code: 0,
-        meta_hash: xxh3_64(&meta),
-        stdout_hash: xxh3_64(stdout),
-        stderr_hash: xxh3_64(stderr),
-        expires_at: 0,
-        outputs_len: 0,
-        outputs_hash: xxh3_64(b""),
-    };
-    [&header.encode()[..], &meta, stdout, stderr].concat()
+    harness::fixtures::entry_file(&meta, stdout, stderr, 0).1
 }
 
 /// `calls` of one command in INFO commandstats (0 when never called).
@@ -98,7 +85,7 @@ fn assert_disabled_fast(remote: &Remote) {
 fn a_5_mib_entry_round_trips_in_bounded_chunks() {
     let server = RedisServer::start();
     let remote = remote(&server);
-    let bytes = entry(&common_redis::noise(5 * MIB as usize, 7), b"warning: something\n");
+    let bytes = entry(&harness::noise(5 * MIB as usize, 7), b"warning: something\n");
     let hex = key(1);
 
     redis::cmd("CONFIG").arg("RESETSTAT").exec(&mut server.admin()).unwrap();
@@ -167,7 +154,7 @@ fn a_missing_key_is_a_miss() {
 fn corrupted_or_truncated_values_fail_verification() {
     let server = RedisServer::start();
     let remote = remote(&server);
-    let bytes = entry(&common_redis::noise(100_000, 3), b"err");
+    let bytes = entry(&harness::noise(100_000, 3), b"err");
     let hex = key(4);
     let name = format!("cachecmd:v1:{hex}");
     remote.store(&hex, &file_with(&bytes), bytes.len() as u64, None).unwrap();
@@ -196,7 +183,7 @@ fn corrupted_or_truncated_values_fail_verification() {
 fn oversized_values_are_refused_both_ways() {
     let server = RedisServer::start();
     let remote = remote(&server);
-    let big = common_redis::noise(2 * MIB as usize, 5);
+    let big = harness::noise(2 * MIB as usize, 5);
     let hex = key(5);
     remote.store(&hex, &file_with(&big), big.len() as u64, None).unwrap();
 
@@ -296,7 +283,7 @@ fn a_full_server_fails_the_store_cleanly() {
     let server =
         RedisServer::start_with(&["--maxmemory", "1mb", "--maxmemory-policy", "noeviction"], None);
     let remote = remote(&server);
-    let bytes = entry(&common_redis::noise(5 * MIB as usize, 11), b"");
+    let bytes = entry(&harness::noise(5 * MIB as usize, 11), b"");
     let result = remote.store(&key(1), &file_with(&bytes), bytes.len() as u64, None);
     match &result {
         Err(e @ RemoteError::Command { message, .. }) => {
@@ -324,7 +311,7 @@ fn read_only_mode_reads_and_writes_nothing() {
     assert_eq!(contents(&mut dest), bytes);
     let stored = reader.store(&key(2), &file_with(&bytes), bytes.len() as u64, None).unwrap();
     assert_eq!(stored, Stored::Skipped(SkipReason::ReadOnly));
-    let big = common_redis::noise(5 * MIB as usize, 1);
+    let big = harness::noise(5 * MIB as usize, 1);
     assert_eq!(
         reader.store(&key(3), &file_with(&big), big.len() as u64, None).unwrap(),
         Stored::Skipped(SkipReason::ReadOnly)
@@ -487,7 +474,7 @@ fn tls_round_trip() {
         let server = RedisServer::start_tls(std::path::Path::new(&certs));
         assert!(server.url().starts_with("rediss://"));
         let remote = remote(&server);
-        let bytes = entry(&common_redis::noise(5 * MIB as usize, 13), b"tls\n");
+        let bytes = entry(&harness::noise(5 * MIB as usize, 13), b"tls\n");
         let stored = remote.store(&key(1), &file_with(&bytes), bytes.len() as u64, None);
         assert_eq!(stored.unwrap(), Stored::Written);
         let mut dest = tempfile::tempfile().unwrap();
@@ -497,19 +484,15 @@ fn tls_round_trip() {
         return;
     }
     let certs = tempfile::tempdir().unwrap();
-    common_redis::make_tls_certs(certs.path());
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "tls_round_trip", "--nocapture", "--test-threads=1"])
-        .env("CACHECMD_TEST_TLS_CERTS", certs.path())
-        .env("SSL_CERT_FILE", certs.path().join("ca.pem"))
-        .env_remove("SSL_CERT_DIR")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    redis_server::make_tls_certs(certs.path());
+    harness::run_test_in_child(
+        module_path!(),
+        "tls_round_trip",
+        &[
+            ("CACHECMD_TEST_TLS_CERTS", Some(certs.path().as_os_str())),
+            ("SSL_CERT_FILE", Some(certs.path().join("ca.pem").as_os_str())),
+            ("SSL_CERT_DIR", None),
+        ],
     );
 
     // Without the CA, the certificate is refused: an error, never a panic.

@@ -1,11 +1,11 @@
 //! `evict`, `clear` and `key`.
 
-mod common;
+use crate::harness;
 
 use std::ffi::OsString;
 use std::fs;
 
-use common::{assert_is_key, TestEnv};
+use harness::{assert_is_key, TestEnv};
 use predicates::prelude::*;
 
 #[test]
@@ -14,31 +14,26 @@ fn evict_forgets_exactly_that_invocation() {
     let count = env.counter("c");
     let command = count.prints("out");
     let other = count.prints("other");
-    let scoped = common::with_command(&["--scope", "s"], &command);
-    let plain = common::with_command(&[], &command);
-    let unrelated = common::with_command(&[], &other);
-    let run = |args: &[OsString]| env.cmd().args(args).assert().success();
+    let scoped = || env.run(&command).opts(["--scope", "s"]);
+    let plain = || env.run(&command);
+    let unrelated = || env.run(&other);
 
-    for args in [&scoped, &plain, &unrelated] {
-        run(args);
+    for run in [scoped(), plain(), unrelated()] {
+        run.assert().expect_miss().success();
     }
     count.assert_runs(3);
 
     // A different scope is a different invocation: nothing to evict.
-    env.cmd()
-        .arg("evict")
-        .args(common::with_command(&["--scope", "t"], &command))
-        .assert()
-        .success()
-        .stderr("");
-    env.cmd().arg("evict").args(&scoped).assert().success().stderr("");
-    assert!(!env.entry_path(&env.key(&scoped)).exists());
+    let other_scope = env.run(&command).opts(["--scope", "t"]);
+    env.cmd().arg("evict").args(other_scope.args()).assert().success().stderr("");
+    env.cmd().arg("evict").args(scoped().args()).assert().success().stderr("");
+    assert!(!env.entry_path(&scoped().key()).exists());
 
-    run(&plain).stdout("out");
-    run(&unrelated).stdout("other");
+    plain().assert().expect_hit().success().stdout("out");
+    unrelated().assert().expect_hit().success().stdout("other");
     count.assert_runs(3);
-    run(&scoped).stdout("out");
-    run(&scoped).stdout("out");
+    scoped().assert().expect_miss().success().stdout("out");
+    scoped().assert().expect_hit().success().stdout("out");
     count.assert_runs(4);
 }
 
@@ -46,7 +41,7 @@ fn evict_forgets_exactly_that_invocation() {
 fn evict_without_entry_exits_zero_and_verbose_says_which() {
     let env = TestEnv::new();
     let count = env.counter("c");
-    let args = common::with_command(&[], &count.prints("out"));
+    let args = harness::with_command(&[], &count.prints("out"));
     // What -v says may go to stdout (the subcommand's report) or stderr.
     let evict_v = || {
         let out = env.cmd().args(["evict", "-v"]).args(&args).assert().success();
@@ -76,9 +71,9 @@ fn clear_forgets_everything_and_counts() {
     let dir = env.path().join("elsewhere");
     fs::create_dir(&dir).unwrap();
     let invocations = [
-        common::with_command(&[], &count.prints("a")),
-        common::with_command(&["--scope", "x"], &count.prints("a")),
-        common::with_command(&["--no-cwd"], &count.prints("b")),
+        harness::with_command(&[], &count.prints("a")),
+        harness::with_command(&["--scope", "x"], &count.prints("a")),
+        harness::with_command(&["--no-cwd"], &count.prints("b")),
     ];
     let run_all = || {
         for args in &invocations {
@@ -101,7 +96,7 @@ fn clear_honours_cachecmd_dir() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let dir = env.path().join("via-env");
-    let args = common::with_command(&[], &count.prints("out"));
+    let args = harness::with_command(&[], &count.prints("out"));
     let run = || env.cmd().env("CACHECMD_DIR", &dir).args(&args).assert().success();
 
     run();
@@ -134,13 +129,13 @@ fn key_is_64_hex_and_stable_with_no_cwd_across_dirs() {
     fs::create_dir(&one).unwrap();
     fs::create_dir(&two).unwrap();
 
-    let out = env.cmd().arg("key").args(common::with_command(&[], &command)).assert().success();
+    let out = env.cmd().arg("key").args(harness::with_command(&[], &command)).assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert_eq!(text.trim_end_matches('\n').len(), 64, "output: {text:?}");
     assert_is_key(text.trim_end());
 
-    let shared = common::with_command(&["--no-cwd"], &command);
-    let plain = common::with_command(&[], &command);
+    let shared = harness::with_command(&["--no-cwd"], &command);
+    let plain = harness::with_command(&[], &command);
     assert_eq!(env.key_in(&one, &shared), env.key_in(&two, &shared));
     assert_eq!(env.key_in(&one, &plain), env.key_in(&one, &plain));
     assert_ne!(env.key_in(&one, &plain), env.key_in(&two, &plain));
@@ -156,9 +151,9 @@ fn key_is_64_hex_and_stable_with_no_cwd_across_dirs() {
 fn key_options_change_the_key() {
     let env = TestEnv::new();
     let command: Vec<OsString> = vec!["true".into()];
-    let base = env.key(common::with_command(&[], &command));
-    let scoped = env.key(common::with_command(&["--scope", "s"], &command));
-    let keyed = env.key(common::with_command(&["--key", "k"], &command));
+    let base = env.key(harness::with_command(&[], &command));
+    let scoped = env.key(harness::with_command(&["--scope", "s"], &command));
+    let keyed = env.key(harness::with_command(&["--key", "k"], &command));
     assert_ne!(base, scoped);
     assert_ne!(base, keyed);
 
@@ -167,7 +162,7 @@ fn key_options_change_the_key() {
             .cmd()
             .env("FOO", value)
             .arg("key")
-            .args(common::with_command(&["--env", "FOO"], &command))
+            .args(harness::with_command(&["--env", "FOO"], &command))
             .assert()
             .success();
         String::from_utf8(out.get_output().stdout.clone()).unwrap()

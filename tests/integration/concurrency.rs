@@ -1,31 +1,17 @@
 //! Single-flight: concurrent misses run the command once; waiting is bounded
 //! and never outlives the lock holder.
 
-mod common;
+use crate::harness;
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{kill_group, Counter, TestEnv};
+use harness::{Counter, Group, TestEnv};
 
 /// Waits (polling, bounded) until the counted command has started `n` times.
 #[track_caller]
 fn wait_for_runs(count: &Counter, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while count.count() < n {
-        assert!(Instant::now() < deadline, "command never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Kills the process group on drop, so a failing assertion leaves no
-/// `sleep 5` behind.
-struct Group(Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        kill_group(&mut self.0);
-    }
+    harness::wait_for("the command to start", || count.count() >= n);
 }
 
 #[test]

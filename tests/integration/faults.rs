@@ -2,12 +2,14 @@
 //! file-size limit, unwritable and unreadable cache dirs, damaged entries,
 //! maintenance racing with use, killed and slow lock holders. Whatever
 //! happens, the caller must see exactly what running the command directly
-//! shows (DESIGN §1.1-1.3). See RELIABILITY.md for the table of results.
+//! shows: the same stdout and exit status, stderr unchanged but for a
+//! `cachecmd:` line about an unusable cache dir, never a partial or mixed
+//! entry (README "Fail open"). See RELIABILITY.md for the table of results.
 //!
 //! The long versions (200 kills, a 30 s race) run from
 //! `scripts/long-faults.sh`, which sets `FAULTS_KILLS` and `FAULTS_RACE_SECS`.
 
-mod common;
+use crate::harness;
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
@@ -18,40 +20,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use cachecmd::entry::{Header, Meta};
-use common::{age_file, kill_group, Counter, TestEnv, BIN};
 use filetime::FileTime;
+use harness::{age_file, wait_for, Counter, Group, Rng, TestEnv, BIN};
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-/// A small deterministic PRNG (xorshift64*), so a failure can be replayed
-/// from the seed printed with it.
-struct Rng(u64);
-
-impl Rng {
-    fn seeded() -> Rng {
-        let seed =
-            std::env::var("FAULTS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-                SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos() as u64
-            });
-        eprintln!("FAULTS_SEED={seed}");
-        Rng(seed | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -67,7 +43,7 @@ fn cached<S: AsRef<OsStr>>(env: &TestEnv, args: &[S], argv: &[OsString]) -> Outp
     env.std_cmd().args(args).arg("--").args(argv).stdin(Stdio::null()).output().unwrap()
 }
 
-/// DESIGN §1.1-1.2: same stdout, same exit status; stderr is the command's,
+/// Fail open (README): same stdout, same exit status; stderr is the command's,
 /// plus (only when `config_line_ok`, for a bad cache dir) one `cachecmd:`
 /// line before or after it, never inside.
 #[track_caller]
@@ -114,7 +90,7 @@ fn assert_transparent(got: &Output, want: &Output, config_line_ok: bool, what: &
 
 /// `.tmp.*` files below `root/v1/entries`.
 fn temp_files(root: &Path) -> Vec<PathBuf> {
-    common::files_under(&root.join("v1").join("entries"))
+    harness::files_under(&root.join("v1").join("entries"))
         .into_iter()
         .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp."))
         .collect()
@@ -126,26 +102,6 @@ fn temp_pid(path: &Path) -> u32 {
     let parts: Vec<&str> = name.split('.').collect();
     assert_eq!(parts.len(), 5, "unexpected temp name {name}");
     parts[3].parse().unwrap()
-}
-
-/// Kills a process group when dropped, so a failed assertion leaves no
-/// sleeping command behind.
-struct Group(std::process::Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        kill_group(&mut self.0);
-    }
-}
-
-/// Waits (bounded) until `path` exists.
-#[track_caller]
-fn wait_for(path: &Path, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    while !path.exists() {
-        assert!(Instant::now() < deadline, "{} never appeared", path.display());
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// Checks that `path` holds a complete entry, as the decoder sees it.
@@ -249,7 +205,7 @@ fn start_readers(
 // ---------------------------------------------------------------------------
 // SIGKILL
 
-/// DESIGN §1.3: a writer SIGKILLed at any point (before, while and after it
+/// Crash safety (README "Storage, privacy and safety"): a writer SIGKILLed at any point (before, while and after it
 /// streams, while it writes the header, around the rename) never makes a
 /// reader see a partial or mixed entry; it leaves at most its own temp
 /// file, which `gc` removes once it is an hour old.
@@ -345,7 +301,7 @@ fn sigkilled_writers_never_make_readers_see_wrong_bytes() {
     assert!(env.cmd().arg("gc").output().unwrap().status.success());
     assert_eq!(temp_files(&env.root()), Vec::<PathBuf>::new(), "aged temp files survived gc");
     // Nothing else is left in the shard but the one entry.
-    let entries = common::files_under(&env.root().join("v1").join("entries"));
+    let entries = harness::files_under(&env.root().join("v1").join("entries"));
     assert!(entries.len() <= 1, "stray files: {entries:?}");
     for entry in &entries {
         assert_whole_entry(entry);
@@ -676,7 +632,7 @@ fn spawn_holder(env: &TestEnv, argv: &[OsString]) -> Group {
     )
 }
 
-/// DESIGN §6: the kernel releases the lock when its holder dies, however it
+/// README "Concurrency": the kernel releases the lock when its holder dies, however it
 /// dies; a waiter (default 10 min timeout) proceeds at once. Killed both
 /// as a whole process group and as cachecmd alone (its command lives on).
 #[test]
@@ -686,7 +642,7 @@ fn a_killed_lock_holder_releases_its_waiter_promptly() {
         let count = env.counter("lock");
         let (argv, started) = lock_command(&env, &count);
         let mut holder = spawn_holder(&env, &argv);
-        wait_for(&started, Duration::from_secs(10));
+        wait_for("the lock holder to start", || started.exists());
         let waiter = env
             .std_cmd()
             .args(["--failure-ttl", "1h", "--"])
@@ -717,7 +673,7 @@ fn a_killed_lock_holder_releases_its_waiter_promptly() {
     }
 }
 
-/// DESIGN §6: past --lock-timeout, the waiter runs the command itself and
+/// README "Concurrency": past --lock-timeout, the waiter runs the command itself and
 /// returns its own result.
 #[test]
 fn a_waiter_past_lock_timeout_runs_the_command_itself() {
@@ -725,7 +681,7 @@ fn a_waiter_past_lock_timeout_runs_the_command_itself() {
     let count = env.counter("timeout");
     let (argv, started) = lock_command(&env, &count);
     let _holder = spawn_holder(&env, &argv);
-    wait_for(&started, Duration::from_secs(10));
+    wait_for("the lock holder to start", || started.exists());
     let began = Instant::now();
     let out = env
         .std_cmd()
@@ -752,8 +708,9 @@ struct SmallFs {
 }
 
 impl SmallFs {
-    /// `None` when mounting is impossible (not root, no CAP_SYS_ADMIN).
-    fn mount(at: PathBuf, size: &str) -> Option<SmallFs> {
+    /// Needs root (CAP_SYS_ADMIN).
+    #[track_caller]
+    fn mount(at: PathBuf, size: &str) -> SmallFs {
         fs::create_dir_all(&at).unwrap();
         let ok = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
@@ -761,7 +718,8 @@ impl SmallFs {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        ok.then_some(SmallFs { path: at })
+        assert!(ok, "cannot mount a tmpfs at {} (needs root)", at.display());
+        SmallFs { path: at }
     }
 }
 
@@ -781,16 +739,15 @@ fn fill(dir: &Path) {
     while filler.write_all(&one).is_ok() {}
 }
 
-/// DESIGN §1.2: a full disk never changes the result, adds nothing to
+/// Fail open (README): a full disk never changes the result, adds nothing to
 /// stderr (it is not configuration), and leaves no temp file. Needs root
-/// for the tmpfs; when it cannot mount, the test says so and returns.
+/// for the tmpfs; `a_file_size_limit_changes_nothing` covers the same
+/// without it.
 #[test]
-fn a_full_disk_changes_nothing() {
+#[ignore = "needs root"]
+fn a_full_disk_changes_nothing_needs_root() {
     let env = TestEnv::new();
-    let Some(small) = SmallFs::mount(env.path().join("small"), "1m") else {
-        println!("COUNTS disk-full: SKIPPED (cannot mount a tmpfs; see the RLIMIT_FSIZE test)");
-        return;
-    };
+    let small = SmallFs::mount(env.path().join("small"), "1m");
     let root = small.path.join("cache");
     let count = env.counter("full");
     let big = count.sh("yes 0123456789abcdef | head -c 3000000; echo E >&2; exit 4");
@@ -841,10 +798,7 @@ captured to the entry file; when a full disk loses that capture, cachecmd runs t
 more, streaming, rather than lose its output"]
 fn a_full_disk_never_runs_a_captured_command_twice() {
     let env = TestEnv::new();
-    let Some(small) = SmallFs::mount(env.path().join("small"), "1m") else {
-        println!("COUNTS disk-full capture: SKIPPED (cannot mount a tmpfs)");
-        return;
-    };
+    let small = SmallFs::mount(env.path().join("small"), "1m");
     let root = small.path.join("cache");
     let count = env.counter("twice");
     // `$BIG` is not in the key: a small run records the entry, a big one
@@ -891,7 +845,7 @@ fn a_full_disk_never_runs_a_captured_command_twice() {
 fn env_entry(root: &Path, env: &TestEnv, argv: &[OsString]) -> PathBuf {
     let mut args: Vec<OsString> = vec!["--".into()];
     args.extend(argv.iter().cloned());
-    common::entry_path_in(root, &env.key(&args))
+    harness::entry_path_in(root, &env.key(&args))
 }
 
 /// `prlimit --fsize`: writing the entry past RLIMIT_FSIZE raises SIGXFSZ,
@@ -966,24 +920,21 @@ fn as_nobody(env: &TestEnv) -> Command {
 }
 
 /// Opens this test's tree to uid 65534 and returns a fresh directory of
-/// its own there; `None` when not root (setpriv needs it).
-fn nobody_dir(env: &TestEnv, name: &str) -> Option<PathBuf> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return None;
-    }
+/// its own there. Needs root (so does setpriv).
+#[track_caller]
+fn nobody_dir(env: &TestEnv, name: &str) -> PathBuf {
     for dir in [env.path(), &env.work, &env.bin, &env.home, &env.config_home, &env.cache_home] {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
     }
     let dir = env.path().join(name);
     fs::create_dir(&dir).unwrap();
-    std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+    std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).expect("chown to 65534 (needs root)");
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
-    Some(dir)
+    dir
 }
 
 fn set_tree_mode(dir: &Path, dir_mode: u32, file_mode: u32) {
-    for path in common::walk(dir).into_iter().chain([dir.to_path_buf()]) {
+    for path in harness::walk(dir).into_iter().chain([dir.to_path_buf()]) {
         let meta = fs::symlink_metadata(&path).unwrap();
         let mode = if meta.is_dir() { dir_mode } else { file_mode };
         fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
@@ -1007,15 +958,13 @@ fn nobody_run(env: &TestEnv, root: &Path, argv: &[OsString]) -> Output {
         .unwrap()
 }
 
-/// DESIGN §1.2: a read-only cache dir (mode 0500 for an unprivileged user)
+/// Fail open (README): a read-only cache dir (mode 0500 for an unprivileged user)
 /// still serves the entries in it, and runs everything else uncached.
 #[test]
-fn a_read_only_cache_dir_serves_hits_and_runs_misses() {
+#[ignore = "needs root"]
+fn a_read_only_cache_dir_serves_hits_and_runs_misses_needs_root() {
     let env = TestEnv::new();
-    let Some(root) = nobody_dir(&env, "ro-cache") else {
-        println!("COUNTS read-only: SKIPPED (not root)");
-        return;
-    };
+    let root = nobody_dir(&env, "ro-cache");
     let count = env.counter("ro");
     open_counter(&count);
     let cached_cmd = count.sh("echo cached; echo warn >&2; exit 2");
@@ -1029,7 +978,7 @@ fn a_read_only_cache_dir_serves_hits_and_runs_misses() {
     let out = nobody_run(&env, &root, &cached_cmd);
     assert_transparent(&out, &want_cached, true, "empty read-only root");
     assert_eq!(count.count(), 1);
-    assert!(common::walk(&root).is_empty(), "wrote into a read-only root");
+    assert!(harness::walk(&root).is_empty(), "wrote into a read-only root");
 
     // A populated root made read-only: hits are served, misses run.
     set_tree_mode(&root, 0o700, 0o600);
@@ -1057,7 +1006,8 @@ fn a_read_only_cache_dir_serves_hits_and_runs_misses() {
 
 /// The same as root, whose permission bypass a read-only bind mount stops.
 #[test]
-fn a_read_only_mount_serves_hits_and_runs_misses() {
+#[ignore = "needs root"]
+fn a_read_only_mount_serves_hits_and_runs_misses_needs_root() {
     let env = TestEnv::new();
     let root = env.path().join("bind-cache");
     let count = env.counter("rofs");
@@ -1069,10 +1019,7 @@ fn a_read_only_mount_serves_hits_and_runs_misses() {
     let dir: Vec<OsString> = vec!["--cache-dir".into(), root.clone().into()];
     assert_transparent(&cached(&env, &dir, &cached_cmd), &want_cached, false, "populating");
     let bind = Command::new("mount").arg("--bind").arg(&root).arg(&root).status();
-    if !bind.is_ok_and(|s| s.success()) {
-        println!("COUNTS read-only mount: SKIPPED (cannot bind-mount)");
-        return;
-    }
+    assert!(bind.is_ok_and(|s| s.success()), "cannot bind-mount (needs root)");
     let _guard = SmallFs { path: root.clone() };
     let remount =
         Command::new("mount").args(["-o", "remount,ro,bind"]).arg(&root).status().unwrap();
@@ -1109,12 +1056,10 @@ fn a_read_only_mount_serves_hits_and_runs_misses() {
 /// Mode 000 on the root, on `v1`, or on one shard, for an unprivileged
 /// user: every run still returns the command's result.
 #[test]
-fn unreadable_cache_dirs_run_uncached() {
+#[ignore = "needs root"]
+fn unreadable_cache_dirs_run_uncached_needs_root() {
     let env = TestEnv::new();
-    let Some(root) = nobody_dir(&env, "noperm-cache") else {
-        println!("COUNTS mode 000: SKIPPED (not root)");
-        return;
-    };
+    let root = nobody_dir(&env, "noperm-cache");
     let count = env.counter("noperm");
     open_counter(&count);
     let argv = count.sh("echo out; echo err >&2; exit 7");

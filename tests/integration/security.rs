@@ -1,23 +1,24 @@
-//! Attacks on privacy and on the files around the cache (DESIGN §1.4, README
-//! "Storage, privacy and safety"): modes under umask 000, unsafe roots,
+//! Attacks on privacy and on the files around the cache (README "Storage,
+//! privacy and safety"): modes under umask 000, unsafe roots,
 //! planted symlinks (watched with inotify: the victim must be neither
 //! read, written nor deleted), environment canaries, loose config files,
 //! and descriptors leaking into background refreshes.
 
-mod common;
+use crate::harness;
 
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsString};
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{mode, TestEnv, BIN};
+use harness::fixtures::Node;
+use harness::{contains, mode, TestEnv, BIN};
 use sha2::{Digest, Sha256};
 
 // ---------------------------------------------------------------------------
@@ -67,25 +68,10 @@ fn assert_runs_with_one_line(
     extra
 }
 
-/// Everything below `dir` (and `dir` itself): path -> (type, mode, owner,
-/// content digest); symlinks by target. Detects any change but atime.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
-    let mut all = common::walk(dir);
-    all.push(dir.to_path_buf());
-    all.into_iter()
-        .map(|path| {
-            let meta = fs::symlink_metadata(&path).unwrap();
-            let what = if meta.file_type().is_symlink() {
-                format!("link {:?}", fs::read_link(&path).unwrap())
-            } else if meta.is_dir() {
-                "dir".to_string()
-            } else {
-                format!("file {}", digest(&path))
-            };
-            let desc = format!("{what} {:o} {}:{}", meta.mode() & 0o7777, meta.uid(), meta.gid());
-            (path, desc)
-        })
-        .collect()
+/// Everything below `dir` (and `dir` itself): any change but the access
+/// time shows.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Node> {
+    harness::fixtures::snapshot(dir, &["."])
 }
 
 fn digest(path: &Path) -> String {
@@ -194,7 +180,7 @@ struct Victims {
     file: PathBuf,
     dir: PathBuf,
     file_digest: String,
-    dir_snapshot: BTreeMap<PathBuf, String>,
+    dir_snapshot: BTreeMap<PathBuf, Node>,
     watch: Watch,
 }
 
@@ -254,7 +240,7 @@ impl Victims {
 // ---------------------------------------------------------------------------
 // Modes
 
-/// DESIGN §1.4: directories 0700 and files 0600 whatever the umask,
+/// Private files (README "Storage, privacy and safety"): directories 0700 and files 0600 whatever the umask,
 /// including every parent cachecmd creates, every kind of file it writes
 /// (entries, temp files in flight, locks, journal, usage, stat cache, gc
 /// stamp, CACHEDIR.TAG), for a --cache-dir and for the default root.
@@ -288,7 +274,7 @@ fn everything_is_private_under_umask_000() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     let temp = loop {
-        let temps: Vec<PathBuf> = common::files_under(&root)
+        let temps: Vec<PathBuf> = harness::files_under(&root)
             .into_iter()
             .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp."))
             .collect();
@@ -311,7 +297,7 @@ fn everything_is_private_under_umask_000() {
             wrong.push(format!("{} is {:o}", parent.display(), mode(&parent)));
         }
     }
-    let all = common::walk(&root);
+    let all = harness::walk(&root);
     let mut kinds = std::collections::BTreeSet::new();
     for path in &all {
         let meta = fs::symlink_metadata(path).unwrap();
@@ -367,7 +353,7 @@ fn wait_until_settled(root: &Path, entries: usize, temps: usize) {
     }
 }
 
-/// Like `common::walk`, but tolerates files vanishing under it.
+/// Like `harness::walk`, but tolerates files vanishing under it.
 fn walk_quietly(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
@@ -391,9 +377,11 @@ fn walk_quietly(dir: &Path) -> Vec<PathBuf> {
 /// others, or a symlink to such a dir, is refused: the command still runs
 /// (one line says why), nothing in it is served, written or deleted —
 /// including by clear, evict and gc. The dir holds an entry for the very
-/// key, planted with other output: it must not be served.
+/// key, planted with other output: it must not be served. Needs root to
+/// give a dir to another owner.
 #[test]
-fn unsafe_roots_are_refused_and_left_untouched() {
+#[ignore = "needs root"]
+fn unsafe_roots_are_refused_and_left_untouched_needs_root() {
     let env = TestEnv::new();
     let count = env.counter("unsafe");
     // `$OUT` is not in the key: the planted entry says "planted".
@@ -466,7 +454,7 @@ fn set_mode(dir: &Path, mode: u32) {
 }
 
 fn chown_tree(dir: &Path, uid: u32) {
-    for path in common::walk(dir).into_iter().chain([dir.to_path_buf()]) {
+    for path in harness::walk(dir).into_iter().chain([dir.to_path_buf()]) {
         std::os::unix::fs::lchown(&path, Some(uid), Some(uid)).unwrap();
     }
 }
@@ -548,11 +536,12 @@ fn planted_symlinks_inside_the_root_are_never_followed() {
     let mut ops_run = 0;
     type Place = (&'static str, fn(&Populated) -> PathBuf, bool);
     let places: Vec<Place> = vec![
-        ("the entry", |p| common::entry_path_in(&p.root, &p.key), false),
+        ("the entry", |p| harness::entry_path_in(&p.root, &p.key), false),
         (
             "an hour-old temp file",
             |p| {
-                common::entry_path_in(&p.root, &p.key).with_file_name(format!(".tmp.{}.1.0", p.key))
+                harness::entry_path_in(&p.root, &p.key)
+                    .with_file_name(format!(".tmp.{}.1.0", p.key))
             },
             false,
         ),
@@ -706,7 +695,7 @@ fn symlinks_swapped_in_during_maintenance_never_reach_the_victim() {
 // ---------------------------------------------------------------------------
 // Environment canaries
 
-/// DESIGN §1.4: environment values are hashed into the key, never stored.
+/// Privacy (README "Storage, privacy and safety"): environment values are hashed into the key, never stored.
 /// Canaries keyed by --env, by a glob and by the config file's `env`; runs
 /// of every kind (miss, hit, stale refresh, warm, --stdin, -v), then
 /// every file below the test's tree, and every report, is searched.
@@ -762,7 +751,7 @@ fn env_canaries_never_reach_disk_or_reports() {
     let mut key_cmd = vec!["key"];
     key_cmd.extend(&key_args);
     let key = String::from_utf8(go(&key_cmd, b"").stdout).unwrap().trim().to_string();
-    common::age_file(&env.entry_path(&key), 10);
+    harness::age_file(&env.entry_path(&key), 10);
     let later: Vec<Vec<&str>> = vec![
         runv(&["-v", "--ttl", "1h", "--stale", "2s"]),
         runv(&["--warm", "--ttl", "1h"]),
@@ -783,7 +772,7 @@ fn env_canaries_never_reach_disk_or_reports() {
     wait_until_settled(&env.root(), 1, 0);
 
     let mut found = Vec::new();
-    let files = common::files_under(env.path());
+    let files = harness::files_under(env.path());
     for path in &files {
         let bytes = fs::read(path).unwrap();
         for (name, value) in &canaries {
@@ -805,10 +794,6 @@ fn env_canaries_never_reach_disk_or_reports() {
     println!("COUNTS canaries: {} files and {} reports searched", files.len(), reports.len());
     assert!(files.len() >= 5, "too few files to be meaningful: {files:?}");
     assert!(found.is_empty(), "{}", found.join("\n"));
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 // ---------------------------------------------------------------------------
@@ -893,7 +878,7 @@ fn background_refreshes_inherit_no_descriptors() {
     for (what, flags, name) in cases {
         let out_path = env.path().join(name);
         let key = env.key(["--", "fdprobe"]);
-        common::age_file(&env.entry_path(&key), 5);
+        harness::age_file(&env.entry_path(&key), 5);
         let out = via_shell(flags, &out_path);
         assert!(out.status.success(), "{what}: {out:?}");
         let sid_path = PathBuf::from(format!("{}.sid", out_path.display()));

@@ -4,8 +4,8 @@
 //! `--no-cwd` so their keys match.
 #![cfg(feature = "redis")]
 
-mod common;
-mod common_redis;
+use crate::harness;
+use crate::harness::redis_server;
 
 use std::ffi::OsString;
 use std::fs;
@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{entry_path_in, Counter, TestEnv};
-use common_redis::RedisServer;
+use harness::{contains, entry_path_in, Counter, TestEnv};
+use redis_server::RedisServer;
 
 const MIB: usize = 1 << 20;
 const PREFIX: &str = "cachecmd:v1:";
@@ -126,10 +126,6 @@ fn get(server: &RedisServer, name: &str) -> Option<Vec<u8>> {
 
 fn set(server: &RedisServer, name: &str, value: &[u8]) {
     redis::cmd("SET").arg(name).arg(value).exec(&mut server.admin()).unwrap();
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// A counted command printing exactly `stdout` and `stderr` (from files
@@ -380,7 +376,7 @@ fn a_full_server_keeps_the_output_whole_and_holds_nothing() {
         RedisServer::start_with(&["--maxmemory", "1mb", "--maxmemory-policy", "noeviction"], None);
     let env = TestEnv::new();
     let counter = env.counter("full");
-    let big = common_redis::noise(2 * MIB, 42);
+    let big = harness::noise(2 * MIB, 42);
     let argv = exact_command(&env, &counter, &big, b"", 0);
     let a = machine(&env, "a");
 
@@ -569,7 +565,7 @@ fn environment_values_never_reach_redis() {
     assert!(status(&out).contains("shared remotely"), "{}", status(&out));
     assert_eq!(check("after"), 1);
     let mut local = String::new();
-    for file in common::files_under(&a) {
+    for file in harness::files_under(&a) {
         let mut bytes = Vec::new();
         fs::File::open(&file).unwrap().read_to_end(&mut bytes).unwrap();
         assert!(!contains(&bytes, CANARY.as_bytes()), "{} holds the canary", file.display());

@@ -4,9 +4,9 @@
 //! refused without writing outside the working directory, and outputs
 //! shared through the Redis tier.
 
-mod common;
+use crate::harness;
 #[cfg(feature = "redis")]
-mod common_redis;
+use crate::harness::redis_server;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -14,62 +14,9 @@ use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::SystemTime;
 
-use cachecmd::entry::Header;
-use common::{Counter, TestEnv};
-use xxhash_rust::xxh3::xxh3_64;
-
-/// One node of a tree, with everything a restore must keep.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Kind {
-    Dir,
-    /// Length and xxh3 of the content (readable when a comparison fails).
-    File(usize, u64),
-    Symlink(PathBuf),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Node {
-    kind: Kind,
-    /// Permission bits (not meaningful for symlinks: left out).
-    mode: Option<u32>,
-    mtime: SystemTime,
-}
-
-/// Everything below (and including) each of `paths`, relative to `dir`;
-/// absent paths are simply not in the map. Symlinks are never followed.
-fn snapshot(dir: &Path, paths: &[&str]) -> BTreeMap<PathBuf, Node> {
-    fn visit(base: &Path, rel: &Path, out: &mut BTreeMap<PathBuf, Node>) {
-        let abs = base.join(rel);
-        let Ok(meta) = fs::symlink_metadata(&abs) else { return };
-        let mtime = meta.modified().unwrap();
-        let kind = if meta.file_type().is_symlink() {
-            Kind::Symlink(fs::read_link(&abs).unwrap())
-        } else if meta.is_dir() {
-            Kind::Dir
-        } else {
-            let data = fs::read(&abs).unwrap();
-            Kind::File(data.len(), xxh3_64(&data))
-        };
-        let mode = (!meta.file_type().is_symlink()).then(|| meta.permissions().mode() & 0o7777);
-        let is_dir = kind == Kind::Dir;
-        out.insert(rel.to_path_buf(), Node { kind, mode, mtime });
-        if is_dir {
-            let mut names: Vec<_> =
-                fs::read_dir(&abs).unwrap().map(|e| e.unwrap().file_name()).collect();
-            names.sort();
-            for name in names {
-                visit(base, &rel.join(name), out);
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    for path in paths {
-        visit(dir, Path::new(path), &mut out);
-    }
-    out
-}
+use harness::fixtures::{crafted_archive, plant_archive, snapshot, Crafted, Kind, Node};
+use harness::{Counter, TestEnv};
 
 /// (files, bytes) as `-v` reports them: regular files and symlinks count as
 /// files, bytes are the regular files' sizes.
@@ -135,7 +82,7 @@ fn assert_stderr_has(out: &Output, needle: &str) {
 /// No `.cachecmd-restore.*` staging name left anywhere under `dir`.
 #[track_caller]
 fn assert_no_staging(dir: &Path) {
-    for path in common::walk(dir) {
+    for path in harness::walk(dir) {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         assert!(!name.starts_with(".cachecmd-restore."), "staging left behind: {}", path.display());
     }
@@ -319,87 +266,9 @@ fn output_paths_outside_the_working_directory_are_refused_before_running() {
         counter.assert_runs(0);
     }
     assert!(!env.path().join("x").exists());
-    assert!(common::files_under(&env.root())
+    assert!(harness::files_under(&env.root())
         .iter()
         .all(|p| !p.starts_with(env.root().join("v1/entries"))));
-}
-
-/// A tar header for the crafted archives, with the raw `name` (and link
-/// target) written straight into the header, bypassing the tar crate's own
-/// path checks.
-fn raw_header(kind: tar::EntryType, name: &[u8], link: &[u8], size: u64, mode: u32) -> tar::Header {
-    let mut header = tar::Header::new_gnu();
-    header.set_entry_type(kind);
-    header.set_size(size);
-    header.set_mode(mode);
-    header.set_mtime(1_000_000_000);
-    header.set_uid(0);
-    header.set_gid(0);
-    let old = header.as_old_mut();
-    assert!(name.len() < old.name.len() && link.len() < old.linkname.len());
-    old.name[..name.len()].copy_from_slice(name);
-    old.linkname[..link.len()].copy_from_slice(link);
-    header.set_cksum();
-    header
-}
-
-enum Crafted<'a> {
-    Dir(&'a [u8]),
-    File(&'a [u8], &'a [u8]),
-    Symlink(&'a [u8], &'a [u8]),
-}
-
-/// A tar.zst in cachecmd's layout: the manifest (`records`: tag byte and
-/// path each), then `entries` as given.
-fn crafted_archive(records: &[&[u8]], entries: &[Crafted<'_>]) -> Vec<u8> {
-    let mut manifest = b"cachecmd-outputs 1\n".to_vec();
-    for record in records {
-        manifest.extend_from_slice(record);
-        manifest.push(0);
-    }
-    let mut builder = tar::Builder::new(Vec::new());
-    let header = raw_header(
-        tar::EntryType::Regular,
-        b".cachecmd-outputs",
-        b"",
-        manifest.len() as u64,
-        0o600,
-    );
-    builder.append(&header, &manifest[..]).unwrap();
-    for entry in entries {
-        match entry {
-            Crafted::Dir(name) => {
-                let header = raw_header(tar::EntryType::Directory, name, b"", 0, 0o755);
-                builder.append(&header, std::io::empty()).unwrap();
-            }
-            Crafted::File(name, data) => {
-                let header =
-                    raw_header(tar::EntryType::Regular, name, b"", data.len() as u64, 0o644);
-                builder.append(&header, *data).unwrap();
-            }
-            Crafted::Symlink(name, target) => {
-                let header = raw_header(tar::EntryType::Symlink, name, target, 0, 0o777);
-                builder.append(&header, std::io::empty()).unwrap();
-            }
-        }
-    }
-    let tar = builder.into_inner().unwrap();
-    zstd::encode_all(&tar[..], 3).unwrap()
-}
-
-/// Replaces the outputs region of the entry file at `path` with `archive`,
-/// with correct lengths and checksums (so the entry itself verifies).
-fn plant_archive(path: &Path, archive: &[u8]) {
-    let bytes = fs::read(path).unwrap();
-    let header = Header::decode(&bytes, bytes.len() as u64).unwrap();
-    let keep = header.outputs_range().start as usize;
-    let header =
-        Header { outputs_len: archive.len() as u64, outputs_hash: xxh3_64(archive), ..header };
-    let mut planted = header.encode().to_vec();
-    planted.extend_from_slice(&bytes[cachecmd::entry::HEADER_LEN..keep]);
-    planted.extend_from_slice(archive);
-    Header::decode(&planted, planted.len() as u64).unwrap();
-    fs::write(path, &planted).unwrap();
 }
 
 #[test]
@@ -494,7 +363,7 @@ fn crafted_archives_are_refused_and_the_command_runs_instead() {
         assert!(!env.path().join("evil").exists(), "{what}: wrote outside");
         assert_eq!(fs::read(env.work.join("victim.txt")).unwrap(), b"victim", "{what}");
         assert_eq!(fs::read(env.work.join("out/real.txt")).unwrap(), b"real\n", "{what}");
-        assert_eq!(common::walk(&env.work.join("out")).len(), 1, "{what}");
+        assert_eq!(harness::walk(&env.work.join("out")).len(), 1, "{what}");
         assert_no_staging(env.path());
 
         // The crafted entry was replaced by the real run: a clean hit now.
@@ -511,7 +380,7 @@ fn crafted_archives_are_refused_and_the_command_runs_instead() {
 #[cfg(feature = "redis")]
 #[test]
 fn outputs_travel_through_the_redis_tier_to_another_machine() {
-    let server = common_redis::RedisServer::start();
+    let server = redis_server::RedisServer::start();
     let url = server.url();
     let machine_a = TestEnv::new();
     let machine_b = TestEnv::new();
@@ -531,7 +400,7 @@ fn outputs_travel_through_the_redis_tier_to_another_machine() {
     assert!(server.dbsize() > 0, "nothing uploaded: {}", stderr(&a));
     let recorded = snapshot(&machine_a.work, &["out"]);
 
-    assert!(common::walk(&machine_b.work).is_empty());
+    assert!(harness::walk(&machine_b.work).is_empty());
     let b = run_in(&machine_b, &machine_b.work, &["out"], &extra, &argv);
     assert_exit(&b, 0);
     assert_eq!(b.stdout, b"shared\n");

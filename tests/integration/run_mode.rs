@@ -1,7 +1,7 @@
 //! Run mode: hits and misses, what goes into the key, freshness, exit codes
 //! and the transparency of replay.
 
-mod common;
+use crate::harness;
 
 use std::ffi::OsString;
 use std::fs;
@@ -11,8 +11,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{Counter, TestEnv};
-use predicates::prelude::*;
+use harness::{Counter, TestEnv};
 
 /// `cachecmd ARGS... -- COMMAND...`
 fn run(env: &TestEnv, opts: &[&str], command: &[OsString]) -> assert_cmd::assert::Assert {
@@ -25,12 +24,13 @@ fn miss_then_hit_runs_command_once() {
     let count = env.counter("c");
     let command = count.prints("out");
 
-    run(&env, &[], &command).success().stdout("out").stderr("");
+    env.run(&command).quiet().assert().success().stdout("out").stderr("");
     count.assert_runs(1);
-    run(&env, &[], &command).success().stdout("out").stderr("");
+    env.run(&command).quiet().assert().success().stdout("out").stderr("");
     count.assert_runs(1);
+    env.run(&command).assert().expect_hit().stdout("out").stderr("");
 
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.run(&command).key();
     assert!(env.entry_path(&key).is_file(), "entry not at documented path");
 }
 
@@ -42,10 +42,10 @@ fn hit_replays_every_byte_value_exactly() {
     fs::write(&data, &bytes).unwrap();
     let command: Vec<OsString> = vec!["cat".into(), data.clone().into()];
 
-    run(&env, &[], &command).success().stdout(bytes.clone());
+    env.run(&command).assert().expect_miss().success().stdout(&bytes);
     // The command can no longer produce the bytes: only a replay can.
     fs::remove_file(&data).unwrap();
-    run(&env, &[], &command).success().stdout(bytes);
+    env.run(&command).assert().expect_hit().success().stdout(&bytes);
 }
 
 #[test]
@@ -55,10 +55,12 @@ fn hit_replays_stderr_of_a_success() {
     let command = count.sh(r"printf 'out\n'; printf 'warn\001\377 no newline' >&2");
 
     for _ in 0..2 {
-        run(&env, &[], &command)
+        env.run(&command)
+            .quiet()
+            .assert()
             .success()
             .stdout("out\n")
-            .stderr(b"warn\x01\xff no newline".as_slice());
+            .stderr(b"warn\x01\xff no newline");
     }
     count.assert_runs(1);
 }
@@ -70,7 +72,13 @@ fn failure_with_failure_ttl_replays_code_and_streams() {
     let command = count.sh("printf partial; printf 'boom\\n' >&2; exit 3");
 
     for _ in 0..2 {
-        run(&env, &["--failure-ttl", "1h"], &command).code(3).stdout("partial").stderr("boom\n");
+        env.run(&command)
+            .failure_ttl("1h")
+            .quiet()
+            .assert()
+            .code(3)
+            .stdout("partial")
+            .stderr("boom\n");
     }
     count.assert_runs(1);
 }
@@ -80,14 +88,14 @@ fn failure_ttl_is_the_callers_freshness() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.sh("exit 4");
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.run(&command).key();
 
-    run(&env, &["--failure-ttl", "1h"], &command).code(4);
+    env.run(&command).failure_ttl("1h").assert().expect_miss().code(4);
     env.age_entry(&key, 2 * 3600);
-    run(&env, &["--failure-ttl", "1h"], &command).code(4);
+    env.run(&command).failure_ttl("1h").assert().expect_miss().code(4);
     count.assert_runs(2);
     env.age_entry(&key, 2 * 3600);
-    run(&env, &["--failure-ttl", "3h"], &command).code(4);
+    env.run(&command).failure_ttl("3h").assert().expect_hit().code(4);
     count.assert_runs(2);
 }
 
@@ -97,11 +105,11 @@ fn failures_are_not_cached_by_default() {
     let count = env.counter("c");
     let command = count.sh("printf out; exit 1");
 
-    run(&env, &[], &command).code(1).stdout("out");
-    run(&env, &[], &command).code(1).stdout("out");
+    env.run(&command).assert().expect_miss().code(1).stdout("out");
+    env.run(&command).assert().expect_miss().code(1).stdout("out");
     count.assert_runs(2);
     // Nothing was recorded for a later caller who accepts failures either.
-    run(&env, &["--failure-ttl", "1h"], &command).code(1).stdout("out");
+    env.run(&command).failure_ttl("1h").assert().expect_miss().code(1).stdout("out");
     count.assert_runs(3);
 }
 
@@ -128,7 +136,7 @@ fn argv_boundaries_are_distinct_keys() {
         count.assert_runs(3);
         if round == 0 {
             let keys: Vec<String> =
-                commands.iter().map(|c| env.key(common::with_command(&[], c))).collect();
+                commands.iter().map(|c| env.key(harness::with_command(&[], c))).collect();
             assert!(keys[0] != keys[1] && keys[1] != keys[2] && keys[0] != keys[2]);
         }
     }
@@ -161,11 +169,10 @@ fn cwd_is_part_of_the_key() {
     fs::create_dir(&one).unwrap();
     fs::create_dir(&two).unwrap();
 
-    for dir in [&one, &two, &one, &two] {
-        let mut cmd = env.cmd();
-        cmd.current_dir(dir).arg("--").args(&command);
-        cmd.assert().success().stdout("out");
-    }
+    env.run(&command).current_dir(&one).assert().expect_miss().success().stdout("out");
+    env.run(&command).current_dir(&two).assert().expect_miss().success().stdout("out");
+    env.run(&command).current_dir(&one).assert().expect_hit().success().stdout("out");
+    env.run(&command).current_dir(&two).assert().expect_hit().success().stdout("out");
     count.assert_runs(2);
 }
 
@@ -178,11 +185,9 @@ fn no_cwd_shares_the_entry_across_directories() {
     fs::create_dir(&one).unwrap();
     fs::create_dir(&two).unwrap();
 
-    for dir in [&one, &two] {
-        let mut cmd = env.cmd();
-        cmd.current_dir(dir).args(["--no-cwd", "--"]).args(&command);
-        cmd.assert().success().stdout("out");
-    }
+    let no_cwd = |dir| env.run(&command).opt("--no-cwd").current_dir(dir).assert().success();
+    no_cwd(&one).expect_miss().stdout("out");
+    no_cwd(&two).expect_hit().stdout("out");
     count.assert_runs(1);
 }
 
@@ -191,12 +196,12 @@ fn selected_env_value_is_part_of_the_key() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.sh(r#"printf '%s' "$FOO""#);
+    let with_foo = |value| env.run(&command).keyed_env("FOO").env("FOO", value).assert().success();
 
-    for value in ["1", "2", "1", "2"] {
-        let mut cmd = env.cmd();
-        cmd.env("FOO", value).args(["--env", "FOO", "--"]).args(&command);
-        cmd.assert().success().stdout(value);
-    }
+    with_foo("1").expect_miss().stdout("1");
+    with_foo("2").expect_miss().stdout("2");
+    with_foo("1").expect_hit().stdout("1");
+    with_foo("2").expect_hit().stdout("2");
     count.assert_runs(2);
 }
 
@@ -206,11 +211,8 @@ fn unselected_env_is_not_part_of_the_key() {
     let count = env.counter("c");
     let command = count.prints("out");
 
-    for value in ["1", "2"] {
-        let mut cmd = env.cmd();
-        cmd.env("FOO", value).arg("--").args(&command);
-        cmd.assert().success().stdout("out");
-    }
+    env.run(&command).env("FOO", "1").assert().expect_miss().success().stdout("out");
+    env.run(&command).env("FOO", "2").assert().expect_hit().success().stdout("out");
     count.assert_runs(1);
 }
 
@@ -221,12 +223,8 @@ fn unset_and_empty_env_are_different_keys() {
     let command = count.sh(r#"printf '%s' "${FOO-unset}""#);
 
     for _ in 0..2 {
-        let mut unset = env.cmd();
-        unset.env_remove("FOO").args(["--env", "FOO", "--"]).args(&command);
-        unset.assert().success().stdout("unset");
-        let mut empty = env.cmd();
-        empty.env("FOO", "").args(["--env", "FOO", "--"]).args(&command);
-        empty.assert().success().stdout("");
+        env.run(&command).keyed_env("FOO").env_remove("FOO").assert().success().stdout("unset");
+        env.run(&command).keyed_env("FOO").env("FOO", "").assert().success().stdout("");
     }
     count.assert_runs(2);
 }
@@ -265,11 +263,9 @@ fn config_env_list_is_part_of_the_key() {
     let count = env.counter("c");
     let command = count.prints("out");
 
-    for value in ["1", "2", "1"] {
-        let mut cmd = env.cmd();
-        cmd.env("FOO", value).arg("--").args(&command);
-        cmd.assert().success().stdout("out");
-    }
+    env.run(&command).env("FOO", "1").assert().expect_miss().success().stdout("out");
+    env.run(&command).env("FOO", "2").assert().expect_miss().success().stdout("out");
+    env.run(&command).env("FOO", "1").assert().expect_hit().success().stdout("out");
     count.assert_runs(2);
 }
 
@@ -281,9 +277,14 @@ fn scope_and_key_change_the_key() {
     let variants: [&[&str]; 5] =
         [&[], &["--scope", "a"], &["--scope", "b"], &["--key", "x"], &["--key", "y"]];
 
-    for _ in 0..2 {
+    for round in 0..2 {
         for opts in variants {
-            run(&env, opts, &command).success().stdout("out");
+            let ran = env.run(&command).opts(opts).assert().success().stdout("out");
+            if round == 0 {
+                ran.expect_miss();
+            } else {
+                ran.expect_hit();
+            }
         }
         count.assert_runs(variants.len());
     }
@@ -294,20 +295,20 @@ fn entry_older_than_ttl_is_a_miss() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.prints("out");
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.run(&command).key();
 
-    run(&env, &["--ttl", "1h"], &command).success();
+    env.run(&command).ttl("1h").assert().expect_miss().success();
     env.age_entry(&key, 2 * 3600);
-    run(&env, &["--ttl", "1h"], &command).success().stdout("out");
+    env.run(&command).ttl("1h").assert().expect_miss().success().stdout("out");
     count.assert_runs(2);
 
     env.age_entry(&key, 10 * 60);
-    run(&env, &["--ttl", "1h"], &command).success().stdout("out");
+    env.run(&command).ttl("1h").assert().expect_hit().success().stdout("out");
     count.assert_runs(2);
 
     // Freshness is the reader's: a longer --ttl still accepts the old entry.
     env.age_entry(&key, 2 * 3600);
-    run(&env, &["--ttl", "3h"], &command).success().stdout("out");
+    env.run(&command).ttl("3h").assert().expect_hit().success().stdout("out");
     count.assert_runs(2);
 }
 
@@ -316,14 +317,14 @@ fn default_ttl_is_one_hour() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.prints("out");
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.run(&command).key();
 
-    run(&env, &[], &command).success();
+    env.run(&command).assert().expect_miss().success();
     env.age_entry(&key, 50 * 60);
-    run(&env, &[], &command).success();
+    env.run(&command).assert().expect_hit().success();
     count.assert_runs(1);
     env.age_entry(&key, 70 * 60);
-    run(&env, &[], &command).success();
+    env.run(&command).assert().expect_miss().success();
     count.assert_runs(2);
 }
 
@@ -332,11 +333,11 @@ fn ttl_forever_never_expires() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.prints("out");
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.run(&command).key();
 
-    run(&env, &["--ttl", "forever"], &command).success();
+    env.run(&command).ttl("forever").assert().expect_miss().success();
     env.age_entry(&key, 20 * 365 * 24 * 3600);
-    run(&env, &["--ttl", "forever"], &command).success().stdout("out");
+    env.run(&command).ttl("forever").assert().expect_hit().success().stdout("out");
     count.assert_runs(1);
 }
 
@@ -347,7 +348,7 @@ fn invalid_ttl_is_a_usage_error_naming_the_flag() {
     let command = count.prints("out");
 
     for ttl in ["--ttl=0", "--ttl=0s", "--ttl=-5s", "--ttl=garbage", "--ttl="] {
-        run(&env, &[ttl], &command).code(125).stdout("").stderr(predicate::str::contains("--ttl"));
+        env.run(&command).opt(ttl).quiet().assert().code(125).stdout("").stderr_has("--ttl");
     }
     count.assert_runs(0);
 }
@@ -356,9 +357,12 @@ fn invalid_ttl_is_a_usage_error_naming_the_flag() {
 fn invalid_ttl_from_env_is_a_usage_error() {
     let env = TestEnv::new();
     let count = env.counter("c");
-    let mut cmd = env.cmd();
-    cmd.env("CACHECMD_TTL", "garbage").arg("--").args(count.prints("out"));
-    cmd.assert().code(125).stdout("");
+    env.run(count.prints("out"))
+        .env("CACHECMD_TTL", "garbage")
+        .quiet()
+        .assert()
+        .code(125)
+        .stdout("");
     count.assert_runs(0);
 }
 
@@ -366,7 +370,7 @@ fn invalid_ttl_from_env_is_a_usage_error() {
 /// CACHECMD_TTL and `flag` as extra options; returns whether it executed.
 fn ran_after_10s(env: &TestEnv, count: &Counter, ttl_env: Option<&str>, flag: &[&str]) -> bool {
     let command = count.prints("out");
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.key(harness::with_command(&[], &command));
     let before = count.count();
     env.age_entry(&key, 10);
     let mut cmd = env.cmd();
@@ -403,13 +407,16 @@ fn config_path_from_cachecmd_config() {
     let command = count.prints("out");
     let config = env.path().join("elsewhere.toml");
     fs::write(&config, "ttl = \"1s\"\n").unwrap();
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.run(&command).key();
 
-    run(&env, &[], &command).success();
+    env.run(&command).assert().expect_miss().success();
     env.age_entry(&key, 10);
-    let mut cmd = env.cmd();
-    cmd.env("CACHECMD_CONFIG", &config).arg("--").args(&command);
-    cmd.assert().success().stdout("out");
+    env.run(&command)
+        .env("CACHECMD_CONFIG", &config)
+        .assert()
+        .expect_miss()
+        .success()
+        .stdout("out");
     count.assert_runs(2);
 }
 
@@ -420,16 +427,17 @@ fn malformed_config_is_125_naming_the_file() {
     let command = count.prints("out");
 
     let default = env.write_config("ttl = \n[[[\n");
-    run(&env, &[], &command)
-        .code(125)
-        .stdout("")
-        .stderr(predicate::str::contains(default.to_str().unwrap()));
+    env.run(&command).quiet().assert().code(125).stdout("").stderr_has(default.to_str().unwrap());
 
     let custom = env.path().join("custom.toml");
     fs::write(&custom, "this is = = not toml").unwrap();
-    let mut cmd = env.cmd();
-    cmd.env("CACHECMD_CONFIG", &custom).arg("--").args(&command);
-    cmd.assert().code(125).stdout("").stderr(predicate::str::contains(custom.to_str().unwrap()));
+    env.run(&command)
+        .env("CACHECMD_CONFIG", &custom)
+        .quiet()
+        .assert()
+        .code(125)
+        .stdout("")
+        .stderr_has(custom.to_str().unwrap());
     count.assert_runs(0);
 }
 
@@ -438,10 +446,10 @@ fn signal_death_is_128_plus_n_and_never_cached() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.sh("printf before; kill -TERM $$");
-    let key = env.key(common::with_command(&[], &command));
+    let key = env.run(&command).key();
 
     for _ in 0..2 {
-        run(&env, &["--failure-ttl", "1h"], &command).code(143).stdout("before");
+        env.run(&command).failure_ttl("1h").assert().expect_miss().code(143).stdout("before");
     }
     count.assert_runs(2);
     assert!(!env.entry_path(&key).exists());
@@ -461,7 +469,7 @@ fn non_executable_is_126() {
     let env = TestEnv::new();
     let script = env.work.join("notexec");
     fs::write(&script, "#!/bin/sh\necho ran\n").unwrap();
-    common::set_mode(&script, 0o644);
+    harness::set_mode(&script, 0o644);
 
     env.cmd().args(["--", "./notexec"]).assert().code(126).stdout("");
     env.cmd().arg("--").arg(&env.work).assert().code(126).stdout("");
@@ -482,9 +490,9 @@ fn force_reruns_and_records() {
     let count = env.counter("c");
     let command = count.sh(&format!("wc -l < '{}' | tr -d ' \\n'", count.path.display()));
 
-    run(&env, &[], &command).success().stdout("1");
-    run(&env, &["--force"], &command).success().stdout("2");
-    run(&env, &[], &command).success().stdout("2");
+    env.run(&command).assert().expect_miss().success().stdout("1");
+    env.run(&command).opt("--force").assert().expect_miss().success().stdout("2");
+    env.run(&command).assert().expect_hit().success().stdout("2");
     count.assert_runs(2);
 }
 
@@ -535,7 +543,7 @@ fn miss_streams_output_before_the_command_ends() {
         let _ = tx.send((line, started.elapsed()));
     });
     let received = rx.recv_timeout(Duration::from_secs(10));
-    common::kill_group(&mut child);
+    harness::kill_group(&mut child);
 
     let (line, elapsed) = received.expect("no output within 10s");
     assert_eq!(line, "first\n");
@@ -567,7 +575,7 @@ fn broken_pipe_is_quiet_on_miss_and_hit() {
     // Make sure the next piped run is a hit.
     let seq: Vec<OsString> = vec!["seq".into(), "1".into(), "1000000".into()];
     run(&env, &[], &seq).success();
-    let key = env.key(common::with_command(&[], &seq));
+    let key = env.key(harness::with_command(&[], &seq));
     assert!(env.entry_path(&key).is_file());
     piped("hit");
 }
@@ -584,7 +592,7 @@ fn disable_is_pure_pass_through() {
         cmd.assert().code(7).stdout("out").stderr("err");
     }
     count.assert_runs(3);
-    let stored = common::files_under(&env.root());
+    let stored = harness::files_under(&env.root());
     assert!(stored.is_empty(), "disabled cachecmd stored {stored:?}");
 }
 
@@ -599,7 +607,7 @@ fn reserved_names_after_dashdash_run_programs() {
             format!("#!/bin/sh\necho run >> '{}'\necho \"user {name} $*\"\n", count.path.display()),
         )
         .unwrap();
-        common::set_mode(&script, 0o755);
+        harness::set_mode(&script, 0o755);
     }
 
     env.cmd().args(["--", "clear"]).assert().success().stdout("user clear \n");

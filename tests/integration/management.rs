@@ -4,7 +4,7 @@
 //! Every test has its own cache (`CACHECMD_DIR`) and config dir; entries are
 //! aged by moving file mtimes, never by sleeping.
 
-mod common;
+use crate::harness;
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{age_file, TestEnv};
 use filetime::FileTime;
+use harness::{age_file, TestEnv};
 use serde_json::Value;
 
 // ---------------------------------------------------------------- helpers
@@ -71,15 +71,8 @@ fn key_opts<'a>(opts: &'a [&'a str]) -> &'a [&'a str] {
 /// Runs `cachecmd -v OPTS -- COMMAND` and says whether it was a hit.
 #[track_caller]
 fn was_hit(env: &TestEnv, opts: &[&str], command: &[&str]) -> bool {
-    let mut all = vec!["-v"];
-    all.extend_from_slice(opts);
-    let out = run(env, &all, command);
-    assert!(out.status.success(), "{command:?}: {out:?}");
-    // The status line comes last, after whatever the command wrote.
-    let status = String::from_utf8_lossy(&out.stderr);
-    let at = status.rfind("cachecmd: ");
-    let line = at.map(|at| &status[at..]).unwrap_or_else(|| panic!("no status in {status:?}"));
-    line.starts_with("cachecmd: hit")
+    let ran = env.run(command).opts(opts).env("CACHECMD_DIR", env.root()).assert().success();
+    ran.status_line().starts_with("cachecmd: hit")
 }
 
 fn set_mtime(path: &Path, when: SystemTime) {
@@ -226,7 +219,7 @@ fn list_json_has_every_field_with_the_right_types() {
             assert!(obj.contains_key(field), "missing {field} in {entry}");
         }
         let key = entry["key"].as_str().expect("key is a string");
-        common::assert_is_key(key);
+        harness::assert_is_key(key);
         let command = entry["command"].as_array().expect("command is an array");
         assert!(command.iter().all(Value::is_string), "command items are strings: {entry}");
         assert!(entry["cwd"].is_string() || entry["cwd"].is_null(), "cwd: {entry}");

@@ -1,7 +1,6 @@
 //! A private `redis-server` per test: a free loopback port, a temp dir, no
 //! persistence, killed on drop. A test that cannot start one FAILS (it never
 //! skips): install the server with `apt-get install redis-server`.
-#![allow(dead_code)] // each test crate uses a different subset
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::Path;
@@ -235,17 +234,4 @@ pub fn make_tls_certs(dir: &Path) {
 fn free_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     listener.local_addr().unwrap().port()
-}
-
-/// Deterministic bytes that do not compress to a pattern.
-pub fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }

@@ -1,0 +1,21 @@
+//! The integration tests, as one binary: each module covers one area of
+//! the promises in README.md and RELIABILITY.md through the real `cachecmd`
+//! binary (or the library, for `properties` and `remote`); `harness` holds
+//! what they share.
+
+mod harness;
+
+mod concurrency;
+mod faults;
+mod inputs_freshness;
+mod management;
+mod outputs_cli;
+mod properties;
+#[cfg(feature = "redis")]
+mod remote;
+#[cfg(feature = "redis")]
+mod remote_cli;
+mod run_mode;
+mod security;
+mod storage;
+mod subcommands;
