@@ -789,14 +789,14 @@ fn a_full_disk_changes_nothing_needs_root() {
 }
 
 /// A captured run (`--retry`, or `--stale-if-error` over an expired
-/// entry) whose recording fails half-way on a full disk must not run the
-/// command a second time: the first run succeeded, and its side effects
-/// must happen once.
+/// entry) whose recording fails half-way on a full disk: the documented
+/// limitation (README "Known limitations", RELIABILITY.md) is that the
+/// capture is lost and cachecmd runs the command once more, streaming. What
+/// must hold even so: the caller gets exactly the command's output and
+/// status, and the command runs at most twice.
 #[test]
-#[ignore = "known limitation (README, RELIABILITY.md): with --retry/--stale-if-error a run is \
-captured to the entry file; when a full disk loses that capture, cachecmd runs the command once \
-more, streaming, rather than lose its output"]
-fn a_full_disk_never_runs_a_captured_command_twice() {
+#[ignore = "needs root"]
+fn a_full_disk_runs_a_captured_command_at_most_twice_needs_root() {
     let env = TestEnv::new();
     let small = SmallFs::mount(env.path().join("small"), "1m");
     let root = small.path.join("cache");
@@ -821,7 +821,7 @@ fn a_full_disk_never_runs_a_captured_command_twice() {
     let before = count.count();
     let out = run(&["--retry", "1"], true);
     assert_transparent(&out, &want, false, "--retry 1 on a full disk");
-    if count.count() != before + 1 {
+    if count.count() > before + 2 {
         problems.push(format!("--retry 1: ran {} times", count.count() - before));
     }
     // --stale-if-error: captured because an expired good entry exists.
@@ -831,12 +831,12 @@ fn a_full_disk_never_runs_a_captured_command_twice() {
     let before = count.count();
     let out = run(&["--stale-if-error", "1d"], true);
     assert_transparent(&out, &want, false, "--stale-if-error on a full disk");
-    if count.count() != before + 1 {
+    if count.count() > before + 2 {
         problems.push(format!("--stale-if-error 1d: ran {} times", count.count() - before));
     }
     assert!(
         problems.is_empty(),
-        "a successful command ran more than once:\n{}",
+        "a successful command ran more than twice:\n{}",
         problems.join("\n")
     );
 }
