@@ -3,7 +3,7 @@
 use std::ffi::OsStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Result;
+use crate::error::Result;
 use serde::Serialize;
 
 use crate::cli::ListArgs;

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Result;
+use crate::error::Result;
 use serde::Serialize;
 
 use super::list::rfc3339;
@@ -72,7 +72,7 @@ pub fn stats(config: &Config, args: StatsArgs) -> Result<i32> {
     };
     let ratio = stats.hit_ratio.map_or("-".into(), |r| format!("{:.1}%", r * 100.0));
     let max_entries = stats.max_entries.map_or("unlimited".into(), |n| n.to_string());
-    println!("cache dir   {}", stats.cache_dir);
+    println!("cache dir   {}", crate::error::escape(&stats.cache_dir));
     println!("entries     {} (limit {max_entries})", stats.entries);
     println!("size        {} (limit {})", format::size(stats.bytes), format::size(stats.max_size));
     println!("hits        {}", stats.hits);
