@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueHint};
 
 use crate::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
@@ -178,7 +179,15 @@ pub struct KeyArgs {
 #[derive(Debug, Args)]
 pub struct CommonArgs {
     /// Cache directory [default: $XDG_CACHE_HOME/cachecmd]
-    #[arg(long, env = "CACHECMD_DIR", value_name = "DIR", value_hint = ValueHint::DirPath)]
+    // Empty values get through to settings, where an empty CACHECMD_DIR
+    // means unset (clap's path parser would refuse it outright).
+    #[arg(
+        long,
+        env = "CACHECMD_DIR",
+        value_name = "DIR",
+        value_hint = ValueHint::DirPath,
+        value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from)
+    )]
     pub cache_dir: Option<PathBuf>,
 
     /// Print one status line on stderr (hit or miss, age, key)
