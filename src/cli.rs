@@ -257,10 +257,39 @@ pub struct ClearArgs {
     pub remote: bool,
 }
 
+/// When a report may use colour.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// The colour switch of the subcommands that print reports.
+#[derive(Debug, Args)]
+pub struct ColorArgs {
+    /// Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never
+    // The values are listed in the help text: clap's own list renders as
+    // malformed roff in the man page.
+    #[arg(
+        long,
+        value_enum,
+        env = "CACHECMD_COLOR",
+        value_name = "WHEN",
+        default_value_t,
+        hide_possible_values = true
+    )]
+    pub color: ColorWhen,
+}
+
 #[derive(Debug, Args)]
 pub struct ListArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub color: ColorArgs,
 
     /// Only entries with this scope
     #[arg(long, value_name = "NAME")]
@@ -281,6 +310,9 @@ by the command line and key options of the run.")]
 pub struct ShowArgs {
     #[command(flatten)]
     pub key: KeyArgs,
+
+    #[command(flatten)]
+    pub color: ColorArgs,
 
     /// A prefix of the entry's key
     #[arg(value_name = "KEY-PREFIX", required_unless_present = "command")]
@@ -303,6 +335,9 @@ pub struct ShowArgs {
 pub struct StatsArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub color: ColorArgs,
 
     #[command(flatten)]
     pub limits: LimitArgs,

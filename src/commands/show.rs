@@ -1,6 +1,7 @@
 //! `cachecmd show KEY-PREFIX` or `cachecmd show [KEY OPTIONS] -- COMMAND...`:
 //! everything known about one entry, or (`--stdout`/`--stderr`) its output.
 
+use std::io::Write as _;
 use std::time::SystemTime;
 
 use crate::error::{self, Error, Result};
@@ -76,7 +77,7 @@ pub fn show(config: &Config, args: ShowArgs) -> Result<i32> {
     };
     let now = SystemTime::now();
     let listed = Listed::new(info, &Usage::load(&store));
-    print!("{}", describe(&listed, now));
+    let _ = write!(format::report_stdout(args.color.color), "{}", describe(&listed, now));
     Ok(0)
 }
 
@@ -119,5 +120,6 @@ fn describe(listed: &Listed, now: SystemTime) -> String {
         ("last used", rfc3339(listed.last_used)),
         ("file", crate::error::escape(&info.path.display().to_string())),
     ];
-    rows.iter().map(|(name, value)| format!("{name:<10} {value}\n")).collect()
+    let heading = format::HEADING;
+    rows.iter().map(|(name, value)| format!("{heading}{name:<10}{heading:#} {value}\n")).collect()
 }

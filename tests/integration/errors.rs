@@ -41,3 +41,32 @@ fn an_unknown_remote_scheme_is_a_usage_error_naming_remote() {
     assert!(stderr.starts_with("cachecmd: --remote: "), "{stderr:?}");
     assert!(stderr.contains("unsupported scheme 's4'"), "{stderr:?}");
 }
+
+#[test]
+fn reports_are_coloured_only_when_asked_or_on_a_terminal() {
+    let env = TestEnv::new();
+    let out = env.cmd().args(["--", "echo", "hi"]).output().unwrap();
+    assert!(out.status.success());
+    let key = env.key(["echo", "hi"]);
+    let report = |args: &[&str], color: Option<&str>| {
+        let mut cmd = env.cmd();
+        if let Some(color) = color {
+            cmd.env("CACHECMD_COLOR", color);
+        }
+        let out = cmd.args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for subcommand in [&["list"][..], &["show", &key[..8]], &["stats"]] {
+        let plain = report(subcommand, None);
+        assert!(!plain.contains('\x1b'), "{subcommand:?} coloured a pipe: {plain:?}");
+        let always = report(&[subcommand, &["--color", "always"]].concat(), None);
+        assert!(always.contains("\x1b[1m"), "{subcommand:?}: {always:?}");
+        assert_eq!(anstream::adapter::strip_str(&always).to_string(), plain);
+        let never = report(&[subcommand, &["--color", "never"]].concat(), Some("always"));
+        assert_eq!(never, plain, "{subcommand:?}");
+        assert!(report(subcommand, Some("always")).contains('\x1b'), "{subcommand:?}");
+    }
+    let out = env.cmd().args(["list", "--color", "sometimes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(125));
+}
