@@ -179,8 +179,7 @@ pub struct KeyArgs {
 #[derive(Debug, Args)]
 pub struct CommonArgs {
     /// Cache directory [default: $XDG_CACHE_HOME/cachecmd]
-    // Empty values get through to settings, where an empty CACHECMD_DIR
-    // means unset (clap's path parser would refuse it outright).
+    // Not clap's path parser, which refuses an empty CACHECMD_DIR (= unset).
     #[arg(
         long,
         env = "CACHECMD_DIR",
@@ -270,8 +269,7 @@ pub enum ColorWhen {
 #[derive(Debug, Args)]
 pub struct ColorArgs {
     /// Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never
-    // The values are listed in the help text: clap's own list renders as
-    // malformed roff in the man page.
+    // Values listed in the text: clap's list is malformed roff in the man page.
     #[arg(
         long,
         value_enum,
