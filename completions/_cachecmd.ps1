@@ -110,6 +110,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
         }
         'cachecmd;list' {
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never')
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Only entries with this scope')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
@@ -127,6 +128,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('--modtime', '--modtime', [CompletionResultType]::ParameterName, 'Key on this file''s modification time only (repeatable)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never')
             [CompletionResult]::new('--no-cwd', '--no-cwd', [CompletionResultType]::ParameterName, 'Leave the working directory out of the key (share across directories)')
             [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Read stdin, key on its content, and feed it to the command')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
@@ -139,6 +141,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
         }
         'cachecmd;stats' {
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never')
             [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]')
             [CompletionResult]::new('--max-entries', '--max-entries', [CompletionResultType]::ParameterName, 'Keep at most this many entries [default: unlimited]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')

@@ -475,7 +475,7 @@ _cachecmd() {
             return 0
             ;;
         cachecmd__subcmd__list)
-            opts="-v -h --cache-dir --verbose --scope --json --remote --help"
+            opts="-v -h --cache-dir --verbose --color --scope --json --remote --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -486,6 +486,10 @@ _cachecmd() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o plusdirs
                     fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --scope)
@@ -500,7 +504,7 @@ _cachecmd() {
             return 0
             ;;
         cachecmd__subcmd__show)
-            opts="-v -h --env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose --stdout --stderr --help"
+            opts="-v -h --env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose --color --stdout --stderr --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -548,6 +552,10 @@ _cachecmd() {
                     fi
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -556,7 +564,7 @@ _cachecmd() {
             return 0
             ;;
         cachecmd__subcmd__stats)
-            opts="-v -h --cache-dir --verbose --max-size --max-entries --json --help"
+            opts="-v -h --cache-dir --verbose --color --max-size --max-entries --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -567,6 +575,10 @@ _cachecmd() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o plusdirs
                     fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --max-size)

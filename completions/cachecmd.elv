@@ -103,6 +103,7 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
         }
         &'cachecmd;list'= {
             cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
+            cand --color 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never'
             cand --scope 'Only entries with this scope'
             cand -v 'Print one status line on stderr (hit or miss, age, key)'
             cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
@@ -119,6 +120,7 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand --modtime 'Key on this file''s modification time only (repeatable)'
             cand --output 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
             cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
+            cand --color 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never'
             cand --no-cwd 'Leave the working directory out of the key (share across directories)'
             cand --stdin 'Read stdin, key on its content, and feed it to the command'
             cand -v 'Print one status line on stderr (hit or miss, age, key)'
@@ -130,6 +132,7 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
         }
         &'cachecmd;stats'= {
             cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
+            cand --color 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never'
             cand --max-size 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]'
             cand --max-entries 'Keep at most this many entries [default: unlimited]'
             cand -v 'Print one status line on stderr (hit or miss, age, key)'

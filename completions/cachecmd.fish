@@ -92,6 +92,9 @@ complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -s v -l verbose -
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l explain -d 'Print each part of the key (values of variables only as digests)'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -s h -l help -d 'Print help'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
+complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -l color -d 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -l scope -d 'Only entries with this scope' -r
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -l json -d 'Print a JSON array instead of a table'
@@ -104,6 +107,9 @@ complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l input -d 'Key
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l modtime -d 'Key on this file\'s modification time only (repeatable)' -r -F
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l output -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)' -r -F
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
+complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l color -d 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l stdin -d 'Read stdin, key on its content, and feed it to the command'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
@@ -111,6 +117,9 @@ complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l stdout -d 'Pr
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l stderr -d 'Print the stored stderr instead of the description'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -s h -l help -d 'Print help'
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand stats" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
+complete -c cachecmd -n "__fish_cachecmd_using_subcommand stats" -l color -d 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand stats" -l max-size -d 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]' -r
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand stats" -l max-entries -d 'Keep at most this many entries [default: unlimited]' -r
 complete -c cachecmd -n "__fish_cachecmd_using_subcommand stats" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'

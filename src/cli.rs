@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueHint};
 
 use crate::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
@@ -178,7 +179,14 @@ pub struct KeyArgs {
 #[derive(Debug, Args)]
 pub struct CommonArgs {
     /// Cache directory [default: $XDG_CACHE_HOME/cachecmd]
-    #[arg(long, env = "CACHECMD_DIR", value_name = "DIR", value_hint = ValueHint::DirPath)]
+    // Not clap's path parser, which refuses an empty CACHECMD_DIR (= unset).
+    #[arg(
+        long,
+        env = "CACHECMD_DIR",
+        value_name = "DIR",
+        value_hint = ValueHint::DirPath,
+        value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from)
+    )]
     pub cache_dir: Option<PathBuf>,
 
     /// Print one status line on stderr (hit or miss, age, key)
@@ -248,10 +256,38 @@ pub struct ClearArgs {
     pub remote: bool,
 }
 
+/// When a report may use colour.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// The colour switch of the subcommands that print reports.
+#[derive(Debug, Args)]
+pub struct ColorArgs {
+    /// Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never
+    // Values listed in the text: clap's list is malformed roff in the man page.
+    #[arg(
+        long,
+        value_enum,
+        env = "CACHECMD_COLOR",
+        value_name = "WHEN",
+        default_value_t,
+        hide_possible_values = true
+    )]
+    pub color: ColorWhen,
+}
+
 #[derive(Debug, Args)]
 pub struct ListArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub color: ColorArgs,
 
     /// Only entries with this scope
     #[arg(long, value_name = "NAME")]
@@ -272,6 +308,9 @@ by the command line and key options of the run.")]
 pub struct ShowArgs {
     #[command(flatten)]
     pub key: KeyArgs,
+
+    #[command(flatten)]
+    pub color: ColorArgs,
 
     /// A prefix of the entry's key
     #[arg(value_name = "KEY-PREFIX", required_unless_present = "command")]
@@ -294,6 +333,9 @@ pub struct ShowArgs {
 pub struct StatsArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub color: ColorArgs,
 
     #[command(flatten)]
     pub limits: LimitArgs,

@@ -4,6 +4,8 @@
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 
+/// A management command found no such entry (`show`, `evict` by prefix).
+pub const NO_ENTRY: i32 = 1;
 /// Our own usage or setup error: bad flag, bad config, impossible option.
 pub const USAGE: i32 = 125;
 /// The command exists but could not be executed.

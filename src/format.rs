@@ -1,9 +1,14 @@
-//! Human-readable sizes, ages and command lines for `list`, `show`, `stats`.
+//! Human-readable sizes, ages, command lines and colour for `list`, `show`,
+//! `stats`.
 
 use std::ffi::OsStr;
-use std::io::IsTerminal;
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
+
+use anstream::{AutoStream, ColorChoice};
+use anstyle::Style;
+
+use crate::cli::ColorWhen;
 
 /// `0 B`, `4.0 KiB`, `64.0 MiB`.
 pub fn size(bytes: u64) -> String {
@@ -70,9 +75,20 @@ pub fn command_line<'a>(argv: impl IntoIterator<Item = &'a OsStr>) -> String {
     argv.into_iter().map(shell_word).collect::<Vec<_>>().join(" ")
 }
 
-/// Colour only on a terminal, and never with `NO_COLOR` set.
-pub fn use_colour() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// Table headers and field names.
+pub const HEADING: Style = Style::new().bold();
+/// What the eye may skip (a row's key).
+pub const QUIET: Style = Style::new().dimmed();
+
+/// Stdout for a report: styles pass through or are stripped as `when`
+/// says (`auto`: only on a terminal, and never with `NO_COLOR` set).
+pub fn report_stdout(when: ColorWhen) -> AutoStream<std::io::Stdout> {
+    let choice = match when {
+        ColorWhen::Auto => ColorChoice::Auto,
+        ColorWhen::Always => ColorChoice::Always,
+        ColorWhen::Never => ColorChoice::Never,
+    };
+    AutoStream::new(std::io::stdout(), choice)
 }
 
 #[cfg(test)]

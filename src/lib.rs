@@ -7,6 +7,7 @@ pub mod background;
 pub mod cli;
 pub mod commands;
 pub mod entry;
+pub mod error;
 pub mod exit_codes;
 pub mod format;
 pub mod gc;
@@ -76,16 +77,10 @@ fn run_cli_inner() -> i32 {
     if cli.subcommand.is_none() && is_disabled() {
         return pass_through(&cli.run.command);
     }
-    match dispatch(cli) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("cachecmd: {e:#}");
-            exit_codes::USAGE
-        }
-    }
+    dispatch(cli).unwrap_or_else(|e| error::report(&e))
 }
 
-fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+fn dispatch(cli: Cli) -> error::Result<i32> {
     if cli.subcommand.is_some() {
         // Subcommands print reports: `cachecmd list | head` should end them
         // quietly, as it does `ls`. Run mode keeps SIGPIPE ignored so it can

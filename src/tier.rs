@@ -45,7 +45,7 @@ impl Tier {
                 max_entry_size: settings.max_entry_size,
             }),
             Err(e) => {
-                eprintln!("cachecmd: {e}; --remote is ignored");
+                crate::error::warn(format_args!("{e}; --remote is ignored"));
                 None
             }
         }

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use anyhow::{Context, Result};
+use crate::error::{Error, Result};
 use globset::{Glob, GlobMatcher};
 
 use super::list::has_scope;
@@ -21,16 +21,17 @@ pub fn clear(config: &Config, args: ClearArgs) -> Result<i32> {
         .as_deref()
         .map(|p| Glob::new(p).map(|g| g.compile_matcher()))
         .transpose()
-        .with_context(|| {
-            format!("--command pattern '{}'", args.command.as_deref().unwrap_or(""))
+        .map_err(|e| {
+            let pattern = args.command.as_deref().unwrap_or("");
+            Error::Usage(format!("--command pattern '{pattern}': {e}"))
         })?;
     let filters_given =
         args.scope.is_some() || args.expired || args.older_than.is_some() || pattern.is_some();
     if args.remote {
         if filters_given {
-            anyhow::bail!(
-                "--remote clears every remote entry; filters apply to the local cache only"
-            );
+            return Err(Error::Usage(
+                "--remote clears every remote entry; filters apply to the local cache only".into(),
+            ));
         }
         let removed = super::remote_admin::clear(config)?;
         let plural = if removed == 1 { "entry" } else { "entries" };

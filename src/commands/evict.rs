@@ -1,7 +1,7 @@
 //! `cachecmd evict [KEY OPTIONS] [--] COMMAND...`: forget one invocation;
 //! `cachecmd evict --key KEY-PREFIX`: forget one entry by key.
 
-use anyhow::Result;
+use crate::error::{Error, Result};
 
 use super::clear::report;
 use super::show::resolve_prefix;
@@ -16,15 +16,11 @@ pub fn evict(config: &Config, args: EvictArgs) -> Result<i32> {
     let store = DiskStore::open_existing(&common.cache_dir)?;
     let key = if args.command.is_empty() {
         let [prefix] = args.key.extra.as_slice() else {
-            anyhow::bail!("evict without a COMMAND takes exactly one --key KEY-PREFIX");
+            return Err(Error::Usage(
+                "evict without a COMMAND takes exactly one --key KEY-PREFIX".into(),
+            ));
         };
-        match resolve_prefix(store.as_ref(), &prefix.to_string_lossy()) {
-            Ok(file) => file.key,
-            Err(message) => {
-                eprintln!("cachecmd: {message}");
-                return Ok(1);
-            }
-        }
+        resolve_prefix(store.as_ref(), &prefix.to_string_lossy())?.key
     } else {
         let spec = config.key(&args.key)?;
         spec.capture(&args.command, &mut StatCache::new(store.as_ref()))?.key()

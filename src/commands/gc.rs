@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use anyhow::Result;
+use crate::error::Result;
 
 use crate::cli::GcArgs;
 use crate::format;

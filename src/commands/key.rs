@@ -1,7 +1,7 @@
 //! `cachecmd key [--explain]`: print the key a run would use, or each part
 //! that went into it. Variable values appear only as digests.
 
-use anyhow::Result;
+use crate::error::Result;
 
 use crate::cli::KeyCommandArgs;
 use crate::settings::Config;

@@ -1,12 +1,13 @@
 //! `cachecmd list [--scope S] [--json]`: every entry, most recently used first.
 
 use std::ffi::OsStr;
+use std::io::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Result;
+use crate::error::Result;
 use serde::Serialize;
 
-use crate::cli::ListArgs;
+use crate::cli::{ColorWhen, ListArgs};
 use crate::format;
 use crate::settings::Config;
 use crate::store::disk::DiskStore;
@@ -108,12 +109,12 @@ pub fn list(config: &Config, args: ListArgs) -> Result<i32> {
         let json: Vec<_> = rows.iter().map(|row| row.json(now)).collect();
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
-        print_table(&rows, now);
+        print_table(&rows, now, args.color.color);
     }
     Ok(0)
 }
 
-fn print_table(rows: &[Listed], now: SystemTime) {
+fn print_table(rows: &[Listed], now: SystemTime, color: ColorWhen) {
     let header = ["KEY", "AGE", "EXPIRES", "EXIT", "SIZE", "HITS", "SCOPE", "COMMAND"];
     let cells: Vec<[String; 8]> = rows
         .iter()
@@ -143,8 +144,7 @@ fn print_table(rows: &[Listed], now: SystemTime) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let (dim, bold, reset) =
-        if format::use_colour() { ("\x1b[2m", "\x1b[1m", "\x1b[0m") } else { ("", "", "") };
+    let (quiet, heading) = (format::QUIET, format::HEADING);
     let line = |cells: [&str; 8]| {
         let mut out = String::new();
         for (i, cell) in cells.iter().enumerate() {
@@ -158,11 +158,12 @@ fn print_table(rows: &[Listed], now: SystemTime) {
         }
         out
     };
-    println!("{bold}{}{reset}", line(header));
+    let mut out = format::report_stdout(color);
+    let _ = writeln!(out, "{heading}{}{heading:#}", line(header));
     for row in &cells {
         let text = line(std::array::from_fn(|i| row[i].as_str()));
         // The key column is dimmed: it is for copying, not for reading.
         let (key, rest) = text.split_at(widths[0]);
-        println!("{dim}{key}{reset}{rest}");
+        let _ = writeln!(out, "{quiet}{key}{quiet:#}{rest}");
     }
 }

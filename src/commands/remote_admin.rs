@@ -1,7 +1,7 @@
 //! `list --remote` and `clear --remote`: the shared tier's entries. The URL
 //! comes from `CACHECMD_REMOTE` or the config file's `remote`.
 
-use anyhow::{bail, Result};
+use crate::error::{Error, Result};
 
 use crate::cli::RemoteArgs;
 use crate::settings::{Config, RemoteSettings};
@@ -15,9 +15,10 @@ fn settings(config: &Config) -> Result<RemoteSettings> {
     };
     match config.remote(&args)? {
         Some(settings) => Ok(settings),
-        None => bail!(
+        None => Err(Error::Usage(
             "--remote: no remote configured (set CACHECMD_REMOTE or `remote` in the config file)"
-        ),
+                .into(),
+        )),
     }
 }
 

@@ -41,7 +41,7 @@ struct Run<'a> {
     notes: Vec<String>,
 }
 
-pub fn run(settings: &RunSettings) -> anyhow::Result<i32> {
+pub fn run(settings: &RunSettings) -> crate::error::Result<i32> {
     let existing = DiskStore::open_existing(&settings.common.cache_dir);
     let mut stat_cache = StatCache::new(existing.as_ref().ok().and_then(Option::as_ref));
     let material = settings.key.capture(&settings.command, &mut stat_cache)?;
@@ -72,7 +72,7 @@ pub fn run(settings: &RunSettings) -> anyhow::Result<i32> {
         run.serve(existing.ok().flatten())
     };
     if settings.common.verbose {
-        eprintln!("cachecmd: {}, key {}", run.notes.join(", "), key.short());
+        crate::error::warn(format_args!("{}, key {}", run.notes.join(", "), key.short()));
     }
     Ok(code)
 }
@@ -178,7 +178,7 @@ impl Run<'_> {
                 // A bad root is persistent configuration: say so even without
                 // -v (with -v the status line says it, still in one line).
                 if !self.settings.common.verbose {
-                    eprintln!("cachecmd: {e}; running uncached");
+                    crate::error::warn(format_args!("{e}; running uncached"));
                 }
                 self.note(format!("not recorded ({e})"));
                 return self.run_uncached();
@@ -542,6 +542,6 @@ fn is_fresh(settings: &RunSettings, header: &Header, age: Duration) -> bool {
 }
 
 fn spawn_failed(e: &SpawnError) -> i32 {
-    eprintln!("cachecmd: {e}");
+    crate::error::warn(e);
     e.exit_code()
 }

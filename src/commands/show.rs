@@ -1,12 +1,14 @@
 //! `cachecmd show KEY-PREFIX` or `cachecmd show [KEY OPTIONS] -- COMMAND...`:
 //! everything known about one entry, or (`--stdout`/`--stderr`) its output.
 
+use std::io::Write as _;
 use std::time::SystemTime;
 
-use anyhow::Result;
+use crate::error::{self, Error, Result};
 
 use super::list::{rfc3339, Listed};
 use crate::cli::ShowArgs;
+use crate::exit_codes;
 use crate::format;
 use crate::replay::{write_stream, Stream};
 use crate::settings::Config;
@@ -17,18 +19,20 @@ use crate::store::usage::Usage;
 use crate::store::Store;
 
 /// Resolves a key prefix to exactly one entry, or says why not (exit 1).
-pub fn resolve_prefix(store: Option<&DiskStore>, prefix: &str) -> Result<EntryFile, String> {
+pub fn resolve_prefix(store: Option<&DiskStore>, prefix: &str) -> Result<EntryFile> {
     let prefix = prefix.to_ascii_lowercase();
     if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("'{prefix}' is not a key prefix (hex digits, from `cachecmd list`)"));
+        return Err(Error::NoEntry(format!(
+            "'{prefix}' is not a key prefix (hex digits, from `cachecmd list`)"
+        )));
     }
     let mut found = store.map(|s| s.entries_with_prefix(&prefix)).unwrap_or_default();
     match found.len() {
-        0 => Err(format!("no entry has a key starting with '{prefix}'")),
+        0 => Err(Error::NoEntry(format!("no entry has a key starting with '{prefix}'"))),
         1 => Ok(found.remove(0)),
-        n => {
-            Err(format!("key prefix '{prefix}' is ambiguous: {n} entries match; give more digits"))
-        }
+        n => Err(Error::NoEntry(format!(
+            "key prefix '{prefix}' is ambiguous: {n} entries match; give more digits"
+        ))),
     }
 }
 
@@ -36,25 +40,19 @@ pub fn show(config: &Config, args: ShowArgs) -> Result<i32> {
     let common = config.common(&args.key.common)?;
     let store = DiskStore::open_existing(&common.cache_dir)?;
     let file = if args.command.is_empty() {
-        match resolve_prefix(store.as_ref(), args.prefix.as_deref().unwrap_or_default()) {
-            Ok(file) => file,
-            Err(message) => {
-                eprintln!("cachecmd: {message}");
-                return Ok(1);
-            }
-        }
+        resolve_prefix(store.as_ref(), args.prefix.as_deref().unwrap_or_default())?
     } else {
         let spec = config.key(&args.key)?;
         let key = spec.capture(&args.command, &mut StatCache::new(store.as_ref()))?.key();
         match &store {
             Some(store) => EntryFile { key, path: store.entry_path(&key) },
             None => {
-                eprintln!("cachecmd: no entry for that command (key {})", key.short());
-                return Ok(1);
+                let message = format!("no entry for that command (key {})", key.short());
+                return Err(Error::NoEntry(message));
             }
         }
     };
-    let Some(store) = store else { return Ok(1) };
+    let Some(store) = store else { return no_entry(&file) };
     if args.stdout || args.stderr {
         let stream = if args.stdout { Stream::Stdout } else { Stream::Stderr };
         return match store.lookup(&file.key) {
@@ -64,8 +62,8 @@ pub fn show(config: &Config, args: ShowArgs) -> Result<i32> {
             }
             Ok(None) => no_entry(&file),
             Err(e) => {
-                eprintln!("cachecmd: {e}");
-                Ok(1)
+                error::warn(e);
+                Ok(exit_codes::NO_ENTRY)
             }
         };
     }
@@ -73,19 +71,18 @@ pub fn show(config: &Config, args: ShowArgs) -> Result<i32> {
         Ok(info) => info,
         Err(_) if !file.path.exists() => return no_entry(&file),
         Err(e) => {
-            eprintln!("cachecmd: entry {} is unreadable: {e}", file.key.short());
-            return Ok(1);
+            error::warn(format_args!("entry {} is unreadable: {e}", file.key.short()));
+            return Ok(exit_codes::NO_ENTRY);
         }
     };
     let now = SystemTime::now();
     let listed = Listed::new(info, &Usage::load(&store));
-    print!("{}", describe(&listed, now));
+    let _ = write!(format::report_stdout(args.color.color), "{}", describe(&listed, now));
     Ok(0)
 }
 
 fn no_entry(file: &EntryFile) -> Result<i32> {
-    eprintln!("cachecmd: no entry for key {}", file.key.short());
-    Ok(1)
+    Err(Error::NoEntry(format!("no entry for key {}", file.key.short())))
 }
 
 fn describe(listed: &Listed, now: SystemTime) -> String {
@@ -121,7 +118,8 @@ fn describe(listed: &Listed, now: SystemTime) -> String {
         ("outputs", format!("{} bytes (compressed archive)", info.header.outputs_len)),
         ("hits", listed.hits.to_string()),
         ("last used", rfc3339(listed.last_used)),
-        ("file", info.path.display().to_string()),
+        ("file", crate::error::escape(&info.path.display().to_string())),
     ];
-    rows.iter().map(|(name, value)| format!("{name:<10} {value}\n")).collect()
+    let heading = format::HEADING;
+    rows.iter().map(|(name, value)| format!("{heading}{name:<10}{heading:#} {value}\n")).collect()
 }

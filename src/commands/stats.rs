@@ -2,9 +2,10 @@
 //! only directory entries and `stat` data, never entry contents, so it stays
 //! fast with a hundred thousand entries.
 
+use std::io::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Result;
+use crate::error::Result;
 use serde::Serialize;
 
 use super::list::rfc3339;
@@ -72,15 +73,22 @@ pub fn stats(config: &Config, args: StatsArgs) -> Result<i32> {
     };
     let ratio = stats.hit_ratio.map_or("-".into(), |r| format!("{:.1}%", r * 100.0));
     let max_entries = stats.max_entries.map_or("unlimited".into(), |n| n.to_string());
-    println!("cache dir   {}", stats.cache_dir);
-    println!("entries     {} (limit {max_entries})", stats.entries);
-    println!("size        {} (limit {})", format::size(stats.bytes), format::size(stats.max_size));
-    println!("hits        {}", stats.hits);
-    println!("misses      {}", stats.misses);
-    println!("hit ratio   {ratio}");
-    println!("evictions   {}", stats.evictions);
-    println!("remote      {} hits, {} runs with errors", stats.remote_hits, stats.remote_errors);
-    println!("oldest      {}", ago(oldest));
-    println!("newest      {}", ago(newest));
+    let rows = [
+        ("cache dir", crate::error::escape(&stats.cache_dir)),
+        ("entries", format!("{} (limit {max_entries})", stats.entries)),
+        ("size", format!("{} (limit {})", format::size(stats.bytes), format::size(stats.max_size))),
+        ("hits", stats.hits.to_string()),
+        ("misses", stats.misses.to_string()),
+        ("hit ratio", ratio),
+        ("evictions", stats.evictions.to_string()),
+        ("remote", format!("{} hits, {} runs with errors", stats.remote_hits, stats.remote_errors)),
+        ("oldest", ago(oldest)),
+        ("newest", ago(newest)),
+    ];
+    let mut out = format::report_stdout(args.color.color);
+    let heading = format::HEADING;
+    for (name, value) in rows {
+        let _ = writeln!(out, "{heading}{name:<11}{heading:#} {value}");
+    }
     Ok(0)
 }

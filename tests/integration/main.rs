@@ -6,6 +6,7 @@
 mod harness;
 
 mod concurrency;
+mod errors;
 mod faults;
 mod inputs_freshness;
 mod management;

@@ -616,3 +616,29 @@ fn reserved_names_after_dashdash_run_programs() {
     env.cmd().args(["--", "key", "x"]).assert().success().stdout("user key x\n");
     count.assert_runs(4);
 }
+
+#[test]
+fn empty_cachecmd_variables_mean_unset() {
+    let env = TestEnv::new();
+    let count = env.counter("c");
+    let command = count.prints("cached");
+    for _ in 0..2 {
+        let mut cmd = env.cmd();
+        cmd.env("CACHECMD_DIR", "").env("CACHECMD_REMOTE", "").env("CACHECMD_CONFIG", "");
+        cmd.arg("--").args(&command).assert().success().stdout("cached");
+    }
+    count.assert_runs(1);
+    // The default cache root holds the entry, not the working directory.
+    assert!(!harness::files_under(&env.root()).is_empty());
+    assert!(harness::files_under(&env.work).is_empty(), "{:?}", harness::files_under(&env.work));
+}
+
+#[test]
+fn an_empty_cache_dir_flag_is_refused() {
+    let env = TestEnv::new();
+    let count = env.counter("c");
+    let out = env.cmd().args(["--cache-dir", "", "--"]).args(count.prints("x")).output().unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cache-dir"));
+    count.assert_runs(0);
+}

@@ -340,8 +340,9 @@ pub(crate) fn environment(options: &[EnvOption]) -> Roff {
         ),
         (
             "NO_COLOR",
-            "When non-empty, no colour: `list` colours only on a terminal and never with \
-             `NO_COLOR`, and help and error messages follow the same rule. Like every \
+            "When non-empty, no colour: `list`, `show` and `stats` (with `--color auto`, \
+             the default) colour only on a terminal and never with `NO_COLOR`, and help \
+             and error messages follow the same rule. Like every \
              variable it reaches the command unchanged, and it is part of the key only with \
              `--env NO_COLOR`.",
         ),
