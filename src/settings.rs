@@ -233,7 +233,8 @@ impl Config {
         let Some(url) = args.url.clone().or_else(|| self.file.remote.clone()) else {
             return Ok(None);
         };
-        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+        let schemes = ["redis://", "rediss://", "http://", "https://"];
+        if !schemes.iter().any(|scheme| url.starts_with(scheme)) {
             return Err(SettingsError::Invalid(format!(
                 "--remote: expected redis://host:port/db or rediss://..., got '{}'",
                 crate::settings::redact(&url)

@@ -136,8 +136,7 @@ impl Client {
         remaining: Duration,
     ) -> Result<Response<Body>, ureq::Error> {
         let request = request.map_err(ureq::Error::Http)?;
-        let request =
-            self.agent.configure_request(request).timeout_global(Some(remaining)).build();
+        let request = self.agent.configure_request(request).timeout_global(Some(remaining)).build();
         self.agent.run(request)
     }
 

@@ -29,8 +29,14 @@ pub fn names(client: &Client, deadline: &Deadline) -> Result<Vec<String>, Remote
     ];
     let mut body = PROPFIND_BODY.as_bytes();
     let url = client.collection_url();
-    let mut response =
-        client.send(deadline, "PROPFIND", method, &url, &headers, Some(&mut body as &mut dyn Read))?;
+    let mut response = client.send(
+        deadline,
+        "PROPFIND",
+        method,
+        &url,
+        &headers,
+        Some(&mut body as &mut dyn Read),
+    )?;
     match response.status().as_u16() {
         207 => {}
         404 => return Ok(Vec::new()),
@@ -44,8 +50,8 @@ pub fn names(client: &Client, deadline: &Deadline) -> Result<Vec<String>, Remote
     let mut xml = Vec::new();
     let mut reader =
         response.body_mut().with_config().limit(u64::MAX).reader().take(MAX_LISTING + 1);
-    let read = copy(&mut reader, &mut xml)
-        .map_err(|e| client.transfer_error("PROPFIND", deadline, e))?;
+    let read =
+        copy(&mut reader, &mut xml).map_err(|e| client.transfer_error("PROPFIND", deadline, e))?;
     if read > MAX_LISTING {
         let message = format!("server cannot list: the listing is over {MAX_LISTING} bytes");
         return Err(client.command("PROPFIND", message));

@@ -80,8 +80,8 @@ impl HttpStore {
         dest.set_len(0).map_err(RemoteError::Local)?;
         dest.seek(SeekFrom::Start(0)).map_err(RemoteError::Local)?;
         let mut body = response.body_mut().with_config().limit(u64::MAX).reader().take(max_len + 1);
-        let copied = copy(&mut body, dest)
-            .map_err(|e| self.client.transfer_error("GET", &deadline, e))?;
+        let copied =
+            copy(&mut body, dest).map_err(|e| self.client.transfer_error("GET", &deadline, e))?;
         if copied > max_len {
             return Err(RemoteError::TooLarge { len: copied, max: max_len });
         }
