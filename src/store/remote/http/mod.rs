@@ -22,6 +22,9 @@
 //!   may each run the command; the last upload wins, and both are valid.
 //! - Objects never expire on the server (HTTP has no TTL): the tier checks
 //!   every entry's age itself, and the server's owner prunes old objects.
+//! - Redirects are not followed (a 3xx is an error: credentials never go
+//!   to another host); proxies come from `HTTP(S)_PROXY`/`NO_PROXY` as
+//!   with curl; https trusts the Mozilla roots built into the binary.
 //! - `list`/`clear --remote` need WebDAV `PROPFIND` (nginx: the dav-ext
 //!   module); other servers give a one-line "server cannot list" error.
 

@@ -33,7 +33,7 @@ fn a_refused_connection_is_a_connect_error_without_secrets() {
     for secret in ["alice", "S3cret", "T0ken"] {
         assert!(!text.contains(secret), "{text}");
     }
-    assert!(text.contains(&format!("http://127.0.0.1:")), "{text}");
+    assert!(text.contains("http://127.0.0.1:"), "{text}");
 }
 
 #[test]
