@@ -236,7 +236,7 @@ impl Config {
         let schemes = ["redis://", "rediss://", "http://", "https://"];
         if !schemes.iter().any(|scheme| url.starts_with(scheme)) {
             return Err(SettingsError::Invalid(format!(
-                "--remote: expected redis://host:port/db or rediss://..., got '{}'",
+                "--remote: expected redis://host:port/db, rediss://..., http://host/prefix or https://..., got '{}'",
                 crate::settings::redact(&url)
             )));
         }
