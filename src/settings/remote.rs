@@ -9,7 +9,7 @@ use crate::store::remote::{self, RemoteConfig};
 /// Schemes a cachecmd build with the matching cargo feature can open. A
 /// build without it warns and runs local-only (see `tier.rs`) so a shared
 /// config works across builds; any other scheme is a usage error.
-const OPTIONAL_BACKEND_SCHEMES: [&str; 2] = ["redis", "rediss"];
+const OPTIONAL_BACKEND_SCHEMES: [&str; 5] = ["redis", "rediss", "http", "https", "s3"];
 
 /// The shared tier, when one is configured.
 #[derive(Debug, Clone)]

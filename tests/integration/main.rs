@@ -16,6 +16,8 @@ mod properties;
 mod remote;
 #[cfg(feature = "redis")]
 mod remote_cli;
+#[cfg(feature = "http")]
+mod remote_http;
 mod run_mode;
 mod security;
 mod storage;

@@ -462,7 +462,7 @@ fn the_password_works_and_never_shows() {
     }
     assert!(validate_url(&server.url()).is_ok());
     assert!(validate_url("rediss://cache.example:6380/2").is_ok());
-    assert!(validate_url("http://cache.example").is_err());
+    assert!(validate_url("ftp://cache.example").is_err());
 }
 
 /// `rediss://` end to end. The client trusts the test CA through

@@ -641,7 +641,7 @@ fn the_password_is_never_printed() {
     let out = run(&env, &machine(&env, "bad-port"), &bad_port, &["-v"], &argv);
     assert_output(&out, b"authenticated", 0);
     seen.push(("bad port run".into(), out));
-    let bad_scheme = format!("http://user:{PASSWORD}@127.0.0.1:{}/", server.port);
+    let bad_scheme = format!("ftp://user:{PASSWORD}@127.0.0.1:{}/", server.port);
     let out = run(&env, &machine(&env, "bad-scheme"), &bad_scheme, &["-v"], &argv);
     assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("--remote"), "{}", text(&out.stderr));

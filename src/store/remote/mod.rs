@@ -28,6 +28,8 @@
 //! work through the trait.
 
 mod fail_fast;
+#[cfg(feature = "http")]
+mod http;
 pub mod keys;
 mod outcome;
 mod read_only;
@@ -58,10 +60,13 @@ pub const DEFAULT_OP_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct RemoteConfig {
     /// The backend's URL: `redis://[user[:pass]@]host[:port][/db]` or
-    /// `rediss://…` (TLS).
+    /// `rediss://…` (TLS); `http[s]://[user[:pass]@]host[:port]/prefix`.
     pub url: String,
     /// Overrides any password in the URL (`CACHECMD_REMOTE_PASSWORD`).
     pub password: Option<String>,
+    /// A bearer token for HTTP stores (`CACHECMD_REMOTE_TOKEN`); wins over
+    /// a password.
+    pub token: Option<String>,
     /// Read entries, never write anything (no entries, no locks, no clear).
     pub read_only: bool,
     /// Larger entries stay local-only.
@@ -77,6 +82,7 @@ impl RemoteConfig {
         RemoteConfig {
             url: url.into(),
             password: None,
+            token: None,
             read_only: false,
             max_entry_size: DEFAULT_MAX_ENTRY_SIZE,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -90,6 +96,7 @@ impl fmt::Debug for RemoteConfig {
         f.debug_struct("RemoteConfig")
             .field("url", &redacted_url(&self.url))
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("read_only", &self.read_only)
             .field("max_entry_size", &self.max_entry_size)
             .field("connect_timeout", &self.connect_timeout)
@@ -213,6 +220,8 @@ fn opener(url: &str) -> Result<Opener, RemoteError> {
     match scheme {
         #[cfg(feature = "redis")]
         "redis" | "rediss" => Ok(redis::RedisStore::open),
+        #[cfg(feature = "http")]
+        "http" | "https" => Ok(http::HttpStore::open),
         _ => {
             // Only a plain scheme is quoted: a mangled URL could hold a secret there.
             let plain = !scheme.is_empty()

@@ -12,7 +12,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use filetime::FileTime;
 
+#[cfg(feature = "http")]
+pub mod bad_http;
 pub mod fixtures;
+#[cfg(feature = "http")]
+pub mod nginx;
 #[cfg(feature = "redis")]
 pub mod redis_server;
 pub mod run;
