@@ -9,22 +9,41 @@
 
 use std::process::Command;
 
-/// A program the tests call, and the Debian package that provides it.
+/// Something the tests need, how to tell it is there, and how to get it.
 struct Tool {
-    program: &'static str,
-    package: &'static str,
+    /// A program looked up on `$PATH`, or an absolute path that must exist.
+    needs: &'static str,
+    from: Source,
     why: &'static str,
 }
 
+enum Source {
+    /// A Debian package (installed as root with apt-get).
+    Apt(&'static str),
+    /// `cargo install --locked` with these arguments (no root needed).
+    Cargo(&'static str),
+}
+
 const TOOLS: &[Tool] = &[
-    Tool { program: "zsh", package: "zsh", why: "completion tests" },
-    Tool { program: "fish", package: "fish", why: "completion tests" },
-    Tool { program: "mandoc", package: "mandoc", why: "man page lint" },
-    Tool { program: "redis-server", package: "redis-server", why: "Redis tier tests" },
-    Tool { program: "openssl", package: "openssl", why: "TLS certificates for rediss:// tests" },
-    Tool { program: "setpriv", package: "util-linux", why: "fault tests as another user" },
-    Tool { program: "prlimit", package: "util-linux", why: "fault tests with resource limits" },
-    Tool { program: "python3", package: "python3", why: "non-blocking pipe tests" },
+    Tool { needs: "zsh", from: Source::Apt("zsh"), why: "completion tests" },
+    Tool { needs: "fish", from: Source::Apt("fish"), why: "completion tests" },
+    Tool { needs: "mandoc", from: Source::Apt("mandoc"), why: "man page lint" },
+    Tool { needs: "redis-server", from: Source::Apt("redis-server"), why: "Redis tier tests" },
+    Tool { needs: "openssl", from: Source::Apt("openssl"), why: "TLS certificates, htpasswd" },
+    Tool { needs: "setpriv", from: Source::Apt("util-linux"), why: "fault tests as another user" },
+    Tool { needs: "prlimit", from: Source::Apt("util-linux"), why: "fault tests with limits" },
+    Tool { needs: "python3", from: Source::Apt("python3"), why: "non-blocking pipe tests" },
+    Tool { needs: "nginx", from: Source::Apt("nginx"), why: "HTTP (WebDAV) tier tests" },
+    Tool {
+        needs: "/usr/lib/nginx/modules/ngx_http_dav_ext_module.so",
+        from: Source::Apt("libnginx-mod-http-dav-ext"),
+        why: "WebDAV listing (PROPFIND) for list/clear --remote",
+    },
+    Tool {
+        needs: "s3s-fs",
+        from: Source::Cargo("s3s-fs --version 0.14.1 --features binary"),
+        why: "S3 tier tests (a real S3-compatible server)",
+    },
 ];
 
 /// One step of the run: a program and its arguments.
@@ -79,39 +98,63 @@ fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout.trim_ascii() == b"0")
 }
 
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+fn is_present(needs: &str) -> bool {
+    if needs.starts_with('/') {
+        return std::path::Path::new(needs).exists();
+    }
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cargo")))
+        .map(|home| home.join("bin"));
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).chain(cargo_bin).any(|dir| dir.join(needs).is_file())
 }
 
-/// Installs the missing tools with apt-get when we may; otherwise names the
-/// one command that would, and fails: the tests fail rather than skip when a
-/// tool is missing, so running them without it would only waste time.
+/// Installs what is missing: Debian packages with apt-get when we may
+/// (otherwise names the one command that would, and fails: the tests fail
+/// rather than skip when a tool is missing), programs from crates.io with
+/// `cargo install --locked`.
 fn install_tools() -> Result<(), String> {
-    let missing: Vec<&Tool> = TOOLS.iter().filter(|tool| !on_path(tool.program)).collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let mut packages: Vec<&str> = missing.iter().map(|tool| tool.package).collect();
-    packages.dedup();
+    let missing: Vec<&Tool> = TOOLS.iter().filter(|tool| !is_present(tool.needs)).collect();
     for tool in &missing {
-        eprintln!("xtask ci: missing {} ({})", tool.program, tool.why);
+        eprintln!("xtask ci: missing {} ({})", tool.needs, tool.why);
     }
-    let install = format!("apt-get install -y {}", packages.join(" "));
-    if !is_root() || !on_path("apt-get") {
-        return Err(format!(
-            "install the missing tools first: sudo apt-get update && sudo {install}"
-        ));
+    let mut packages: Vec<&str> = missing
+        .iter()
+        .filter_map(|tool| match tool.from {
+            Source::Apt(package) => Some(package),
+            Source::Cargo(_) => None,
+        })
+        .collect();
+    packages.dedup();
+    if !packages.is_empty() {
+        let install = format!("apt-get install -y {}", packages.join(" "));
+        if !is_root() || !is_present("apt-get") {
+            return Err(format!(
+                "install the missing tools first: sudo apt-get update && sudo {install}"
+            ));
+        }
+        run_quietly(&words("apt-get update -qq"))?;
+        run_quietly(&words(&format!("{install} -qq")))?;
     }
-    for argv in [words("apt-get update -qq"), words(&format!("{install} -qq"))] {
-        let status = Command::new(&argv[0])
-            .args(&argv[1..])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .map_err(|e| format!("apt-get: {e}"))?;
-        if !status.success() {
-            return Err(format!("{} failed ({status})", argv.join(" ")));
+    for tool in &missing {
+        if let Source::Cargo(args) = tool.from {
+            run_quietly(&words(&format!("cargo install --locked {args}")))?;
         }
     }
     Ok(())
+}
+
+fn run_quietly(argv: &[String]) -> Result<(), String> {
+    eprintln!("xtask ci: {}", argv.join(" "));
+    let status = Command::new(&argv[0])
+        .args(&argv[1..])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .map_err(|e| format!("{}: {e}", argv[0]))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed ({status})", argv.join(" ")))
+    }
 }
