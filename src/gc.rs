@@ -3,8 +3,7 @@
 //! Runs on demand (`cachecmd gc`) and, in the background, at most every
 //! `AUTO_INTERVAL` after a miss; never on the hit path.
 
-use std::fs::{self, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
 use std::time::{Duration, SystemTime};
 
 use crate::par::par_filter_map;
@@ -93,8 +92,7 @@ fn remove_idle_locks(store: &DiskStore, now: SystemTime) -> usize {
         if !idle || !name.ends_with(".lock") {
             continue;
         }
-        let Ok(file) = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(&path)
-        else {
+        let Ok(file) = store.open_in(&path, libc::O_RDONLY, 0) else {
             continue;
         };
         if file.try_lock().is_ok() {

@@ -18,21 +18,18 @@
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::Read;
-use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-
-use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 use super::beneath::RootDir;
 use super::layout::{is_key_name, is_temp_name, own_files, temp_entry_name, TEMP_PREFIX};
 use super::lock::{self, LockOutcome};
+pub(crate) use super::verify::verify;
 use super::{PendingEntry, Store, StoreError, StoredEntry};
-use crate::entry::{DecodeError, Header, HEADER_LEN, MAGIC};
+use crate::entry::{DecodeError, MAGIC};
 use crate::key::Key;
 
-/// Entries up to this size are read and verified in one `pread`.
-const SMALL_ENTRY: usize = 64 * 1024;
 const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 # This file is a cache directory tag created by cachecmd.\n\
 # For information about cache directory tags see https://bford.info/cachedir/\n";
@@ -215,56 +212,6 @@ fn private_dir_all(dir: &Path) -> Result<(), StoreError> {
     }
 }
 
-/// Reads exactly `buf.len()` bytes at `offset`, or fails as truncated.
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> Result<(), DecodeError> {
-    file.read_exact_at(buf, offset).map_err(|_| DecodeError::Short)
-}
-
-/// Hashes a region of the file in bounded chunks.
-fn hash_region(file: &File, range: std::ops::Range<u64>) -> Result<u64, DecodeError> {
-    let mut hasher = Xxh3::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut at = range.start;
-    while at < range.end {
-        let n = (range.end - at).min(buf.len() as u64) as usize;
-        read_exact_at(file, &mut buf[..n], at)?;
-        hasher.update(&buf[..n]);
-        at += n as u64;
-    }
-    Ok(hasher.digest())
-}
-
-/// Checks every checksum of an entry. Small entries come back whole.
-pub(crate) fn verify(file: &File, size: u64) -> Result<(Header, Option<Vec<u8>>), DecodeError> {
-    if size <= SMALL_ENTRY as u64 {
-        let mut contents = vec![0u8; size as usize];
-        read_exact_at(file, &mut contents, 0)?;
-        let header = Header::decode(&contents, size)?;
-        let region = |r: std::ops::Range<u64>| &contents[r.start as usize..r.end as usize];
-        check(xxh3_64(region(header.meta_range())), header.meta_hash, "metadata")?;
-        check(xxh3_64(region(header.stdout_range())), header.stdout_hash, "stdout")?;
-        check(xxh3_64(region(header.stderr_range())), header.stderr_hash, "stderr")?;
-        check(xxh3_64(region(header.outputs_range())), header.outputs_hash, "outputs")?;
-        return Ok((header, Some(contents)));
-    }
-    let mut bytes = [0u8; HEADER_LEN];
-    read_exact_at(file, &mut bytes, 0)?;
-    let header = Header::decode(&bytes, size)?;
-    check(hash_region(file, header.meta_range())?, header.meta_hash, "metadata")?;
-    check(hash_region(file, header.stdout_range())?, header.stdout_hash, "stdout")?;
-    check(hash_region(file, header.stderr_range())?, header.stderr_hash, "stderr")?;
-    check(hash_region(file, header.outputs_range())?, header.outputs_hash, "outputs")?;
-    Ok((header, None))
-}
-
-fn check(actual: u64, expected: u64, what: &'static str) -> Result<(), DecodeError> {
-    if actual == expected {
-        Ok(())
-    } else {
-        Err(DecodeError::BodyChecksum(what))
-    }
-}
-
 /// Removes `path` only if it is a regular file (not a symlink); callers
 /// check the directories on the way (`DiskStore::remove_file`).
 fn remove_own_file(path: &Path) -> bool {
@@ -283,7 +230,7 @@ pub(crate) fn replace_private_file(path: &Path, bytes: &[u8]) -> std::io::Result
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(&temp)
         .and_then(|mut f| std::io::Write::write_all(&mut f, bytes))
         .and_then(|()| fs::rename(&temp, path));
@@ -326,6 +273,15 @@ impl Store for DiskStore {
     }
 
     fn publish(&self, mut pending: PendingEntry) -> Result<(), StoreError> {
+        // Something other than an entry file (a FIFO, a directory) at the
+        // entry's name is not ours to replace: the run is not cached.
+        match fs::symlink_metadata(&pending.final_path) {
+            Ok(meta) if !meta.is_file() => {
+                let error = super::beneath::not_regular();
+                return Err(StoreError::io(&pending.final_path, error));
+            }
+            _ => {}
+        }
         fs::rename(&pending.temp_path, &pending.final_path)
             .map_err(|e| StoreError::io(&pending.final_path, e))?;
         pending.temp_path = PathBuf::new();

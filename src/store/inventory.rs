@@ -7,6 +7,7 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::beneath::open_regular_at;
 use super::disk::DiskStore;
 use super::layout::{is_temp_name, shard_dirs};
 use crate::entry::{DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
@@ -118,7 +119,7 @@ impl DiskStore {
                     let name = entry.file_name().into_string().ok()?;
                     let key = Key::parse_hex(&name)?;
                     let file = EntryFile { key, path: entry.path() };
-                    read_opened(&file, open_at(&dir, &name).ok()?).ok()
+                    read_opened(&file, open_regular_at(&dir, &name, libc::O_RDONLY).ok()?).ok()
                 })
                 .collect::<Vec<_>>();
             Some(infos)
@@ -160,20 +161,6 @@ impl DiskStore {
             self.open_in(&file.path, libc::O_RDONLY, 0).map_err(|_| DecodeError::Short)?;
         read_opened(file, handle)
     }
-}
-
-/// Opens `name` in the shard `dir` (one component: `O_NOFOLLOW` covers it).
-fn open_at(dir: &File, name: &str) -> std::io::Result<File> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    let name = std::ffi::CString::new(name).map_err(|_| std::io::ErrorKind::InvalidInput)?;
-    let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    // SAFETY: a valid descriptor and NUL-terminated name; the result is checked.
-    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: a descriptor the kernel just returned to us.
-    Ok(unsafe { File::from_raw_fd(fd) })
 }
 
 fn read_opened(file: &EntryFile, handle: File) -> Result<EntryInfo, DecodeError> {

@@ -10,6 +10,7 @@ pub mod lock;
 pub mod remote;
 pub mod statcache;
 pub mod usage;
+mod verify;
 
 use std::fs::File;
 use std::path::PathBuf;

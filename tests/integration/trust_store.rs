@@ -1,0 +1,114 @@
+//! The local store under local faults: special files anywhere, lock files
+//! removed while held, repeated PIDs, files gc did not create, and a huge
+//! or damaged usage journal. Every run here is bounded by a timeout: a
+//! hang is a failure, not a stuck suite.
+
+use std::ffi::CString;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::harness::TestEnv;
+
+/// Far below the harness's own bound: none of these may wait on anything.
+const BOUND: Duration = Duration::from_secs(20);
+
+#[track_caller]
+fn mkfifo(path: &Path) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let _ = fs::remove_file(path);
+    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", path.display());
+}
+
+/// `cachecmd ARGS` bounded by `BOUND`; asserts it succeeded and did not panic.
+#[track_caller]
+fn bounded(env: &TestEnv, args: &[&str]) -> String {
+    let out = env.cmd().args(args).timeout(BOUND).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "cachecmd {args:?}: {:?}\n{stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "cachecmd {args:?} panicked: {stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn shard(root: &Path, base: &str, key: &str) -> PathBuf {
+    root.join("v1").join(base).join(&key[..2])
+}
+
+#[test]
+fn special_inputs_are_keyed_by_type_never_opened() {
+    let env = TestEnv::new();
+    mkfifo(&env.work.join("src/p"));
+    fs::write(env.work.join("src/a"), "a").unwrap();
+    env.run(["echo", "built"]).opts(["--input", "src"]).assert().expect_miss().stdout("built\n");
+    env.run(["echo", "built"]).opts(["--input", "src"]).assert().expect_hit();
+    env.run(["echo", "one"]).opts(["--input", "src/p"]).assert().expect_miss().stdout("one\n");
+    env.run(["echo", "one"]).opts(["--input", "src/p"]).assert().expect_hit();
+    // The type is key material: a regular file there is another key.
+    let fifo_key = env.run(["echo", "one"]).opts(["--input", "src/p"]).key();
+    fs::remove_file(env.work.join("src/p")).unwrap();
+    fs::write(env.work.join("src/p"), "").unwrap();
+    assert_ne!(env.run(["echo", "one"]).opts(["--input", "src/p"]).key(), fifo_key);
+}
+
+#[test]
+fn special_files_in_the_cache_dir_never_block() {
+    let env = TestEnv::new();
+    let root = env.root();
+    fs::create_dir(env.work.join("src")).unwrap();
+    fs::write(env.work.join("src/a"), "a").unwrap();
+    env.run(["echo", "kept"]).opts(["--input", "src"]).assert().expect_miss();
+    let kept = env.run(["echo", "kept"]).opts(["--input", "src"]).key();
+    let blocked = env.run(["echo", "blocked"]).key();
+    let v1 = root.join("v1");
+    for name in ["journal", "usage", "statcache", "gc.lock", "gc.stamp"] {
+        mkfifo(&v1.join(name));
+    }
+    mkfifo(&shard(&root, "entries", &blocked).join(&blocked));
+    mkfifo(&shard(&root, "locks", &blocked).join(format!("{blocked}.lock")));
+    mkfifo(&shard(&root, "locks", &kept).join(format!("{kept}.lock")));
+    mkfifo(&shard(&root, "entries", &kept).join(format!(".tmp.{kept}.1.0")));
+    mkfifo(&shard(&root, "entries", &kept).join(format!(".tmp.{kept}.1.1")));
+    for (tmp, at) in [("x", 0), ("y", 1)] {
+        mkfifo(&v1.join(format!(".tmp.statcache.{tmp}{at}")));
+    }
+    let started = Instant::now();
+    // A hit (journal, lock are FIFOs), a miss at a FIFO entry path (not
+    // cached: it runs again), a run reading the stat cache.
+    env.run(["echo", "kept"]).opts(["--input", "src"]).assert().expect_hit().stdout("kept\n");
+    for _ in 0..2 {
+        let ran = env.run(["echo", "blocked"]).assert().success().stdout("blocked\n");
+        let line = ran.status_line();
+        assert!(line.contains("miss") && line.contains("not recorded"), "{line}");
+    }
+    assert!(fs::symlink_metadata(shard(&root, "entries", &blocked).join(&blocked))
+        .unwrap()
+        .file_type()
+        .is_fifo_like());
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["stats"],
+        &["stats", "--json"],
+        &["show", &kept[..12]],
+        &["gc"],
+        &["gc", "--auto"],
+        &["evict", "--", "echo", "blocked"],
+        &["clear"],
+    ] {
+        bounded(&env, args);
+    }
+    assert!(started.elapsed() < BOUND * 2);
+}
+
+trait FifoLike {
+    fn is_fifo_like(&self) -> bool;
+}
+
+impl FifoLike for fs::FileType {
+    fn is_fifo_like(&self) -> bool {
+        std::os::unix::fs::FileTypeExt::is_fifo(self)
+    }
+}
