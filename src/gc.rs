@@ -78,9 +78,8 @@ pub fn collect(store: &DiskStore, limits: Limits, now: SystemTime) -> Report {
     report
 }
 
-/// Lock files nobody holds and nobody used for an hour. A racing caller
-/// that opened one just before we unlink it only loses single-flight for
-/// that one run; results stay correct.
+/// Lock files nobody holds and nobody used for an hour, removed while gc
+/// holds them (see `store/lock.rs`: a waiter on the removed file retries).
 fn remove_idle_locks(store: &DiskStore, now: SystemTime) -> usize {
     let mut removed = 0;
     for (dir, name) in store.shard_files("locks") {
@@ -89,14 +88,8 @@ fn remove_idle_locks(store: &DiskStore, now: SystemTime) -> usize {
             .ok()
             .and_then(|m| m.modified().ok())
             .is_some_and(|m| now.duration_since(m).unwrap_or_default() > STALE_TEMP);
-        if !idle || !name.ends_with(".lock") {
-            continue;
-        }
-        let Ok(file) = store.open_in(&path, libc::O_RDONLY, 0) else {
-            continue;
-        };
-        if file.try_lock().is_ok() {
-            removed += usize::from(store.remove_file(&path));
+        if idle && name.ends_with(".lock") {
+            removed += usize::from(store.remove_lock_file(&path));
         }
     }
     removed

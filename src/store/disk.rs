@@ -172,10 +172,31 @@ impl DiskStore {
             return LockOutcome::Unavailable(std::io::Error::other(e.to_string()));
         }
         let path = dir.join(format!("{}.lock", key.hex()));
-        match self.open_in(&path, libc::O_RDWR | libc::O_CREAT, 0o600) {
-            Ok(file) => lock::acquire(file, timeout),
-            Err(e) => LockOutcome::Unavailable(e),
-        }
+        let open = || self.open_in(&path, libc::O_RDWR | libc::O_CREAT, 0o600);
+        lock::acquire(&open, &path, timeout)
+    }
+
+    /// Removes a temp file left by a dead writer: one whose `flock` nobody
+    /// holds (a writer holds it from `begin` until it is done, and the
+    /// kernel drops it when the writer dies) and whose mtime is older than
+    /// `stale` (covering the instant between creating and locking it).
+    pub(crate) fn remove_dead_temp(&self, path: &Path, stale: Duration) -> bool {
+        let Ok(file) = self.open_in(path, libc::O_RDONLY, 0) else { return false };
+        let old = file
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|m| SystemTime::now().duration_since(m).unwrap_or_default() > stale);
+        old && file.try_lock().is_ok() && self.remove_file(path)
+    }
+
+    /// Removes a lock file of ours, only while holding its lock: a holder
+    /// keeps it, and a waiter that then gets the unlinked file notices and
+    /// locks the new one (see `lock.rs`).
+    pub(crate) fn remove_lock_file(&self, path: &Path) -> bool {
+        let Ok(file) = self.open_in(path, libc::O_RDWR, 0) else { return false };
+        file.try_lock().is_ok()
+            && lock::still_at(&file, path).unwrap_or(false)
+            && self.remove_file(path)
     }
 }
 
@@ -269,6 +290,9 @@ impl Store for DiskStore {
         let file = self
             .open_in(&temp_path, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600)
             .map_err(|e| StoreError::io(&temp_path, e))?;
+        // Held until the writer is done or dead: tells `clear` and gc this
+        // temp file is alive. Best effort (no flock: gc's age bound applies).
+        let _ = file.try_lock();
         Ok(PendingEntry { file, temp_path, final_path: dir.join(key.hex()) })
     }
 
@@ -293,7 +317,7 @@ impl Store for DiskStore {
         let path = self.entry_path(key);
         let removed = self.has_magic(&path) && self.remove_file(&path);
         let lock = self.shard_dir("locks", key).join(format!("{}.lock", key.hex()));
-        self.remove_file(&lock);
+        self.remove_lock_file(&lock);
         Ok(removed)
     }
 
@@ -302,15 +326,17 @@ impl Store for DiskStore {
         let mut removed = 0;
         for (shard, name) in self.shard_files("entries") {
             let path = shard.join(&name);
+            // A live writer's temp file stays: it goes when it is
+            // published, abandoned, or found dead by gc.
             if is_temp_name(&name) {
-                self.remove_file(&path);
+                self.remove_dead_temp(&path, Duration::ZERO);
             } else if is_key_name(&name) && self.has_magic(&path) && self.remove_file(&path) {
                 removed += 1;
             }
         }
         for (shard, name) in self.shard_files("locks") {
             if name.strip_suffix(".lock").is_some_and(is_key_name) {
-                self.remove_file(&shard.join(name));
+                self.remove_lock_file(&shard.join(name));
             }
         }
         Ok(removed)

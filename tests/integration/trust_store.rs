@@ -7,9 +7,10 @@ use std::ffi::CString;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::harness::TestEnv;
+use crate::harness::{age_file, kill_group, wait_for, Group, TestEnv};
 
 /// Far below the harness's own bound: none of these may wait on anything.
 const BOUND: Duration = Duration::from_secs(20);
@@ -111,4 +112,49 @@ impl FifoLike for fs::FileType {
     fn is_fifo_like(&self) -> bool {
         std::os::unix::fs::FileTypeExt::is_fifo(self)
     }
+}
+
+/// Whether process `pid` has a lock file of the store open.
+fn holds_lock_fd(pid: u32) -> bool {
+    let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
+    fds.flatten()
+        .any(|fd| fs::read_link(fd.path()).is_ok_and(|t| t.to_string_lossy().contains(".lock")))
+}
+
+#[test]
+fn single_flight_survives_clear_evict_and_gc() {
+    let env = TestEnv::new();
+    let counter = env.counter("runs");
+    let go = env.path().join("go");
+    let body = format!("while [ ! -e '{}' ]; do sleep 0.02; done; printf done", go.display());
+    let command = counter.sh(&body);
+    let mut args = vec!["--lock-timeout".into(), "30s".into(), "--".into()];
+    args.extend(command.iter().cloned());
+    let first = Group(env.spawn(&args, Stdio::piped()));
+    wait_for("the first run to start its command", || counter.count() == 1);
+    let key = env.run(&command).key();
+    let lock = shard(&env.root(), "locks", &key).join(format!("{key}.lock"));
+    assert!(lock.exists());
+    // Every remover passes over the held lock file.
+    bounded(&env, &["clear"]);
+    let mut evict = vec!["evict", "--"];
+    evict.extend(command.iter().map(|a| a.to_str().unwrap()));
+    bounded(&env, &evict);
+    age_file(&lock, 7200);
+    bounded(&env, &["gc"]);
+    assert!(lock.exists(), "a held lock file was removed");
+    let second = Group(env.spawn(&args, Stdio::piped()));
+    wait_for("the second run to wait on the lock", || {
+        holds_lock_fd(second.0.id()) || counter.count() > 1
+    });
+    fs::write(&go, "").unwrap();
+    for mut group in [first, second] {
+        let status = group.0.wait().unwrap();
+        assert!(status.success());
+        let mut out = String::new();
+        std::io::Read::read_to_string(group.0.stdout.as_mut().unwrap(), &mut out).unwrap();
+        assert_eq!(out, "done");
+        kill_group(&mut group.0);
+    }
+    counter.assert_runs(1);
 }
