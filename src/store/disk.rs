@@ -3,7 +3,7 @@
 //! ```text
 //! ROOT/CACHEDIR.TAG
 //! ROOT/v1/entries/ab/abcd…(64 hex)          one entry per key, 0600
-//! ROOT/v1/entries/ab/.tmp.abcd….PID.N       an entry being written
+//! ROOT/v1/entries/ab/.tmp.abcd….PID.RANDOM  an entry being written (flocked)
 //! ROOT/v1/locks/ab/abcd….lock               single-flight lock files
 //! ```
 //!
@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::beneath::RootDir;
-use super::layout::{is_key_name, is_temp_name, own_files, temp_entry_name, TEMP_PREFIX};
+use super::layout::{
+    is_key_name, is_temp_name, own_files, random_u64, temp_entry_name, TEMP_PREFIX,
+};
 use super::lock::{self, LockOutcome};
 pub(crate) use super::verify::verify;
 use super::{PendingEntry, Store, StoreError, StoredEntry};
@@ -246,7 +248,9 @@ fn remove_own_file(path: &Path) -> bool {
 /// then rename), for cachecmd's small bookkeeping files. Best effort.
 pub(crate) fn replace_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = path.with_file_name(format!("{TEMP_PREFIX}{name}.{}", std::process::id()));
+    // Random, not the PID: a crashed writer's leftover with a repeated PID
+    // would otherwise stop every later save.
+    let temp = path.with_file_name(format!("{TEMP_PREFIX}{name}.{:016x}", random_u64()));
     let written = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -286,14 +290,24 @@ impl Store for DiskStore {
     fn begin(&self, key: &Key) -> Result<PendingEntry, StoreError> {
         let dir = self.shard_dir("entries", key);
         self.real_dir(&dir)?;
-        let temp_path = dir.join(temp_entry_name(key));
-        let file = self
-            .open_in(&temp_path, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600)
-            .map_err(|e| StoreError::io(&temp_path, e))?;
-        // Held until the writer is done or dead: tells `clear` and gc this
-        // temp file is alive. Best effort (no flock: gc's age bound applies).
-        let _ = file.try_lock();
-        Ok(PendingEntry { file, temp_path, final_path: dir.join(key.hex()) })
+        let mut attempts = 0;
+        loop {
+            let temp_path = dir.join(temp_entry_name(key));
+            let flags = libc::O_RDWR | libc::O_CREAT | libc::O_EXCL;
+            match self.open_in(&temp_path, flags, 0o600) {
+                Ok(file) => {
+                    // Held until the writer is done or dead: tells `clear`
+                    // and gc this temp file is alive. Best effort (no flock:
+                    // gc's age bound still applies).
+                    let _ = file.try_lock();
+                    return Ok(PendingEntry { file, temp_path, final_path: dir.join(key.hex()) });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 16 => {
+                    attempts += 1;
+                }
+                Err(e) => return Err(StoreError::io(&temp_path, e)),
+            }
+        }
     }
 
     fn publish(&self, mut pending: PendingEntry) -> Result<(), StoreError> {

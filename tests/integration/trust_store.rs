@@ -158,3 +158,46 @@ fn single_flight_survives_clear_evict_and_gc() {
     }
     counter.assert_runs(1);
 }
+
+/// The names a PID-and-counter scheme would pick for `key` in the next
+/// `span` processes (and for PID 1, as in a container).
+fn plant_pid_temp_names(env: &TestEnv, key: &str, span: u32) {
+    let dir = shard(&env.root(), "entries", key);
+    fs::create_dir_all(&dir).unwrap();
+    let last: u32 = fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(1);
+    for pid in std::iter::once(1).chain(last..last + span) {
+        for n in 0..2 {
+            fs::write(dir.join(format!(".tmp.{key}.{pid}.{n}")), "").unwrap();
+        }
+    }
+}
+
+#[test]
+fn leftover_temp_files_at_pid_names_never_stop_recording() {
+    let env = TestEnv::new();
+    env.run(["echo", "warm"]).assert().expect_miss();
+    let key = env.run(["echo", "pids"]).key();
+    plant_pid_temp_names(&env, &key, 400);
+    env.run(["echo", "pids"]).assert().expect_miss().stdout("pids\n");
+    env.run(["echo", "pids"]).assert().expect_hit().stdout("pids\n");
+}
+
+#[test]
+#[ignore = "needs root"]
+fn leftover_temp_files_with_pid_1_never_stop_recording_needs_root() {
+    let env = TestEnv::new();
+    env.run(["echo", "warm"]).assert().expect_miss();
+    let key = env.run(["echo", "pid1"]).key();
+    plant_pid_temp_names(&env, &key, 0);
+    fs::write(env.root().join("v1/.tmp.statcache.1"), "").unwrap();
+    let out = env
+        .std_command("unshare")
+        .args(["--pid", "--fork", "--mount-proc", crate::harness::BIN, "--", "echo", "pid1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    env.run(["echo", "pid1"]).assert().expect_hit().stdout("pid1\n");
+}
