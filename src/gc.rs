@@ -2,6 +2,14 @@
 //! idle lock files, then the size limits, least recently used first.
 //! Runs on demand (`cachecmd gc`) and, in the background, at most every
 //! `AUTO_INTERVAL` after a miss; never on the hit path.
+//!
+//! gc deletes only what the store created, recognised by the same rules as
+//! `clear` (`layout::classify` plus the entry magic): a key-named file
+//! without our magic, a `deploy.lock` in `locks/`, any other name, stays.
+//! A temp file is deleted only when no writer holds its `flock` (writers
+//! hold it from creation until done; the kernel drops it when one dies)
+//! and it is older than `STALE_TEMP`; a lock file only when nobody holds it
+//! and it has been idle for `STALE_TEMP`, and then while gc holds it.
 
 use std::fs;
 use std::time::{Duration, SystemTime};
@@ -9,6 +17,7 @@ use std::time::{Duration, SystemTime};
 use crate::par::par_filter_map;
 use crate::store::disk::DiskStore;
 use crate::store::inventory::EntryInfo;
+use crate::store::layout::{classify, Own};
 use crate::store::usage::Usage;
 
 /// How often a miss may start a background gc.
@@ -50,13 +59,17 @@ pub fn collect(store: &DiskStore, limits: Limits, now: SystemTime) -> Report {
                 report.expired += usize::from(store.remove_file(&info.path));
             }
             Ok(info) => live.push(info),
-            // Named as our entry, in our shard, and undecodable: ours and useless.
-            Err(_) => report.corrupt += usize::from(store.remove_file(&path)),
+            // Named as our entry, with our magic, and undecodable: ours and
+            // useless. Without the magic it is someone else's file.
+            Err(_) if store.is_own_entry(&path) => {
+                report.corrupt += usize::from(store.remove_file(&path));
+            }
+            Err(_) => {}
         }
     }
     for (path, modified) in store.temp_files() {
         if now.duration_since(modified).unwrap_or_default() > STALE_TEMP {
-            report.temp_files += usize::from(store.remove_file(&path));
+            report.temp_files += usize::from(store.remove_dead_temp(&path, STALE_TEMP));
         }
     }
     report.lock_files = remove_idle_locks(store, now);
@@ -83,12 +96,15 @@ pub fn collect(store: &DiskStore, limits: Limits, now: SystemTime) -> Report {
 fn remove_idle_locks(store: &DiskStore, now: SystemTime) -> usize {
     let mut removed = 0;
     for (dir, name) in store.shard_files("locks") {
+        if classify("locks", &name) != Own::Lock {
+            continue;
+        }
         let path = dir.join(&name);
         let idle = fs::symlink_metadata(&path)
             .ok()
             .and_then(|m| m.modified().ok())
             .is_some_and(|m| now.duration_since(m).unwrap_or_default() > STALE_TEMP);
-        if idle && name.ends_with(".lock") {
+        if idle {
             removed += usize::from(store.remove_lock_file(&path));
         }
     }

@@ -23,9 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::beneath::RootDir;
-use super::layout::{
-    is_key_name, is_temp_name, own_files, random_u64, temp_entry_name, TEMP_PREFIX,
-};
+use super::layout::{classify, own_files, random_u64, temp_entry_name, Own, TEMP_PREFIX};
 use super::lock::{self, LockOutcome};
 pub(crate) use super::verify::verify;
 use super::{PendingEntry, Store, StoreError, StoredEntry};
@@ -178,6 +176,16 @@ impl DiskStore {
         lock::acquire(&open, &path, timeout)
     }
 
+    /// Removes a lock file of ours, only while holding its lock: a holder
+    /// keeps it, and a waiter that then gets the unlinked file notices and
+    /// locks the new one (see `lock.rs`).
+    pub(crate) fn remove_lock_file(&self, path: &Path) -> bool {
+        let Ok(file) = self.open_in(path, libc::O_RDWR, 0) else { return false };
+        file.try_lock().is_ok()
+            && lock::still_at(&file, path).unwrap_or(false)
+            && self.remove_file(path)
+    }
+
     /// Removes a temp file left by a dead writer: one whose `flock` nobody
     /// holds (a writer holds it from `begin` until it is done, and the
     /// kernel drops it when the writer dies) and whose mtime is older than
@@ -191,14 +199,11 @@ impl DiskStore {
         old && file.try_lock().is_ok() && self.remove_file(path)
     }
 
-    /// Removes a lock file of ours, only while holding its lock: a holder
-    /// keeps it, and a waiter that then gets the unlinked file notices and
-    /// locks the new one (see `lock.rs`).
-    pub(crate) fn remove_lock_file(&self, path: &Path) -> bool {
-        let Ok(file) = self.open_in(path, libc::O_RDWR, 0) else { return false };
-        file.try_lock().is_ok()
-            && lock::still_at(&file, path).unwrap_or(false)
-            && self.remove_file(path)
+    /// Whether `path` is an entry of ours to delete: a regular file that
+    /// starts with our magic. A file with a key-like name and other content
+    /// is someone else's.
+    pub(crate) fn is_own_entry(&self, path: &Path) -> bool {
+        self.has_magic(path)
     }
 }
 
@@ -329,7 +334,7 @@ impl Store for DiskStore {
     fn remove(&self, key: &Key) -> Result<bool, StoreError> {
         self.verify_tree()?;
         let path = self.entry_path(key);
-        let removed = self.has_magic(&path) && self.remove_file(&path);
+        let removed = self.is_own_entry(&path) && self.remove_file(&path);
         let lock = self.shard_dir("locks", key).join(format!("{}.lock", key.hex()));
         self.remove_lock_file(&lock);
         Ok(removed)
@@ -340,16 +345,20 @@ impl Store for DiskStore {
         let mut removed = 0;
         for (shard, name) in self.shard_files("entries") {
             let path = shard.join(&name);
-            // A live writer's temp file stays: it goes when it is
-            // published, abandoned, or found dead by gc.
-            if is_temp_name(&name) {
-                self.remove_dead_temp(&path, Duration::ZERO);
-            } else if is_key_name(&name) && self.has_magic(&path) && self.remove_file(&path) {
-                removed += 1;
+            match classify("entries", &name) {
+                // A live writer's temp file stays: it is removed when it is
+                // published, abandoned, or found dead by gc.
+                Own::Temp => {
+                    self.remove_dead_temp(&path, Duration::ZERO);
+                }
+                Own::Entry(_) if self.is_own_entry(&path) && self.remove_file(&path) => {
+                    removed += 1
+                }
+                _ => {}
             }
         }
         for (shard, name) in self.shard_files("locks") {
-            if name.strip_suffix(".lock").is_some_and(is_key_name) {
+            if classify("locks", &name) == Own::Lock {
                 self.remove_lock_file(&shard.join(name));
             }
         }

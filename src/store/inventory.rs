@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::beneath::open_regular_at;
 use super::disk::DiskStore;
-use super::layout::{is_temp_name, shard_dirs};
+use super::layout::{classify, shard_dirs, Own};
 use crate::entry::{DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
 use crate::key::Key;
 use crate::par::par_filter_map;
@@ -80,8 +80,9 @@ impl DiskStore {
     pub fn entry_files(&self) -> Vec<EntryFile> {
         self.shard_files("entries")
             .into_iter()
-            .filter_map(|(dir, name)| {
-                Key::parse_hex(&name).map(|key| EntryFile { key, path: dir.join(name) })
+            .filter_map(|(dir, name)| match classify("entries", &name) {
+                Own::Entry(key) => Some(EntryFile { key, path: dir.join(name) }),
+                _ => None,
             })
             .collect()
     }
@@ -90,7 +91,7 @@ impl DiskStore {
     pub fn temp_files(&self) -> Vec<(PathBuf, SystemTime)> {
         self.shard_files("entries")
             .into_iter()
-            .filter(|(_, name)| is_temp_name(name))
+            .filter(|(_, name)| classify("entries", name) == Own::Temp)
             .filter_map(|(dir, name)| {
                 let path = dir.join(name);
                 let modified = fs::symlink_metadata(&path).ok()?.modified().ok()?;

@@ -30,6 +30,30 @@ pub(crate) fn temp_entry_name(key: &Key) -> String {
     format!("{TEMP_PREFIX}{}.{}.{}", key.hex(), std::process::id(), random_u64())
 }
 
+/// What a file in a shard is to the store. `clear`, `gc` and `evict` all
+/// decide from this one function what they may touch; anything `Foreign`
+/// is never opened for writing or deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Own {
+    /// `<64 hex key>` in `entries/` (deleted only if it also has our magic).
+    Entry(Key),
+    /// `.tmp.<key>.<pid>.<n>` in `entries/`.
+    Temp,
+    /// `<64 hex key>.lock` in `locks/`.
+    Lock,
+    Foreign,
+}
+
+/// Classifies `name` found in a shard of `v1/<base>/`.
+pub(crate) fn classify(base: &str, name: &str) -> Own {
+    match base {
+        "entries" if is_temp_name(name) => Own::Temp,
+        "entries" => Key::parse_hex(name).map_or(Own::Foreign, Own::Entry),
+        "locks" if name.strip_suffix(".lock").is_some_and(is_key_name) => Own::Lock,
+        _ => Own::Foreign,
+    }
+}
+
 /// An entry's file name: its key in lowercase hex.
 pub(crate) fn is_key_name(name: &str) -> bool {
     Key::parse_hex(name).is_some()

@@ -5,7 +5,7 @@
 mod beneath;
 pub mod disk;
 pub mod inventory;
-mod layout;
+pub(crate) mod layout;
 pub mod lock;
 pub mod remote;
 pub mod statcache;

@@ -201,3 +201,61 @@ fn leftover_temp_files_with_pid_1_never_stop_recording_needs_root() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     env.run(["echo", "pid1"]).assert().expect_hit().stdout("pid1\n");
 }
+
+#[test]
+fn gc_deletes_only_what_it_created() {
+    let env = TestEnv::new();
+    let root = env.root();
+    env.run(["echo", "x"]).assert().expect_miss();
+    let key = env.run(["echo", "x"]).key();
+    let foreign = [
+        root.join("v1/locks/ab/deploy.lock"),
+        root.join(format!("v1/entries/ab/ab{}", "0".repeat(62))),
+        root.join("v1/entries/ab/notes.txt"),
+        root.join(format!("v1/locks/ab/ab{}.lock.bak", "1".repeat(62))),
+    ];
+    for path in &foreign {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, "not cachecmd's").unwrap();
+        age_file(path, 30 * 24 * 3600);
+    }
+    let dead = shard(&root, "entries", &key).join(format!(".tmp.{key}.99.0"));
+    fs::write(&dead, "").unwrap();
+    age_file(&dead, 7200);
+
+    // A live writer whose temp file looks old.
+    let go = env.path().join("go");
+    let body = format!("while [ ! -e '{}' ]; do sleep 0.02; done; printf live", go.display());
+    let counter = env.counter("live");
+    let live_cmd = counter.sh(&body);
+    let mut args = vec!["--".into()];
+    args.extend(live_cmd.iter().cloned());
+    let mut writer = Group(env.spawn(&args, Stdio::null()));
+    wait_for("the live run to start", || counter.count() == 1);
+    let live_key = env.run(&live_cmd).key();
+    let live_dir = shard(&root, "entries", &live_key);
+    let temp_of_live = || {
+        fs::read_dir(&live_dir).ok()?.flatten().map(|e| e.path()).find(|p| {
+            p.file_name().unwrap().to_string_lossy().starts_with(&format!(".tmp.{live_key}"))
+        })
+    };
+    wait_for("the live run's temp file", || temp_of_live().is_some());
+    let live_temp = temp_of_live().unwrap();
+    age_file(&live_temp, 7200);
+
+    bounded(&env, &["gc"]);
+    bounded(&env, &["gc", "--auto"]);
+    for path in &foreign {
+        assert!(path.exists(), "gc removed {}", path.display());
+    }
+    assert!(live_temp.exists(), "gc removed a live writer's temp file");
+    assert!(!dead.exists(), "gc kept a dead writer's temp file");
+
+    fs::write(&go, "").unwrap();
+    assert!(writer.0.wait().unwrap().success());
+    env.run(&live_cmd).assert().expect_hit().stdout("live");
+    bounded(&env, &["clear"]);
+    for path in &foreign {
+        assert!(path.exists(), "clear removed {}", path.display());
+    }
+}
