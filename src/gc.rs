@@ -1,7 +1,8 @@
 //! Garbage collection: expired and undecodable entries, stray temp files,
 //! idle lock files, then the size limits, least recently used first.
 //! Runs on demand (`cachecmd gc`) and, in the background, at most every
-//! `AUTO_INTERVAL` after a miss; never on the hit path.
+//! `AUTO_INTERVAL` after a miss. The hit path only compacts the usage
+//! journal, when it outgrows its bound (`compact_usage`).
 //!
 //! gc deletes only what the store created, recognised by the same rules as
 //! `clear` (`layout::classify` plus the entry magic): a key-named file
@@ -109,6 +110,15 @@ fn remove_idle_locks(store: &DiskStore, now: SystemTime) -> usize {
         }
     }
     removed
+}
+
+/// Folds the usage journal into its summary, keeping the counts of keys
+/// that still have an entry; skipped when another gc runs (it compacts).
+pub fn compact_usage(store: &DiskStore) {
+    let Some(_lock) = try_lock(store) else { return };
+    let live: std::collections::HashSet<_> =
+        store.entry_files().into_iter().map(|f| f.key).collect();
+    let _ = Usage::compact(store, &|key| live.contains(key), 0);
 }
 
 fn stamp_path(store: &DiskStore) -> std::path::PathBuf {

@@ -52,8 +52,11 @@ impl EntryInfo {
         let by_ttl =
             self.ttl_secs().map(|ttl| Duration::from_secs(ttl).saturating_sub(self.age(now)));
         let by_instant = (self.header.expires_at != 0).then(|| {
-            let at = UNIX_EPOCH + Duration::from_secs(self.header.expires_at);
-            at.duration_since(now).unwrap_or(Duration::ZERO)
+            // A date past what the clock can represent is as good as never.
+            match UNIX_EPOCH.checked_add(Duration::from_secs(self.header.expires_at)) {
+                Some(at) => at.duration_since(now).unwrap_or(Duration::ZERO),
+                None => Duration::MAX,
+            }
         });
         match (by_ttl, by_instant) {
             (Some(a), Some(b)) => Some(a.min(b)),

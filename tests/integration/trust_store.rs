@@ -5,12 +5,13 @@
 
 use std::ffi::CString;
 use std::fs;
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::harness::{age_file, kill_group, wait_for, Group, TestEnv};
+use crate::harness::{age_file, kill_group, wait_for, Group, Rng, TestEnv};
 
 /// Far below the harness's own bound: none of these may wait on anything.
 const BOUND: Duration = Duration::from_secs(20);
@@ -257,5 +258,135 @@ fn gc_deletes_only_what_it_created() {
     bounded(&env, &["clear"]);
     for path in &foreign {
         assert!(path.exists(), "clear removed {}", path.display());
+    }
+}
+
+/// A journal record as the store writes it.
+fn journal_record(key: &[u8; 32], at: u64, event: u8) -> [u8; 48] {
+    let mut record = [0u8; 48];
+    record[..32].copy_from_slice(key);
+    record[32..40].copy_from_slice(&at.to_le_bytes());
+    record[40] = event;
+    record
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// Appends `bytes` of records with distinct keys to the journal.
+fn grow_journal(root: &Path, bytes: usize, seed: u64) {
+    let mut rng = Rng::new(seed);
+    let now = now_secs();
+    let mut out = Vec::with_capacity(bytes);
+    while out.len() + 48 <= bytes {
+        let mut key = [0u8; 32];
+        for chunk in key.chunks_mut(8) {
+            chunk.copy_from_slice(&rng.next().to_le_bytes());
+        }
+        out.extend_from_slice(&journal_record(
+            &key,
+            now - rng.below(86_400),
+            1 + (rng.below(2) as u8),
+        ));
+    }
+    let mut journal =
+        fs::OpenOptions::new().append(true).create(true).open(root.join("v1/journal")).unwrap();
+    journal.write_all(&out).unwrap();
+}
+
+/// Peak RSS in KiB of `cachecmd ARGS`, measured by `/usr/bin/time` (the
+/// child of a small process, so none of this test's memory is counted);
+/// `None` when it is not installed.
+fn peak_rss_kib(env: &TestEnv, args: &[&str]) -> Option<u64> {
+    let time = Path::new("/usr/bin/time");
+    if !time.exists() {
+        eprintln!("/usr/bin/time is not installed: peak memory not checked");
+        return None;
+    }
+    let report = env.path().join("rss");
+    let out = assert_cmd::Command::from_std(env.std_command(time))
+        .args(["-f", "%M", "-o"])
+        .arg(&report)
+        .arg(crate::harness::BIN)
+        .args(args)
+        .timeout(BOUND)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    Some(fs::read_to_string(&report).unwrap().trim().parse().unwrap())
+}
+
+#[test]
+fn a_huge_journal_costs_constant_memory() {
+    let env = TestEnv::new();
+    env.run(["echo", "x"]).assert().expect_miss();
+    env.run(["echo", "x"]).assert().expect_hit();
+    grow_journal(&env.root(), 50 << 20, 7);
+    for args in [&["stats"][..], &["stats", "--json"], &["list", "--json"]] {
+        let kib = peak_rss_kib(&env, args).unwrap_or(0);
+        assert!(kib < 32 * 1024, "cachecmd {args:?} peaked at {kib} KiB on a 50 MB journal");
+    }
+    let stats = bounded(&env, &["stats", "--json"]);
+    assert!(stats.contains("\"misses\""), "{stats}");
+    let kib = peak_rss_kib(&env, &["gc"]).unwrap_or(0);
+    assert!(kib < 32 * 1024, "gc peaked at {kib} KiB on a 50 MB journal");
+    assert!(fs::metadata(env.root().join("v1/journal")).map_or(0, |m| m.len()) < 1 << 20);
+}
+
+#[test]
+fn a_cache_that_only_hits_still_compacts_its_journal() {
+    let env = TestEnv::new();
+    env.run(["echo", "x"]).assert().expect_miss();
+    grow_journal(&env.root(), 9 << 20, 11);
+    let before = bounded(&env, &["stats", "--json"]);
+    env.run(["echo", "x"]).assert().expect_hit();
+    let journal = fs::metadata(env.root().join("v1/journal")).map_or(0, |m| m.len());
+    assert!(journal < 1 << 20, "the journal was not compacted: {journal} bytes");
+    let after = bounded(&env, &["stats", "--json"]);
+    let hits = |json: &str| -> u64 {
+        let value: serde_json::Value = serde_json::from_str(json).unwrap();
+        value["hits"].as_u64().unwrap() + value["misses"].as_u64().unwrap()
+    };
+    assert_eq!(hits(&after), hits(&before) + 1, "compaction lost counts");
+}
+
+#[test]
+fn bit_flips_in_the_journal_never_panic() {
+    let env = TestEnv::new();
+    env.run(["echo", "x"]).assert().expect_miss();
+    env.run(["echo", "x"]).assert().expect_hit();
+    let key = env.run(["echo", "x"]).key();
+    let mut raw = [0u8; 32];
+    for (i, byte) in raw.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&key[2 * i..2 * i + 2], 16).unwrap();
+    }
+    let mut rng = Rng::seeded();
+    let journal_path = env.root().join("v1/journal");
+    for round in 0..6 {
+        let mut journal = Vec::new();
+        for _ in 0..64 {
+            journal.extend_from_slice(&journal_record(&raw, now_secs(), 1));
+        }
+        // One timestamp's high bits, where an overflow would hide.
+        journal[48 * rng.below(64) as usize + 32 + 7] ^= 1 << rng.below(8);
+        for _ in 0..8 {
+            let bit = rng.below(journal.len() as u64 * 8);
+            journal[(bit / 8) as usize] ^= 1 << (bit % 8);
+        }
+        fs::write(&journal_path, &journal).unwrap();
+        if round % 2 == 1 {
+            // Fold the damaged journal into the summary too.
+            bounded(&env, &["gc"]);
+        }
+        for args in [
+            &["list", "--json"][..],
+            &["list"],
+            &["show", &key[..12]],
+            &["stats"],
+            &["stats", "--json"],
+        ] {
+            bounded(&env, args);
+        }
     }
 }
