@@ -49,6 +49,9 @@ fn last_used(info: &EntryInfo, usage: &Usage) -> u64 {
 }
 
 pub fn collect(store: &DiskStore, limits: Limits, now: SystemTime) -> Report {
+    // Stamped first: the clock restarts when a gc starts, so misses during
+    // a long one do not start more.
+    touch_stamp(store);
     let mut report = Report::default();
     let usage = Usage::load(store);
     let files = store.entry_files();
@@ -88,7 +91,6 @@ pub fn collect(store: &DiskStore, limits: Limits, now: SystemTime) -> Report {
 
     let keep: std::collections::HashSet<_> = live.iter().map(|i| i.key).collect();
     let _ = Usage::compact(store, &|key| keep.contains(key), report.evicted as u64);
-    touch_stamp(store);
     report
 }
 
