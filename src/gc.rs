@@ -1,15 +1,24 @@
 //! Garbage collection: expired and undecodable entries, stray temp files,
 //! idle lock files, then the size limits, least recently used first.
 //! Runs on demand (`cachecmd gc`) and, in the background, at most every
-//! `AUTO_INTERVAL` after a miss; never on the hit path.
+//! `AUTO_INTERVAL` after a miss. The hit path only compacts the usage
+//! journal, when it outgrows its bound (`compact_usage`).
+//!
+//! gc deletes only what the store created, recognised by the same rules as
+//! `clear` (`layout::classify` plus the entry magic): a key-named file
+//! without our magic, a `deploy.lock` in `locks/`, any other name, stays.
+//! A temp file is deleted only when no writer holds its `flock` (writers
+//! hold it from creation until done; the kernel drops it when one dies)
+//! and it is older than `STALE_TEMP`; a lock file only when nobody holds it
+//! and it has been idle for `STALE_TEMP`, and then while gc holds it.
 
-use std::fs::{self, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
 use std::time::{Duration, SystemTime};
 
 use crate::par::par_filter_map;
 use crate::store::disk::DiskStore;
 use crate::store::inventory::EntryInfo;
+use crate::store::layout::{classify, Own};
 use crate::store::usage::Usage;
 
 /// How often a miss may start a background gc.
@@ -40,6 +49,9 @@ fn last_used(info: &EntryInfo, usage: &Usage) -> u64 {
 }
 
 pub fn collect(store: &DiskStore, limits: Limits, now: SystemTime) -> Report {
+    // Stamped first: the clock restarts when a gc starts, so misses during
+    // a long one do not start more.
+    touch_stamp(store);
     let mut report = Report::default();
     let usage = Usage::load(store);
     let files = store.entry_files();
@@ -51,13 +63,17 @@ pub fn collect(store: &DiskStore, limits: Limits, now: SystemTime) -> Report {
                 report.expired += usize::from(store.remove_file(&info.path));
             }
             Ok(info) => live.push(info),
-            // Named as our entry, in our shard, and undecodable: ours and useless.
-            Err(_) => report.corrupt += usize::from(store.remove_file(&path)),
+            // Named as our entry, with our magic, and undecodable: ours and
+            // useless. Without the magic it is someone else's file.
+            Err(_) if store.is_own_entry(&path) => {
+                report.corrupt += usize::from(store.remove_file(&path));
+            }
+            Err(_) => {}
         }
     }
     for (path, modified) in store.temp_files() {
         if now.duration_since(modified).unwrap_or_default() > STALE_TEMP {
-            report.temp_files += usize::from(store.remove_file(&path));
+            report.temp_files += usize::from(store.remove_dead_temp(&path, STALE_TEMP));
         }
     }
     report.lock_files = remove_idle_locks(store, now);
@@ -75,33 +91,36 @@ pub fn collect(store: &DiskStore, limits: Limits, now: SystemTime) -> Report {
 
     let keep: std::collections::HashSet<_> = live.iter().map(|i| i.key).collect();
     let _ = Usage::compact(store, &|key| keep.contains(key), report.evicted as u64);
-    touch_stamp(store);
     report
 }
 
-/// Lock files nobody holds and nobody used for an hour. A racing caller
-/// that opened one just before we unlink it only loses single-flight for
-/// that one run; results stay correct.
+/// Lock files nobody holds and nobody used for an hour, removed while gc
+/// holds them (see `store/lock.rs`: a waiter on the removed file retries).
 fn remove_idle_locks(store: &DiskStore, now: SystemTime) -> usize {
     let mut removed = 0;
     for (dir, name) in store.shard_files("locks") {
+        if classify("locks", &name) != Own::Lock {
+            continue;
+        }
         let path = dir.join(&name);
         let idle = fs::symlink_metadata(&path)
             .ok()
             .and_then(|m| m.modified().ok())
             .is_some_and(|m| now.duration_since(m).unwrap_or_default() > STALE_TEMP);
-        if !idle || !name.ends_with(".lock") {
-            continue;
-        }
-        let Ok(file) = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(&path)
-        else {
-            continue;
-        };
-        if file.try_lock().is_ok() {
-            removed += usize::from(store.remove_file(&path));
+        if idle {
+            removed += usize::from(store.remove_lock_file(&path));
         }
     }
     removed
+}
+
+/// Folds the usage journal into its summary, keeping the counts of keys
+/// that still have an entry; skipped when another gc runs (it compacts).
+pub fn compact_usage(store: &DiskStore) {
+    let Some(_lock) = try_lock(store) else { return };
+    let live: std::collections::HashSet<_> =
+        store.entry_files().into_iter().map(|f| f.key).collect();
+    let _ = Usage::compact(store, &|key| live.contains(key), 0);
 }
 
 fn stamp_path(store: &DiskStore) -> std::path::PathBuf {

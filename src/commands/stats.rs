@@ -50,11 +50,11 @@ pub fn stats(config: &Config, args: StatsArgs) -> Result<i32> {
             oldest = Some(oldest.map_or(secs, |o: u64| o.min(secs)));
             newest = Some(newest.map_or(secs, |n: u64| n.max(secs)));
         }
-        let usage = Usage::load(&store);
+        let usage = Usage::totals(&store);
         (stats.hits, stats.misses, stats.evictions) = (usage.hits, usage.misses, usage.evictions);
         (stats.remote_hits, stats.remote_errors) = (usage.remote_hits, usage.remote_errors);
     }
-    let lookups = stats.hits + stats.misses;
+    let lookups = stats.hits.saturating_add(stats.misses);
     stats.hit_ratio = (lookups > 0).then(|| stats.hits as f64 / lookups as f64);
     stats.oldest = oldest.map(rfc3339);
     stats.newest = newest.map(rfc3339);

@@ -6,6 +6,9 @@
 //! file contributes its path relative to the cwd, its kind (file, executable
 //! file, symlink) and a SHA-256 of its content (a symlink: of its target), in
 //! sorted order. An explicit path that does not exist is keyed as absent.
+//! A FIFO, socket or device is never opened (reading one could block
+//! forever or consume someone's data): it is keyed by its type alone, as an
+//! unreadable file whose digest names that type.
 //!
 //! Hashing runs on every core; a `DigestCache` (the store's persistent stat
 //! cache) makes an unchanged tree cost little more than its `stat` calls.
@@ -190,6 +193,9 @@ fn hash_one(file: &Found, cache: &dyn DigestCache) -> (Input, Option<Hashed>) {
         let digest = Sha256::digest(target.as_os_str().as_bytes()).into();
         return (input(Kind::Symlink, digest), None);
     }
+    if !meta.is_file() {
+        return (input(Kind::Unreadable, special_digest(&meta)), None);
+    }
     let kind = if meta.mode() & 0o111 != 0 { Kind::Executable } else { Kind::File };
     if let Some(digest) = cache.lookup(&file.absolute, &meta) {
         return (input(kind, digest), None);
@@ -204,9 +210,33 @@ fn hash_one(file: &Found, cache: &dyn DigestCache) -> (Input, Option<Hashed>) {
     }
 }
 
-/// SHA-256 of a file's content, streamed in bounded chunks.
+/// The digest standing for a special file: its type, never its content.
+fn special_digest(meta: &fs::Metadata) -> [u8; 32] {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    let name: &[u8] = if kind.is_fifo() {
+        b"special:fifo"
+    } else if kind.is_socket() {
+        b"special:socket"
+    } else if kind.is_char_device() {
+        b"special:char-device"
+    } else if kind.is_block_device() {
+        b"special:block-device"
+    } else {
+        b"special:other"
+    };
+    Sha256::digest(name).into()
+}
+
+/// SHA-256 of a regular file's content, streamed in bounded chunks. Opened
+/// non-blocking and checked after opening, so a file swapped for a FIFO
+/// since it was listed fails instead of hanging.
 pub fn hash_file(path: &Path) -> std::io::Result<[u8; 32]> {
-    let mut file = File::open(path)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = File::options().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
+    }
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
@@ -247,6 +277,20 @@ mod tests {
         let inputs = collect(&specs, cwd, &mut NoCache).unwrap();
         assert_eq!(paths(&inputs), ["docs/d.md", "missing.lock", "src/a.rs", "src/deep/b.rs"]);
         assert_eq!(inputs[1].kind, Kind::Absent);
+    }
+
+    #[test]
+    fn a_fifo_is_keyed_by_its_type_without_being_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "src/a", "a");
+        let fifo = std::ffi::CString::new(dir.path().join("src/p").as_os_str().as_bytes());
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.unwrap().as_ptr(), 0o600) }, 0);
+        let inputs = collect(&["src".to_string()], dir.path(), &mut NoCache).unwrap();
+        assert_eq!(paths(&inputs), ["src/a", "src/p"]);
+        assert_eq!(inputs[1].kind, Kind::Unreadable);
+        assert_eq!(inputs[1].digest, <[u8; 32]>::from(Sha256::digest(b"special:fifo")));
+        assert!(hash_file(&dir.path().join("src/p")).is_err());
     }
 
     #[test]

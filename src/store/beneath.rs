@@ -8,6 +8,12 @@
 //! reading, writing or creating a file elsewhere. One syscall, no race.
 //! Kernels without openat2 (before 5.6) fall back to `O_NOFOLLOW` on the
 //! last component, with the directories checked by `DiskStore::verify_tree`.
+//!
+//! Nothing opened here ever blocks: every open is `O_NONBLOCK` (a FIFO
+//! opens at once, or fails with `ENXIO` for writing) and what was opened is
+//! then checked with `fstat` to be a regular file (a directory when
+//! `O_DIRECTORY` was asked for), so a FIFO, socket or device planted at any
+//! name under the root is refused before a single read or write.
 
 use std::ffi::CString;
 use std::fs::{File, Metadata};
@@ -48,8 +54,19 @@ impl RootDir {
     }
 
     /// Opens `rel` (relative to the root) with `flags` and, when creating,
-    /// `mode`, refusing symlinks anywhere on the way.
+    /// `mode`, refusing symlinks anywhere on the way and anything but a
+    /// regular file (or a directory, with `O_DIRECTORY`).
     pub fn open_file(&self, rel: &Path, flags: libc::c_int, mode: u32) -> io::Result<File> {
+        let file = self.open_raw(rel, flags | libc::O_NONBLOCK, mode)?;
+        let kind = file.metadata()?.file_type();
+        let wanted = if flags & libc::O_DIRECTORY != 0 { kind.is_dir() } else { kind.is_file() };
+        if !wanted {
+            return Err(not_regular());
+        }
+        Ok(file)
+    }
+
+    fn open_raw(&self, rel: &Path, flags: libc::c_int, mode: u32) -> io::Result<File> {
         let c = c_path(rel)?;
         // SAFETY: open_how is plain data; all-zero is its documented default.
         let mut how: libc::open_how = unsafe { std::mem::zeroed() };
@@ -95,6 +112,30 @@ impl RootDir {
     }
 }
 
+/// The error for a special file (FIFO, socket, device) where a regular file
+/// was expected.
+pub fn not_regular() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, "not a regular file")
+}
+
+/// Opens `name` in the already opened directory `dir` (one component:
+/// `O_NOFOLLOW` covers it), non-blocking and only if it is a regular file.
+pub fn open_regular_at(dir: &File, name: &str, flags: libc::c_int) -> io::Result<File> {
+    let name = CString::new(name).map_err(|_| io::ErrorKind::InvalidInput)?;
+    let flags = flags | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK;
+    // SAFETY: a valid descriptor and NUL-terminated name; the result is checked.
+    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a descriptor the kernel just returned to us.
+    let file = unsafe { File::from_raw_fd(fd) };
+    if !file.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +158,19 @@ mod tests {
             handle.open_file(Path::new("link/new"), libc::O_WRONLY | libc::O_CREAT, 0o600);
         assert!(created.is_err());
         assert!(!dir.path().join("new").exists());
+    }
+
+    #[test]
+    fn special_files_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = std::ffi::CString::new(dir.path().join("p").as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let handle = RootDir::open(dir.path()).unwrap();
+        for flags in [libc::O_RDONLY, libc::O_WRONLY | libc::O_APPEND, libc::O_RDWR] {
+            assert!(handle.open_file(Path::new("p"), flags, 0).is_err());
+        }
+        let at = File::open(dir.path()).unwrap();
+        assert!(open_regular_at(&at, "p", libc::O_RDONLY).is_err());
     }
 }

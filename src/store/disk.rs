@@ -3,7 +3,7 @@
 //! ```text
 //! ROOT/CACHEDIR.TAG
 //! ROOT/v1/entries/ab/abcd…(64 hex)          one entry per key, 0600
-//! ROOT/v1/entries/ab/.tmp.abcd….PID.N       an entry being written
+//! ROOT/v1/entries/ab/.tmp.abcd….PID.RANDOM  an entry being written (flocked)
 //! ROOT/v1/locks/ab/abcd….lock               single-flight lock files
 //! ```
 //!
@@ -18,21 +18,18 @@
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::Read;
-use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use xxhash_rust::xxh3::{xxh3_64, Xxh3};
-
 use super::beneath::RootDir;
-use super::layout::{is_key_name, is_temp_name, own_files, temp_entry_name, TEMP_PREFIX};
+use super::layout::{classify, own_files, random_u64, temp_entry_name, Own, TEMP_PREFIX};
 use super::lock::{self, LockOutcome};
+pub(crate) use super::verify::verify;
 use super::{PendingEntry, Store, StoreError, StoredEntry};
-use crate::entry::{DecodeError, Header, HEADER_LEN, MAGIC};
+use crate::entry::{DecodeError, MAGIC};
 use crate::key::Key;
 
-/// Entries up to this size are read and verified in one `pread`.
-const SMALL_ENTRY: usize = 64 * 1024;
 const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 # This file is a cache directory tag created by cachecmd.\n\
 # For information about cache directory tags see https://bford.info/cachedir/\n";
@@ -175,10 +172,38 @@ impl DiskStore {
             return LockOutcome::Unavailable(std::io::Error::other(e.to_string()));
         }
         let path = dir.join(format!("{}.lock", key.hex()));
-        match self.open_in(&path, libc::O_RDWR | libc::O_CREAT, 0o600) {
-            Ok(file) => lock::acquire(file, timeout),
-            Err(e) => LockOutcome::Unavailable(e),
-        }
+        let open = || self.open_in(&path, libc::O_RDWR | libc::O_CREAT, 0o600);
+        lock::acquire(&open, &path, timeout)
+    }
+
+    /// Removes a lock file of ours, only while holding its lock: a holder
+    /// keeps it, and a waiter that then gets the unlinked file notices and
+    /// locks the new one (see `lock.rs`).
+    pub(crate) fn remove_lock_file(&self, path: &Path) -> bool {
+        let Ok(file) = self.open_in(path, libc::O_RDWR, 0) else { return false };
+        file.try_lock().is_ok()
+            && lock::still_at(&file, path).unwrap_or(false)
+            && self.remove_file(path)
+    }
+
+    /// Removes a temp file left by a dead writer: one whose `flock` nobody
+    /// holds (a writer holds it from `begin` until it is done, and the
+    /// kernel drops it when the writer dies) and whose mtime is older than
+    /// `stale` (covering the instant between creating and locking it).
+    pub(crate) fn remove_dead_temp(&self, path: &Path, stale: Duration) -> bool {
+        let Ok(file) = self.open_in(path, libc::O_RDONLY, 0) else { return false };
+        let old = file
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|m| SystemTime::now().duration_since(m).unwrap_or_default() > stale);
+        old && file.try_lock().is_ok() && self.remove_file(path)
+    }
+
+    /// Whether `path` is an entry of ours to delete: a regular file that
+    /// starts with our magic. A file with a key-like name and other content
+    /// is someone else's.
+    pub(crate) fn is_own_entry(&self, path: &Path) -> bool {
+        self.has_magic(path)
     }
 }
 
@@ -215,56 +240,6 @@ fn private_dir_all(dir: &Path) -> Result<(), StoreError> {
     }
 }
 
-/// Reads exactly `buf.len()` bytes at `offset`, or fails as truncated.
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> Result<(), DecodeError> {
-    file.read_exact_at(buf, offset).map_err(|_| DecodeError::Short)
-}
-
-/// Hashes a region of the file in bounded chunks.
-fn hash_region(file: &File, range: std::ops::Range<u64>) -> Result<u64, DecodeError> {
-    let mut hasher = Xxh3::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut at = range.start;
-    while at < range.end {
-        let n = (range.end - at).min(buf.len() as u64) as usize;
-        read_exact_at(file, &mut buf[..n], at)?;
-        hasher.update(&buf[..n]);
-        at += n as u64;
-    }
-    Ok(hasher.digest())
-}
-
-/// Checks every checksum of an entry. Small entries come back whole.
-pub(crate) fn verify(file: &File, size: u64) -> Result<(Header, Option<Vec<u8>>), DecodeError> {
-    if size <= SMALL_ENTRY as u64 {
-        let mut contents = vec![0u8; size as usize];
-        read_exact_at(file, &mut contents, 0)?;
-        let header = Header::decode(&contents, size)?;
-        let region = |r: std::ops::Range<u64>| &contents[r.start as usize..r.end as usize];
-        check(xxh3_64(region(header.meta_range())), header.meta_hash, "metadata")?;
-        check(xxh3_64(region(header.stdout_range())), header.stdout_hash, "stdout")?;
-        check(xxh3_64(region(header.stderr_range())), header.stderr_hash, "stderr")?;
-        check(xxh3_64(region(header.outputs_range())), header.outputs_hash, "outputs")?;
-        return Ok((header, Some(contents)));
-    }
-    let mut bytes = [0u8; HEADER_LEN];
-    read_exact_at(file, &mut bytes, 0)?;
-    let header = Header::decode(&bytes, size)?;
-    check(hash_region(file, header.meta_range())?, header.meta_hash, "metadata")?;
-    check(hash_region(file, header.stdout_range())?, header.stdout_hash, "stdout")?;
-    check(hash_region(file, header.stderr_range())?, header.stderr_hash, "stderr")?;
-    check(hash_region(file, header.outputs_range())?, header.outputs_hash, "outputs")?;
-    Ok((header, None))
-}
-
-fn check(actual: u64, expected: u64, what: &'static str) -> Result<(), DecodeError> {
-    if actual == expected {
-        Ok(())
-    } else {
-        Err(DecodeError::BodyChecksum(what))
-    }
-}
-
 /// Removes `path` only if it is a regular file (not a symlink); callers
 /// check the directories on the way (`DiskStore::remove_file`).
 fn remove_own_file(path: &Path) -> bool {
@@ -278,12 +253,14 @@ fn remove_own_file(path: &Path) -> bool {
 /// then rename), for cachecmd's small bookkeeping files. Best effort.
 pub(crate) fn replace_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = path.with_file_name(format!("{TEMP_PREFIX}{name}.{}", std::process::id()));
+    // Random, not the PID: a crashed writer's leftover with a repeated PID
+    // would otherwise stop every later save.
+    let temp = path.with_file_name(format!("{TEMP_PREFIX}{name}.{:016x}", random_u64()));
     let written = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(&temp)
         .and_then(|mut f| std::io::Write::write_all(&mut f, bytes))
         .and_then(|()| fs::rename(&temp, path));
@@ -318,14 +295,36 @@ impl Store for DiskStore {
     fn begin(&self, key: &Key) -> Result<PendingEntry, StoreError> {
         let dir = self.shard_dir("entries", key);
         self.real_dir(&dir)?;
-        let temp_path = dir.join(temp_entry_name(key));
-        let file = self
-            .open_in(&temp_path, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600)
-            .map_err(|e| StoreError::io(&temp_path, e))?;
-        Ok(PendingEntry { file, temp_path, final_path: dir.join(key.hex()) })
+        let mut attempts = 0;
+        loop {
+            let temp_path = dir.join(temp_entry_name(key));
+            let flags = libc::O_RDWR | libc::O_CREAT | libc::O_EXCL;
+            match self.open_in(&temp_path, flags, 0o600) {
+                Ok(file) => {
+                    // Held until the writer is done or dead: tells `clear`
+                    // and gc this temp file is alive. Best effort (no flock:
+                    // gc's age bound still applies).
+                    let _ = file.try_lock();
+                    return Ok(PendingEntry { file, temp_path, final_path: dir.join(key.hex()) });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 16 => {
+                    attempts += 1;
+                }
+                Err(e) => return Err(StoreError::io(&temp_path, e)),
+            }
+        }
     }
 
     fn publish(&self, mut pending: PendingEntry) -> Result<(), StoreError> {
+        // Something other than an entry file (a FIFO, a directory) at the
+        // entry's name is not ours to replace: the run is not cached.
+        match fs::symlink_metadata(&pending.final_path) {
+            Ok(meta) if !meta.is_file() => {
+                let error = super::beneath::not_regular();
+                return Err(StoreError::io(&pending.final_path, error));
+            }
+            _ => {}
+        }
         fs::rename(&pending.temp_path, &pending.final_path)
             .map_err(|e| StoreError::io(&pending.final_path, e))?;
         pending.temp_path = PathBuf::new();
@@ -335,9 +334,9 @@ impl Store for DiskStore {
     fn remove(&self, key: &Key) -> Result<bool, StoreError> {
         self.verify_tree()?;
         let path = self.entry_path(key);
-        let removed = self.has_magic(&path) && self.remove_file(&path);
+        let removed = self.is_own_entry(&path) && self.remove_file(&path);
         let lock = self.shard_dir("locks", key).join(format!("{}.lock", key.hex()));
-        self.remove_file(&lock);
+        self.remove_lock_file(&lock);
         Ok(removed)
     }
 
@@ -346,15 +345,21 @@ impl Store for DiskStore {
         let mut removed = 0;
         for (shard, name) in self.shard_files("entries") {
             let path = shard.join(&name);
-            if is_temp_name(&name) {
-                self.remove_file(&path);
-            } else if is_key_name(&name) && self.has_magic(&path) && self.remove_file(&path) {
-                removed += 1;
+            match classify("entries", &name) {
+                // A live writer's temp file stays: it is removed when it is
+                // published, abandoned, or found dead by gc.
+                Own::Temp => {
+                    self.remove_dead_temp(&path, Duration::ZERO);
+                }
+                Own::Entry(_) if self.is_own_entry(&path) && self.remove_file(&path) => {
+                    removed += 1
+                }
+                _ => {}
             }
         }
         for (shard, name) in self.shard_files("locks") {
-            if name.strip_suffix(".lock").is_some_and(is_key_name) {
-                self.remove_file(&shard.join(name));
+            if classify("locks", &name) == Own::Lock {
+                self.remove_lock_file(&shard.join(name));
             }
         }
         Ok(removed)

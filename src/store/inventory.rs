@@ -7,8 +7,9 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::beneath::open_regular_at;
 use super::disk::DiskStore;
-use super::layout::{is_temp_name, shard_dirs};
+use super::layout::{classify, shard_dirs, Own};
 use crate::entry::{DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
 use crate::key::Key;
 use crate::par::par_filter_map;
@@ -51,8 +52,11 @@ impl EntryInfo {
         let by_ttl =
             self.ttl_secs().map(|ttl| Duration::from_secs(ttl).saturating_sub(self.age(now)));
         let by_instant = (self.header.expires_at != 0).then(|| {
-            let at = UNIX_EPOCH + Duration::from_secs(self.header.expires_at);
-            at.duration_since(now).unwrap_or(Duration::ZERO)
+            // A date past what the clock can represent is as good as never.
+            match UNIX_EPOCH.checked_add(Duration::from_secs(self.header.expires_at)) {
+                Some(at) => at.duration_since(now).unwrap_or(Duration::ZERO),
+                None => Duration::MAX,
+            }
         });
         match (by_ttl, by_instant) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -79,8 +83,9 @@ impl DiskStore {
     pub fn entry_files(&self) -> Vec<EntryFile> {
         self.shard_files("entries")
             .into_iter()
-            .filter_map(|(dir, name)| {
-                Key::parse_hex(&name).map(|key| EntryFile { key, path: dir.join(name) })
+            .filter_map(|(dir, name)| match classify("entries", &name) {
+                Own::Entry(key) => Some(EntryFile { key, path: dir.join(name) }),
+                _ => None,
             })
             .collect()
     }
@@ -89,7 +94,7 @@ impl DiskStore {
     pub fn temp_files(&self) -> Vec<(PathBuf, SystemTime)> {
         self.shard_files("entries")
             .into_iter()
-            .filter(|(_, name)| is_temp_name(name))
+            .filter(|(_, name)| classify("entries", name) == Own::Temp)
             .filter_map(|(dir, name)| {
                 let path = dir.join(name);
                 let modified = fs::symlink_metadata(&path).ok()?.modified().ok()?;
@@ -118,7 +123,7 @@ impl DiskStore {
                     let name = entry.file_name().into_string().ok()?;
                     let key = Key::parse_hex(&name)?;
                     let file = EntryFile { key, path: entry.path() };
-                    read_opened(&file, open_at(&dir, &name).ok()?).ok()
+                    read_opened(&file, open_regular_at(&dir, &name, libc::O_RDONLY).ok()?).ok()
                 })
                 .collect::<Vec<_>>();
             Some(infos)
@@ -160,20 +165,6 @@ impl DiskStore {
             self.open_in(&file.path, libc::O_RDONLY, 0).map_err(|_| DecodeError::Short)?;
         read_opened(file, handle)
     }
-}
-
-/// Opens `name` in the shard `dir` (one component: `O_NOFOLLOW` covers it).
-fn open_at(dir: &File, name: &str) -> std::io::Result<File> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    let name = std::ffi::CString::new(name).map_err(|_| std::io::ErrorKind::InvalidInput)?;
-    let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    // SAFETY: a valid descriptor and NUL-terminated name; the result is checked.
-    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: a descriptor the kernel just returned to us.
-    Ok(unsafe { File::from_raw_fd(fd) })
 }
 
 fn read_opened(file: &EntryFile, handle: File) -> Result<EntryInfo, DecodeError> {

@@ -5,11 +5,12 @@
 mod beneath;
 pub mod disk;
 pub mod inventory;
-mod layout;
+pub(crate) mod layout;
 pub mod lock;
 pub mod remote;
 pub mod statcache;
 pub mod usage;
+mod verify;
 
 use std::fs::File;
 use std::path::PathBuf;

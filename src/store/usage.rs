@@ -3,12 +3,21 @@
 //! between concurrent appenders), and `gc` folds the journal into a compact
 //! summary file. `list` and `stats` read both.
 //!
+//! Both files are streamed in fixed-size records, never read whole, and
+//! folded into totals plus a map holding only keys that still have an
+//! entry: memory is bounded by the cache, whatever the journal's size. A
+//! cache that only ever gets hits still compacts: the append that takes the
+//! journal past `COMPACT_AT` (an `fstat` of the appended file) compacts it.
+//! Every decoded value is range-checked: a record with an unknown event,
+//! non-zero padding or a timestamp outside `PLAUSIBLE` is skipped, and
+//! totals saturate.
+//!
 //! Counts are statistics, not data: a record lost to a crash or to a race
 //! with compaction makes a count slightly low, never an output wrong.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::Write;
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::disk::DiskStore;
@@ -19,6 +28,12 @@ use crate::key::Key;
 const RECORD_LEN: usize = 48;
 const SUMMARY_MAGIC: &[u8; 8] = b"CCUSAGE2";
 const SUMMARY_HEADER_LEN: usize = 48;
+/// A journal past this size (about 170,000 records) is compacted by the
+/// append that grew it.
+pub const COMPACT_AT: u64 = 8 << 20;
+/// Timestamps before 2001 or more than a day ahead of the clock are damage.
+const PLAUSIBLE_FROM: u64 = 978_307_200;
+const CLOCK_SLACK: u64 = 86_400;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
@@ -60,73 +75,124 @@ pub fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+fn plausible(at: u64, now: u64) -> bool {
+    (PLAUSIBLE_FROM..=now.saturating_add(CLOCK_SLACK)).contains(&at)
+}
+
 /// Appends one event; failures are ignored (statistics never fail a run).
+/// The append that takes the journal past `COMPACT_AT` compacts it.
 pub fn record(store: &DiskStore, event: Event, key: &Key) {
     let mut record = [0u8; RECORD_LEN];
     record[..32].copy_from_slice(key.bytes());
     record[32..40].copy_from_slice(&now_secs().to_le_bytes());
     record[40] = event as u8;
     let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT;
-    let _ = store
-        .open_in(&journal_path(&store.v1()), flags, 0o600)
-        .and_then(|mut journal| journal.write_all(&record));
+    let Ok(mut journal) = store.open_in(&journal_path(&store.v1()), flags, 0o600) else {
+        return;
+    };
+    if journal.write_all(&record).is_ok() && journal.metadata().is_ok_and(|m| m.len() >= COMPACT_AT)
+    {
+        drop(journal);
+        crate::gc::compact_usage(store);
+    }
+}
+
+/// Reads `header` from the file at `path` and, if `valid` accepts it, calls
+/// `each` with every whole record after it, reading in bounded chunks; a
+/// torn final record is ignored.
+fn stream(
+    store: &DiskStore,
+    path: &Path,
+    header: &mut [u8],
+    valid: impl Fn(&[u8]) -> bool,
+    mut each: impl FnMut(&[u8]),
+) {
+    let Ok(file) = store.open_in(path, libc::O_RDONLY, 0) else { return };
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    if reader.read_exact(header).is_err() || !valid(header) {
+        return;
+    }
+    let mut record = [0u8; RECORD_LEN];
+    while reader.read_exact(&mut record).is_ok() {
+        each(&record);
+    }
 }
 
 impl Usage {
-    /// The summary plus whatever the journal holds since the last compaction.
+    /// The summary plus whatever the journal holds since the last
+    /// compaction, per key only for keys that have an entry now.
     pub fn load(store: &DiskStore) -> Usage {
-        let v1 = store.v1();
+        let live: HashSet<Key> = store.entry_files().into_iter().map(|f| f.key).collect();
+        Usage::fold(store, &|key| live.contains(key), Some(&journal_path(&store.v1())))
+    }
+
+    /// The totals alone (no per-key map): what `stats` shows.
+    pub fn totals(store: &DiskStore) -> Usage {
+        Usage::fold(store, &|_| false, Some(&journal_path(&store.v1())))
+    }
+
+    fn fold(store: &DiskStore, keep: &dyn Fn(&Key) -> bool, journal: Option<&Path>) -> Usage {
         let mut usage = Usage::default();
-        if let Ok(bytes) = store.read_in(&summary_path(&v1)) {
-            usage.read_summary(&bytes);
-        }
-        if let Ok(bytes) = store.read_in(&journal_path(&v1)) {
-            usage.read_journal(&bytes);
+        let now = now_secs();
+        usage.read_summary(store, keep, now);
+        if let Some(journal) = journal {
+            stream(store, journal, &mut [], |_| true, |r| usage.add_journal_record(r, keep, now));
         }
         usage
     }
 
-    fn read_summary(&mut self, bytes: &[u8]) {
-        if bytes.len() < SUMMARY_HEADER_LEN || &bytes[..8] != SUMMARY_MAGIC {
+    fn read_summary(&mut self, store: &DiskStore, keep: &dyn Fn(&Key) -> bool, now: u64) {
+        let mut header = [0u8; SUMMARY_HEADER_LEN];
+        let mut records = Vec::new();
+        let path = summary_path(&store.v1());
+        let magic = |h: &[u8]| h[..8] == SUMMARY_MAGIC[..];
+        stream(store, &path, &mut header, magic, |record| {
+            let Some(key) = Key::from_slice(&record[..32]).filter(|k| keep(k)) else { return };
+            let last_hit = u64_at(record, 40);
+            let last_hit = if plausible(last_hit, now) { last_hit } else { 0 };
+            records.push((key, u64_at(record, 32), last_hit));
+        });
+        if !magic(&header) {
             return;
         }
-        self.hits += u64_at(bytes, 8);
-        self.misses += u64_at(bytes, 16);
-        self.evictions += u64_at(bytes, 24);
-        self.remote_hits += u64_at(bytes, 32);
-        self.remote_errors += u64_at(bytes, 40);
-        for record in bytes[SUMMARY_HEADER_LEN..].chunks_exact(RECORD_LEN) {
-            let Some(key) = Key::from_slice(&record[..32]) else {
-                continue;
-            };
+        for (total, at) in [
+            (&mut self.hits, 8),
+            (&mut self.misses, 16),
+            (&mut self.evictions, 24),
+            (&mut self.remote_hits, 32),
+            (&mut self.remote_errors, 40),
+        ] {
+            *total = total.saturating_add(u64_at(&header, at));
+        }
+        for (key, hits, last_hit) in records {
             let entry = self.keys.entry(key).or_default();
-            entry.hits += u64_at(record, 32);
-            entry.last_hit = entry.last_hit.max(u64_at(record, 40));
+            entry.hits = entry.hits.saturating_add(hits);
+            entry.last_hit = entry.last_hit.max(last_hit);
         }
     }
 
-    /// A torn final record (a crash mid-append) is ignored by `chunks_exact`.
-    fn read_journal(&mut self, bytes: &[u8]) {
-        for record in bytes.chunks_exact(RECORD_LEN) {
-            let Some(key) = Key::from_slice(&record[..32]) else {
-                continue;
-            };
-            let at = u64_at(record, 32);
-            match record[40] {
-                3 => self.remote_hits += 1,
-                4 => self.remote_errors += 1,
-                _ => {}
-            }
-            match record[40] {
-                1 | 3 => {
-                    self.hits += 1;
+    fn add_journal_record(&mut self, record: &[u8], keep: &dyn Fn(&Key) -> bool, now: u64) {
+        let at = u64_at(record, 32);
+        if !plausible(at, now) || record[41..].iter().any(|&b| b != 0) {
+            return;
+        }
+        let Some(key) = Key::from_slice(&record[..32]) else { return };
+        let bump = |n: &mut u64| *n = n.saturating_add(1);
+        match record[40] {
+            1 | 3 => {
+                bump(&mut self.hits);
+                if record[40] == 3 {
+                    bump(&mut self.remote_hits);
+                }
+                if keep(&key) {
                     let entry = self.keys.entry(key).or_default();
-                    entry.hits += 1;
+                    bump(&mut entry.hits);
                     entry.last_hit = entry.last_hit.max(at);
                 }
-                2 => self.misses += 1,
-                _ => {}
             }
+            2 => bump(&mut self.misses),
+            4 => bump(&mut self.remote_errors),
+            _ => {}
         }
     }
 
@@ -145,19 +211,10 @@ impl Usage {
         store.verify_tree().map_err(|e| std::io::Error::other(e.to_string()))?;
         let v1 = &store.v1();
         let journal = journal_path(v1);
-        let aside = v1.join(format!("journal.{}", std::process::id()));
+        let aside = v1.join(format!("journal.{:016x}", super::layout::random_u64()));
         let moved = fs::rename(&journal, &aside).is_ok();
-        let mut usage = Usage::default();
-        if let Ok(bytes) = store.read_in(&summary_path(v1)) {
-            usage.read_summary(&bytes);
-        }
-        if moved {
-            if let Ok(bytes) = store.read_in(&aside) {
-                usage.read_journal(&bytes);
-            }
-        }
-        usage.evictions += evicted;
-        usage.keys.retain(|key, _| live(key));
+        let mut usage = Usage::fold(store, live, moved.then_some(aside.as_path()));
+        usage.evictions = usage.evictions.saturating_add(evicted);
         let mut out = Vec::with_capacity(SUMMARY_HEADER_LEN + usage.keys.len() * RECORD_LEN);
         out.extend_from_slice(SUMMARY_MAGIC);
         for total in
@@ -191,6 +248,38 @@ mod tests {
         Key::from_slice(&[n; 32]).unwrap()
     }
 
+    fn load_all(store: &DiskStore) -> Usage {
+        Usage::fold(store, &|_| true, Some(&journal_path(&store.v1())))
+    }
+
+    #[test]
+    fn implausible_records_are_skipped_and_totals_saturate() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
+        std::fs::create_dir_all(store.v1()).unwrap();
+        record(&store, Event::Hit, &key(1));
+        let mut bad = [0u8; RECORD_LEN];
+        bad[..32].copy_from_slice(&[2; 32]);
+        bad[32..40].copy_from_slice(&(now_secs() | 1 << 62).to_le_bytes());
+        bad[40] = 1;
+        let mut padded = [0u8; RECORD_LEN];
+        padded[..32].copy_from_slice(&[3; 32]);
+        padded[32..40].copy_from_slice(&now_secs().to_le_bytes());
+        padded[40] = 1;
+        padded[44] = 0x10;
+        let mut summary = SUMMARY_MAGIC.to_vec();
+        summary.extend_from_slice(&[0xff; 40]);
+        std::fs::write(summary_path(&store.v1()), summary).unwrap();
+        let mut journal = OpenOptions::new().append(true).open(journal_path(&store.v1())).unwrap();
+        journal.write_all(&bad).unwrap();
+        journal.write_all(&padded).unwrap();
+        let usage = load_all(&store);
+        assert_eq!(usage.hits, u64::MAX);
+        assert_eq!(usage.key(&key(1)).hits, 1);
+        assert_eq!(usage.key(&key(2)), KeyUsage::default());
+        assert_eq!(usage.key(&key(3)), KeyUsage::default());
+    }
+
     #[test]
     fn journal_and_summary_add_up() {
         let dir = tempfile::tempdir().unwrap();
@@ -199,13 +288,13 @@ mod tests {
         record(&store, Event::Hit, &key(1));
         record(&store, Event::Hit, &key(1));
         record(&store, Event::Miss, &key(2));
-        let before = Usage::load(&store);
+        let before = load_all(&store);
         assert_eq!((before.hits, before.misses), (2, 1));
         assert_eq!(before.key(&key(1)).hits, 2);
 
         Usage::compact(&store, &|_| true, 3).unwrap();
         record(&store, Event::Hit, &key(1));
-        let after = Usage::load(&store);
+        let after = load_all(&store);
         assert_eq!((after.hits, after.misses, after.evictions), (3, 1, 3));
         assert_eq!(after.key(&key(1)).hits, 3);
     }
@@ -220,7 +309,7 @@ mod tests {
         let mut journal = OpenOptions::new().append(true).open(journal_path(&store.v1())).unwrap();
         journal.write_all(&[7; 20]).unwrap();
         Usage::compact(&store, &|k| *k == key(1), 0).unwrap();
-        let usage = Usage::load(&store);
+        let usage = load_all(&store);
         assert_eq!(usage.key(&key(2)).hits, 0);
         assert_eq!(usage.key(&key(1)).hits, 1);
         assert_eq!(usage.hits, 2);

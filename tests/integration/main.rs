@@ -22,3 +22,4 @@ mod run_mode;
 mod security;
 mod storage;
 mod subcommands;
+mod trust_store;

@@ -534,7 +534,8 @@ fn gc_removes_expired_corrupt_and_stale_temp_files_only() {
     let failed_young = record_code(&env, &failed_young, &["sh", "-c", "exit 4"], 4);
     age_file(&env.entry_path(&failed_young), 300);
 
-    // Undecodable files named as entries: garbage, and a truncated entry.
+    // Undecodable files named as entries: garbage (no magic: not ours, kept),
+    // and a truncated entry (ours: removed).
     let garbage = sibling_key(&fresh, 10);
     fs::write(env.entry_path(&garbage), b"not an entry at all").unwrap();
     let truncated = sibling_key(&expired, 10);
@@ -556,11 +557,11 @@ fn gc_removes_expired_corrupt_and_stale_temp_files_only() {
     let out = stdout_of(cc(&env).arg("gc"));
     assert!(
         out.starts_with(
-            "removed 2 expired, 2 corrupt, 0 over the size limits, 1 stale temp files; 3 entries"
+            "removed 2 expired, 1 corrupt, 0 over the size limits, 1 stale temp files; 3 entries"
         ),
         "gc said {out:?}"
     );
-    assert_eq!(keys_on_disk(&env), set_of(&[&fresh, &forever, &failed_young]));
+    assert_eq!(keys_on_disk(&env), set_of(&[&fresh, &forever, &failed_young, &garbage]));
     assert!(!old_temp.exists(), "a temp file older than an hour survived");
     assert!(young_temp.exists(), "a young temp file (a live writer) was removed");
     assert!(stray.exists(), "gc removed a file that is not its own");

@@ -1,0 +1,61 @@
+//! Verifying an entry file: every checksum, small entries in one read.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+
+use crate::entry::{DecodeError, Header, HEADER_LEN};
+
+/// Entries up to this size are read and verified in one `pread`.
+const SMALL_ENTRY: usize = 64 * 1024;
+
+/// Reads exactly `buf.len()` bytes at `offset`, or fails as truncated.
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> Result<(), DecodeError> {
+    file.read_exact_at(buf, offset).map_err(|_| DecodeError::Short)
+}
+
+/// Hashes a region of the file in bounded chunks.
+fn hash_region(file: &File, range: std::ops::Range<u64>) -> Result<u64, DecodeError> {
+    let mut hasher = Xxh3::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut at = range.start;
+    while at < range.end {
+        let n = (range.end - at).min(buf.len() as u64) as usize;
+        read_exact_at(file, &mut buf[..n], at)?;
+        hasher.update(&buf[..n]);
+        at += n as u64;
+    }
+    Ok(hasher.digest())
+}
+
+/// Checks every checksum of an entry. Small entries come back whole.
+pub(crate) fn verify(file: &File, size: u64) -> Result<(Header, Option<Vec<u8>>), DecodeError> {
+    if size <= SMALL_ENTRY as u64 {
+        let mut contents = vec![0u8; size as usize];
+        read_exact_at(file, &mut contents, 0)?;
+        let header = Header::decode(&contents, size)?;
+        let region = |r: std::ops::Range<u64>| &contents[r.start as usize..r.end as usize];
+        check(xxh3_64(region(header.meta_range())), header.meta_hash, "metadata")?;
+        check(xxh3_64(region(header.stdout_range())), header.stdout_hash, "stdout")?;
+        check(xxh3_64(region(header.stderr_range())), header.stderr_hash, "stderr")?;
+        check(xxh3_64(region(header.outputs_range())), header.outputs_hash, "outputs")?;
+        return Ok((header, Some(contents)));
+    }
+    let mut bytes = [0u8; HEADER_LEN];
+    read_exact_at(file, &mut bytes, 0)?;
+    let header = Header::decode(&bytes, size)?;
+    check(hash_region(file, header.meta_range())?, header.meta_hash, "metadata")?;
+    check(hash_region(file, header.stdout_range())?, header.stdout_hash, "stdout")?;
+    check(hash_region(file, header.stderr_range())?, header.stderr_hash, "stderr")?;
+    check(hash_region(file, header.outputs_range())?, header.outputs_hash, "outputs")?;
+    Ok((header, None))
+}
+
+fn check(actual: u64, expected: u64, what: &'static str) -> Result<(), DecodeError> {
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(DecodeError::BodyChecksum(what))
+    }
+}
