@@ -33,6 +33,7 @@ const TOOLS: &[Tool] = &[
     Tool { needs: "setpriv", from: Source::Apt("util-linux"), why: "fault tests as another user" },
     Tool { needs: "prlimit", from: Source::Apt("util-linux"), why: "fault tests with limits" },
     Tool { needs: "python3", from: Source::Apt("python3"), why: "non-blocking pipe tests" },
+    Tool { needs: "/usr/bin/time", from: Source::Apt("time"), why: "peak memory tests" },
     Tool { needs: "nginx", from: Source::Apt("nginx"), why: "HTTP (WebDAV) tier tests" },
     Tool {
         needs: "/usr/lib/nginx/modules/ngx_http_dav_ext_module.so",
