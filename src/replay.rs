@@ -1,22 +1,72 @@
-//! Writes a verified entry back: stdout bytes, then stderr bytes, then the
-//! caller gets the recorded exit code. Large entries go through
-//! `std::io::copy` from the file, which on Linux becomes splice/sendfile/
-//! copy_file_range: no userspace copy and constant memory.
+//! Writes a verified entry back: its stdout and stderr bytes in the order the
+//! command wrote them (the entry's runs), then the caller gets the recorded
+//! exit code. Small entries come from memory (one pread); larger ones go
+//! through `sendfile(2)` from the file: no userspace copy, constant memory.
 
-use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
+use std::os::fd::AsFd;
+use std::os::unix::fs::FileExt;
 
-use crate::stdio::{self, Output};
+use rustix::io::Errno;
+
+use crate::entry::Runs;
+use crate::stdio::{self, Output, WriteError};
 use crate::store::StoredEntry;
 
-/// Replays `entry`. A reader that goes away (`| head -1`) ends the replay
+/// Replays `entry`. A reader that goes away (`| head -1`) ends that stream
 /// quietly; the result is still the recorded exit code, as the command's
-/// result does not depend on how much of it the caller chose to read.
+/// result does not depend on how much of it the caller chose to read. Any
+/// other write failure is reported, with [`crate::exit_codes::WRITE_FAILED`].
 pub fn replay(entry: &StoredEntry) -> i32 {
+    match replay_runs(entry) {
+        Ok(()) => entry.header.exit_code,
+        Err(e) => e.report(),
+    }
+}
+
+fn replay_runs(entry: &StoredEntry) -> Result<(), WriteError> {
     let header = &entry.header;
-    let _ = write_region(entry, header.stdout_range(), Output::Stdout)
-        .and_then(|()| write_region(entry, header.stderr_range(), Output::Stderr));
-    header.exit_code
+    let runs = read_runs(entry).unwrap_or_else(|| {
+        // Verified but inconsistent (cannot happen for our own writer):
+        // the bytes of each stream are still right.
+        let mut runs = Runs::default();
+        runs.push(false, header.stdout_len);
+        runs.push(true, header.stderr_len);
+        runs
+    });
+    let (mut out_at, mut err_at) = (header.stdout_range().start, header.stderr_range().start);
+    let mut gone = [false, false];
+    for run in &runs.0 {
+        let (at, output) =
+            if run.stderr { (&mut err_at, Output::Stderr) } else { (&mut out_at, Output::Stdout) };
+        let range = *at..*at + run.len;
+        *at = range.end;
+        if gone[run.stderr as usize] {
+            continue;
+        }
+        match write_region(entry, range, output) {
+            Ok(()) => {}
+            Err(e) if e.is_broken_pipe() => gone[run.stderr as usize] = true,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// The entry's runs (already checksummed by the store), or `None` when they
+/// cannot be read or do not add up.
+fn read_runs(entry: &StoredEntry) -> Option<Runs> {
+    let range = entry.header.runs_range();
+    let bytes = match &entry.contents {
+        Some(contents) => contents.get(range.start as usize..range.end as usize)?.to_vec(),
+        None => {
+            // Bounded by MAX_RUNS in Header::decode.
+            let mut bytes = vec![0u8; usize::try_from(range.end - range.start).ok()?];
+            entry.file.read_exact_at(&mut bytes, range.start).ok()?;
+            bytes
+        }
+    };
+    Runs::decode(&bytes, &entry.header).ok()
 }
 
 /// One of an entry's two recorded streams.
@@ -27,7 +77,7 @@ pub enum Stream {
 }
 
 /// Writes one stored stream to our stdout (`show --stdout`/`--stderr`).
-pub fn write_stream(entry: &StoredEntry, stream: Stream) -> std::io::Result<()> {
+pub fn write_stream(entry: &StoredEntry, stream: Stream) -> Result<(), WriteError> {
     let range = match stream {
         Stream::Stdout => entry.header.stdout_range(),
         Stream::Stderr => entry.header.stderr_range(),
@@ -35,7 +85,7 @@ pub fn write_stream(entry: &StoredEntry, stream: Stream) -> std::io::Result<()> 
     write_region(entry, range, Output::Stdout)
 }
 
-fn write_region(entry: &StoredEntry, range: Range<u64>, output: Output) -> std::io::Result<()> {
+fn write_region(entry: &StoredEntry, range: Range<u64>, output: Output) -> Result<(), WriteError> {
     if range.is_empty() {
         return Ok(());
     }
@@ -43,51 +93,42 @@ fn write_region(entry: &StoredEntry, range: Range<u64>, output: Output) -> std::
         return stdio::write_all(output, &contents[range.start as usize..range.end as usize]);
     }
     let sent = sendfile(&entry.file, range.clone(), output)?;
-    let rest = sent..range.end;
-    if rest.is_empty() {
-        return Ok(());
+    // The rest (sendfile unsupported for this output) through a buffer.
+    let mut buf = vec![0u8; (range.end - sent).min(256 * 1024) as usize];
+    let mut at = sent;
+    while at < range.end {
+        let n = (range.end - at).min(buf.len() as u64) as usize;
+        entry.file.read_exact_at(&mut buf[..n], at).map_err(|e| WriteError::new(output, e))?;
+        stdio::write_all(output, &buf[..n])?;
+        at += n as u64;
     }
-    let mut file = &entry.file;
-    file.seek(SeekFrom::Start(rest.start))?;
-    let len = rest.end - rest.start;
-    let copied = std::io::copy(&mut Read::take(file, len), &mut *stdio::file(output))?;
-    if copied == len {
-        Ok(())
-    } else {
-        Err(std::io::ErrorKind::UnexpectedEof.into())
-    }
+    Ok(())
 }
 
 /// Copies `range` of the entry to `output` with `sendfile(2)`, returning how
-/// far it got; the caller copies any rest in userspace.
+/// far it got; the caller copies any rest in userspace. EAGAIN (a full
+/// non-blocking output) waits until the output drains, then goes on.
 ///
 /// std's `io::copy` will not sendfile/splice from a regular file into a pipe,
 /// because the pipe then shares the file's page-cache pages and a later write
 /// to the file would show through. Entries are never written in place (only
 /// replaced by rename), so that cannot happen here, and the zero-copy path is
 /// what lets a large hit beat `cat`.
-fn sendfile(file: &std::fs::File, range: Range<u64>, output: Output) -> std::io::Result<u64> {
-    use std::os::fd::AsRawFd;
-    let out_fd = stdio::file(output).as_raw_fd();
-    let mut offset = range.start as libc::off_t;
-    while (offset as u64) < range.end {
-        let chunk = (range.end - offset as u64).min(1 << 30) as usize;
-        // SAFETY: both descriptors are open for the duration of the call and
-        // `offset` is a valid pointer; the kernel updates it past the bytes sent.
-        let sent = unsafe { libc::sendfile(out_fd, file.as_raw_fd(), &mut offset, chunk) };
-        match sent {
-            0 => break,
-            n if n > 0 => {}
-            _ => {
-                let error = std::io::Error::last_os_error();
-                match error.raw_os_error() {
-                    Some(libc::EINTR) | Some(libc::EAGAIN) => continue,
-                    // Not supported for this output: copy the rest in userspace.
-                    Some(libc::EINVAL) | Some(libc::ENOSYS) => break,
-                    _ => return Err(error),
-                }
-            }
+fn sendfile(file: &std::fs::File, range: Range<u64>, output: Output) -> Result<u64, WriteError> {
+    stdio::check_open(output)?;
+    let out = stdio::file(output);
+    let mut offset = range.start;
+    while offset < range.end {
+        let chunk = (range.end - offset).min(1 << 30) as usize;
+        match rustix::fs::sendfile(out.as_fd(), file.as_fd(), Some(&mut offset), chunk) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => stdio::wait_writable(output)?,
+            // Not supported for this output: copy the rest in userspace.
+            Err(Errno::INVAL) | Err(Errno::NOSYS) => break,
+            Err(e) => return Err(WriteError::new(output, e)),
         }
     }
-    Ok(offset as u64)
+    Ok(offset)
 }

@@ -1,18 +1,33 @@
 //! Spawns the command and tees its stdout and stderr: to the caller as they
 //! are produced, and into the entry being recorded. Both pipes are drained at
 //! once on scoped threads, so a command that fills one pipe while we wait on
-//! the other cannot deadlock.
+//! the other cannot deadlock; a lock held across "write to the caller, then
+//! record" makes the caller's order and the entry's runs the same order.
+//!
+//! The run ends when the command exits, not when its pipes close: a
+//! background grandchild that inherited them (`sh -c 'sleep 3 & echo hi'`)
+//! would otherwise hold us for its whole life. Once the command has exited,
+//! what is already in the pipes is drained and the pipes are closed; later
+//! output of such a grandchild is neither captured nor relayed (it gets
+//! EPIPE or SIGPIPE).
+//!
+//! A caller that stops reading does not stop the recording: the output keeps
+//! flowing into the entry, up to `--max-entry-size`, so `cachecmd -- seq 1
+//! 100000 | head -1` is recorded; past the limit the pipe is closed and the
+//! command sees a broken pipe, as it would without us.
 
 use std::ffi::OsString;
-use std::io::Read;
+use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 
 use thiserror::Error;
 
+use crate::exec::sys;
+use crate::exec::tee::{self, Stream, PIPE_BUFFER};
 use crate::exit_codes;
-use crate::record::{Recorded, Sink};
-use crate::stdio::{self, Output};
+use crate::record::Sink;
+use crate::stdio::{self, Output, WriteError};
 
 #[derive(Debug, Error)]
 pub enum SpawnError {
@@ -43,7 +58,23 @@ impl SpawnError {
 /// How the run ended, and what each sink recorded.
 pub struct Finished {
     pub status: ExitStatus,
-    pub recorded: Option<(Recorded, Recorded)>,
+    pub recorded: Option<(crate::record::Recorded, crate::record::Recorded)>,
+    /// A failed write to the caller (not a vanished reader), already reported.
+    pub write_error: Option<WriteError>,
+    /// The signal that interrupted the run (see `exec::sys`): never cached,
+    /// never retried, never covered by `--stale-if-error`.
+    pub interrupted: Option<i32>,
+}
+
+impl Finished {
+    /// Our status for the caller: the command's, unless its output could not
+    /// be delivered.
+    pub fn exit_code(&self) -> i32 {
+        match &self.write_error {
+            Some(_) => exit_codes::WRITE_FAILED,
+            None => exit_codes::from_status(self.status),
+        }
+    }
 }
 
 /// Where the command's output goes besides the entry.
@@ -56,7 +87,8 @@ pub enum Mode {
 }
 
 /// Runs `argv` with `stdin` (a spooled `--stdin`, else ours), passing its
-/// output to ours (in `Mode::Stream`) and into `sinks` when given.
+/// output to ours (in `Mode::Stream`) and into `sinks` when given. A
+/// descriptor the caller closed is closed for the command too.
 pub fn run(
     argv: &[OsString],
     stdin: Option<&std::fs::File>,
@@ -65,6 +97,8 @@ pub fn run(
 ) -> Result<Finished, SpawnError> {
     let (program, args) =
         argv.split_first().ok_or_else(|| SpawnError::NotFound { program: String::new() })?;
+    // A spooled stdin replaces a closed one; closed outputs get no pipe.
+    let closed = stdio::closed_mask() & if stdin.is_some() { !1 } else { !0 };
     let stdin = match stdin {
         Some(file) => {
             let mut file = file.try_clone().map_err(|e| SpawnError::from_io(program, e))?;
@@ -73,65 +107,82 @@ pub fn run(
         }
         None => Stdio::inherit(),
     };
+    let piped = |fd: i32| if closed & (1 << fd) != 0 { Stdio::null() } else { Stdio::piped() };
     let mut command = Command::new(program);
-    // SAFETY: signal(2) is async-signal-safe; between fork and exec the
-    // child only resets dispositions we changed in ourselves (ignored
-    // SIGINT/SIGQUIT while a child runs, SIGXFSZ always), so every attempt
-    // starts exactly as a direct run would. std restores SIGPIPE itself.
-    unsafe {
-        command.pre_exec(|| {
-            for signal in [libc::SIGINT, libc::SIGQUIT, libc::SIGXFSZ] {
-                libc::signal(signal, libc::SIG_DFL);
-            }
-            Ok(())
+    // SAFETY: child_setup is async-signal-safe (see exec::sys).
+    unsafe { command.pre_exec(move || sys::child_setup(closed)) };
+    sys::install_relay();
+    if let Some(signal) = sys::interrupted() {
+        // Interrupted between attempts (a `--retry` backoff): no new attempt.
+        let status = std::os::unix::process::ExitStatusExt::from_raw(signal);
+        return Ok(Finished {
+            status,
+            recorded: None,
+            write_error: None,
+            interrupted: Some(signal),
         });
     }
+    sys::set_child(None);
     let mut child = command
         .args(args)
         .stdin(stdin)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(piped(1))
+        .stderr(piped(2))
         .spawn()
         .map_err(|e| SpawnError::from_io(program, e))?;
-    // Terminal signals reach the child directly (same process group); we stay
-    // alive to report its real exit status instead of dying first.
-    stdio::ignore_terminal_signals();
+    sys::set_child(Some(child.id()));
 
-    let child_out = child.stdout.take();
-    let child_err = child.stderr.take();
+    let child_out = child.stdout.take().map(OwnedFd::from);
+    let child_err = child.stderr.take().map(OwnedFd::from);
     if let Some(pipe) = &child_out {
-        widen_pipe(pipe);
+        // Best effort: a smaller pipe only costs speed.
+        let _ = rustix::pipe::fcntl_setpipe_size(pipe, PIPE_BUFFER);
     }
     let (out_sink, err_sink) = match sinks {
         Some((out, err)) => (Some(out), Some(err)),
         None => (None, None),
     };
-    let (out_recorded, err_recorded) = std::thread::scope(|scope| {
-        let (out, err) = match mode {
-            Mode::Stream => (Some(Output::Stdout), Some(Output::Stderr)),
-            Mode::Capture => (None, None),
-        };
-        let err_thread = scope.spawn(move || tee(child_err, err, err_sink));
-        let out_recorded = tee(child_out, out, out_sink);
-        (out_recorded, err_thread.join().ok().flatten())
+    let (out, err) = match mode {
+        Mode::Stream => (Some(Output::Stdout), Some(Output::Stderr)),
+        Mode::Capture => (None, None),
+    };
+    let stop = rustix::pipe::pipe().map_err(|e| SpawnError::from_io(program, e.into()));
+    let (stop_read, stop_write) = match stop {
+        Ok(stop) => stop,
+        Err(e) => {
+            kill_and_reap(&mut child);
+            return Err(e);
+        }
+    };
+    let streams = [
+        Stream { pipe: child_out, output: out, sink: out_sink },
+        Stream { pipe: child_err, output: err, sink: err_sink },
+    ];
+    let (status, [out_tee, err_tee]) = std::thread::scope(|scope| {
+        let tee = scope.spawn(|| tee::tee(streams, &stop_read));
+        let status = wait(&mut child);
+        sys::set_child(None);
+        // The command has exited: the readers drain what is left and stop.
+        drop(stop_write);
+        (status, tee.join().unwrap_or_default())
     });
-    let status = wait(&mut child);
-    let recorded = match (out_recorded, err_recorded) {
+    let recorded = match (out_tee.recorded, err_tee.recorded) {
         (Some(out), Some(err)) => Some((out, err)),
         _ => None,
     };
-    Ok(Finished { status, recorded })
+    let write_error = out_tee.error.or(err_tee.error).filter(|e| !e.is_broken_pipe());
+    if let Some(error) = &write_error {
+        error.report();
+    }
+    Ok(Finished { status, recorded, write_error, interrupted: sys::interrupted() })
 }
 
-/// A 64 KiB pipe makes a fast producer and us trade places every 64 KiB;
-/// 1 MiB (the default unprivileged maximum) cuts those switches sixteenfold.
-/// Best effort: a smaller pipe only costs speed.
-fn widen_pipe(pipe: &impl std::os::fd::AsRawFd) {
-    // SAFETY: F_SETPIPE_SZ on a pipe we own; failure leaves it unchanged.
-    unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_BUFFER as libc::c_int) };
+/// Without a tee the command must not be left running unwatched.
+fn kill_and_reap(child: &mut std::process::Child) {
+    let _ = child.kill();
+    wait(child);
+    sys::set_child(None);
 }
-
-const PIPE_BUFFER: usize = 1 << 20;
 
 fn wait(child: &mut std::process::Child) -> ExitStatus {
     loop {
@@ -143,37 +194,4 @@ fn wait(child: &mut std::process::Child) -> ExitStatus {
             Err(_) => return std::os::unix::process::ExitStatusExt::from_raw(1 << 8),
         }
     }
-}
-
-/// Copies one pipe to our output and the sink until EOF. When the caller
-/// stops reading, the recording is abandoned and the pipe closed, so the
-/// command sees SIGPIPE exactly as it would without us.
-fn tee(
-    pipe: Option<impl Read>,
-    output: Option<Output>,
-    mut sink: Option<Sink<'_>>,
-) -> Option<Recorded> {
-    let Some(mut pipe) = pipe else {
-        return sink.map(Sink::finish);
-    };
-    let mut buf = vec![0u8; PIPE_BUFFER];
-    loop {
-        let n = match pipe.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        };
-        if output.is_some_and(|output| stdio::write_all(output, &buf[..n]).is_err()) {
-            if let Some(sink) = sink.as_mut() {
-                sink.abandon();
-            }
-            break;
-        }
-        if let Some(sink) = sink.as_mut() {
-            sink.record(&buf[..n]);
-        }
-    }
-    drop(pipe);
-    sink.map(Sink::finish)
 }

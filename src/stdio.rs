@@ -1,12 +1,18 @@
-//! Unbuffered access to our own stdout and stderr. `std::io::stdout()` is
-//! line-buffered, which would hold back a command's partial lines (progress
-//! output) and add a copy; writing to the descriptors directly also lets
-//! `std::io::copy` use kernel copies (splice, sendfile, copy_file_range).
+//! Unbuffered, complete writes to our own stdout and stderr. `std::io::stdout()`
+//! is line-buffered, which would hold back a command's partial lines
+//! (progress output) and add a copy. Every write here either delivers all
+//! its bytes or reports why: a non-blocking descriptor (as CI runners leave
+//! them) that is momentarily full is waited on, never cut short, and a
+//! descriptor the caller closed fails with EBADF even though `startup`
+//! parked /dev/null on it.
 
 use std::fs::File;
-use std::io::Write;
 use std::mem::ManuallyDrop;
-use std::os::fd::FromRawFd;
+use std::os::fd::{AsFd, FromRawFd};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use rustix::event::{poll, PollFd, PollFlags};
+use rustix::io::Errno;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
@@ -14,29 +20,108 @@ pub enum Output {
     Stderr,
 }
 
+impl Output {
+    fn fd(self) -> i32 {
+        match self {
+            Output::Stdout => 1,
+            Output::Stderr => 2,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Output::Stdout => "stdout",
+            Output::Stderr => "stderr",
+        }
+    }
+}
+
+/// Bit N set: the caller started us with descriptor N (0-2) closed.
+static CLOSED: AtomicU8 = AtomicU8::new(0);
+
+/// Remembers that the caller closed descriptor `fd` (0, 1 or 2).
+pub fn note_closed(fd: i32) {
+    if (0..3).contains(&fd) {
+        CLOSED.fetch_or(1 << fd, Ordering::Relaxed);
+    }
+}
+
+/// Which of descriptors 0-2 the caller closed, as a bit mask.
+pub fn closed_mask() -> u8 {
+    CLOSED.load(Ordering::Relaxed)
+}
+
+pub fn was_closed(fd: i32) -> bool {
+    closed_mask() & (1 << fd) != 0
+}
+
 /// Our descriptor 1 or 2 as a `File` that is never closed by us.
 pub fn file(output: Output) -> ManuallyDrop<File> {
-    let fd = match output {
-        Output::Stdout => 1,
-        Output::Stderr => 2,
-    };
-    // SAFETY: descriptors 1 and 2 stay open for the life of the process (or
-    // writes to them fail with EBADF, which callers handle); ManuallyDrop
-    // guarantees we never close them.
-    ManuallyDrop::new(unsafe { File::from_raw_fd(fd) })
+    // SAFETY: descriptors 1 and 2 stay open for the life of the process
+    // (`startup` fills closed ones); ManuallyDrop guarantees we never close them.
+    ManuallyDrop::new(unsafe { File::from_raw_fd(output.fd()) })
 }
 
-pub fn write_all(output: Output, bytes: &[u8]) -> std::io::Result<()> {
-    let mut out = file(output);
-    out.write_all(bytes)
+/// A failed write to the caller, naming the stream.
+#[derive(Debug, thiserror::Error)]
+#[error("write error on {}: {error}", output.name())]
+pub struct WriteError {
+    pub output: Output,
+    pub error: std::io::Error,
 }
 
-/// While a child runs, Ctrl-C and Ctrl-\ are for the child: it gets them
-/// from the terminal itself, and we must outlive it to report its status.
-pub fn ignore_terminal_signals() {
-    // SAFETY: setting a signal to SIG_IGN has no preconditions.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+impl WriteError {
+    pub fn new(output: Output, error: impl Into<std::io::Error>) -> WriteError {
+        WriteError { output, error: error.into() }
+    }
+
+    /// The reader went away: the caller chose to stop reading, which is
+    /// not a failure to report (as with `cmd | head -1`).
+    pub fn is_broken_pipe(&self) -> bool {
+        self.error.kind() == std::io::ErrorKind::BrokenPipe
+    }
+
+    /// Says what failed, in one line, and gives our status for it.
+    pub fn report(&self) -> i32 {
+        eprintln!("cachecmd: {self}");
+        crate::exit_codes::WRITE_FAILED
+    }
+}
+
+/// Fails when the caller closed this descriptor.
+pub fn check_open(output: Output) -> Result<(), WriteError> {
+    if was_closed(output.fd()) {
+        return Err(WriteError::new(output, Errno::BADF));
+    }
+    Ok(())
+}
+
+/// Writes all of `bytes`, waiting out EAGAIN and EINTR.
+pub fn write_all(output: Output, mut bytes: &[u8]) -> Result<(), WriteError> {
+    check_open(output)?;
+    let out = file(output);
+    while !bytes.is_empty() {
+        match rustix::io::write(&*out, bytes) {
+            Ok(0) => return Err(WriteError::new(output, std::io::ErrorKind::WriteZero)),
+            Ok(n) => bytes = &bytes[n..],
+            Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => wait_writable(output)?,
+            Err(e) => return Err(WriteError::new(output, e)),
+        }
+    }
+    Ok(())
+}
+
+/// Blocks until `output` accepts more bytes (a non-blocking pipe drained).
+pub fn wait_writable(output: Output) -> Result<(), WriteError> {
+    let out = file(output);
+    let fd = out.as_fd();
+    let mut fds = [PollFd::new(&fd, PollFlags::OUT)];
+    loop {
+        match poll(&mut fds, None) {
+            Ok(_) => return Ok(()),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(WriteError::new(output, e)),
+        }
     }
 }

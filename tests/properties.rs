@@ -109,6 +109,8 @@ fn entry_bytes(meta: &[u8], stdout: &[u8], stderr: &[u8], exit_code: i32) -> (He
         expires_at: 0,
         outputs_len: 0,
         outputs_hash: xxh3_64(&[]),
+        runs_len: 0,
+        runs_hash: xxh3_64(&[]),
     };
     (header, [&header.encode()[..], meta, stdout, stderr].concat())
 }
@@ -125,9 +127,12 @@ fn arb_header() -> impl Strategy<Value = Header> {
             meta_hash: h[0],
             stdout_hash: h[1],
             stderr_hash: h[2],
-            expires_at: h[3],
+            // Times past year 9999 are refused (entry.rs), so stay below.
+            expires_at: h[3] % 253_402_300_800,
             outputs_len,
             outputs_hash: h[4],
+            runs_len: 0,
+            runs_hash: 0,
         },
     )
 }
@@ -160,7 +165,8 @@ fn arb_meta() -> impl Strategy<Value = Meta> {
         proptest::option::of(bytes()),
         prop::collection::vec(bytes(), 0..3),
         proptest::option::of(bytes()),
-        any::<u64>(),
+        // Times past year 9999 are refused (entry.rs).
+        0..=cachecmd::entry::MAX_EPOCH_SECS,
         proptest::option::of(any::<u64>()),
         proptest::option::of(any::<u64>()),
     )

@@ -63,6 +63,8 @@ fn entry(stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
         expires_at: 0,
         outputs_len: 0,
         outputs_hash: xxh3_64(b""),
+        runs_len: 0,
+        runs_hash: xxh3_64(b""),
     };
     [&header.encode()[..], &meta, stdout, stderr].concat()
 }
