@@ -65,7 +65,7 @@ fn run_cli_inner() -> i32 {
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("cachecmd: {e:#}");
+            crate::stdio::message(format_args!("cachecmd: {e:#}"));
             exit_codes::USAGE
         }
     }
@@ -111,6 +111,6 @@ fn pass_through(argv: &[std::ffi::OsString]) -> i32 {
     unsafe { command.pre_exec(move || exec::sys::child_setup(closed)) };
     let error = command.args(args).exec();
     let error = runner::SpawnError::from_io(program, error);
-    eprintln!("cachecmd: {error}");
+    crate::stdio::message(format_args!("cachecmd: {error}"));
     error.exit_code()
 }

@@ -83,7 +83,7 @@ impl WriteError {
 
     /// Says what failed, in one line, and gives our status for it.
     pub fn report(&self) -> i32 {
-        eprintln!("cachecmd: {self}");
+        message(format_args!("cachecmd: {self}"));
         crate::exit_codes::WRITE_FAILED
     }
 }
@@ -124,4 +124,12 @@ pub fn wait_writable(output: Output) -> Result<(), WriteError> {
             Err(e) => return Err(WriteError::new(output, e)),
         }
     }
+}
+
+/// Writes one line of ours to stderr. Unlike `eprintln!`, which panics
+/// (and so aborts) when stderr fails, a failure here is ignored: the exit
+/// status already says what went wrong.
+pub fn message(line: std::fmt::Arguments<'_>) {
+    let text = format!("{line}\n");
+    let _ = write_all(Output::Stderr, text.as_bytes());
 }

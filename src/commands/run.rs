@@ -70,7 +70,11 @@ pub fn run(settings: &RunSettings) -> anyhow::Result<i32> {
         run.serve(existing.ok().flatten())
     };
     if settings.common.verbose {
-        eprintln!("cachecmd: {}, key {}", run.notes.join(", "), key.short());
+        crate::stdio::message(format_args!(
+            "cachecmd: {}, key {}",
+            run.notes.join(", "),
+            key.short()
+        ));
     }
     Ok(code)
 }
@@ -176,7 +180,7 @@ impl Run<'_> {
                 // A bad root is persistent configuration: say so even without
                 // -v (with -v the status line says it, still in one line).
                 if !self.settings.common.verbose {
-                    eprintln!("cachecmd: {e}; running uncached");
+                    crate::stdio::message(format_args!("cachecmd: {e}; running uncached"));
                 }
                 self.note(format!("not recorded ({e})"));
                 return self.run_uncached();
@@ -549,6 +553,6 @@ fn is_fresh(settings: &RunSettings, header: &Header, age: Duration) -> bool {
 }
 
 fn spawn_failed(e: &SpawnError) -> i32 {
-    eprintln!("cachecmd: {e}");
+    crate::stdio::message(format_args!("cachecmd: {e}"));
     e.exit_code()
 }
