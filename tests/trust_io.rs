@@ -172,6 +172,8 @@ fn a_background_grandchild_does_not_hold_the_run() {
     env.cmd().args(with_command(&[], &command)).assert().success().stdout("hi\n");
 }
 
+type Edit = fn(&mut Header, &mut Meta);
+
 /// Rewrites the entry of `command` through `edit`, with valid checksums.
 fn rewrite_entry(env: &TestEnv, command: &[OsString], edit: impl Fn(&mut Header, &mut Meta)) {
     let key = env.key(with_command(&[], command));
@@ -196,7 +198,7 @@ fn entries_with_times_out_of_range_are_a_miss_not_a_panic() {
     let env = TestEnv::new();
     let counter = env.counter("times");
     let command = counter.prints("x");
-    let edits: [(&str, fn(&mut Header, &mut Meta)); 2] =
+    let edits: [(&str, Edit); 2] =
         [("expires_at", |h, _| h.expires_at = u64::MAX), ("created", |_, m| m.created = u64::MAX)];
     for (n, (what, edit)) in edits.into_iter().enumerate() {
         env.cmd().args(with_command(&[], &command)).assert().success().stdout("x");
