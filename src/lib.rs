@@ -3,7 +3,6 @@
 //! The binary is a thin shell around [`run_cli`]; the modules are public so
 //! fuzz targets, the completion/man generator and tests can reach them.
 
-pub mod background;
 pub mod cli;
 pub mod commands;
 pub mod entry;
@@ -15,14 +14,13 @@ pub mod inputs;
 pub mod key;
 pub mod outputs;
 pub mod record;
-pub mod replay;
-pub mod runner;
 pub mod settings;
-pub mod spool;
-pub mod stdio;
 pub mod store;
 pub mod tier;
 pub mod units;
+
+// The process plumbing lives in `exec`; these paths are kept for callers.
+pub use exec::{background, replay, runner, spool, stdio};
 
 use std::os::unix::process::CommandExt;
 

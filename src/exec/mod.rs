@@ -1,5 +1,11 @@
-//! Running commands: the process plumbing shared by run mode and the
-//! pass-through, with its unsafe parts gathered in [`sys`].
+//! Running commands and writing to the caller: spawning with the caller's
+//! descriptors and dispositions, the tee into an entry, replay, `--stdin`
+//! spooling, detached helpers. The unsafe parts are gathered in [`sys`].
 
+pub mod background;
+pub mod replay;
+pub mod runner;
+pub mod spool;
+pub mod stdio;
 pub mod sys;
 pub mod tee;

@@ -167,6 +167,19 @@ pub fn child_setup(closed: u8) -> std::io::Result<()> {
     Ok(())
 }
 
+/// In a detached helper, between fork and exec: a new session, and no
+/// descriptor but 0-2. Descriptors std opened are close-on-exec already;
+/// close_range also drops any our own parent passed us.
+pub fn detach_setup() -> std::io::Result<()> {
+    // SAFETY: setsid and close_range are async-signal-safe system calls
+    // that touch no memory of ours.
+    unsafe {
+        libc::setsid();
+        libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+    }
+    Ok(())
+}
+
 /// Dies by `signal`, as the command did or would have.
 pub fn die_by(signal: i32) -> ! {
     // SAFETY: restoring the default disposition and raising have no

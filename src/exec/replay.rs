@@ -116,11 +116,11 @@ fn write_region(entry: &StoredEntry, range: Range<u64>, output: Output) -> Resul
 /// what lets a large hit beat `cat`.
 fn sendfile(file: &std::fs::File, range: Range<u64>, output: Output) -> Result<u64, WriteError> {
     stdio::check_open(output)?;
-    let out = stdio::file(output);
+    let out = stdio::fd(output);
     let mut offset = range.start;
     while offset < range.end {
         let chunk = (range.end - offset).min(1 << 30) as usize;
-        match rustix::fs::sendfile(out.as_fd(), file.as_fd(), Some(&mut offset), chunk) {
+        match rustix::fs::sendfile(out, file.as_fd(), Some(&mut offset), chunk) {
             Ok(0) => break,
             Ok(_) => {}
             Err(Errno::INTR) => {}

@@ -6,9 +6,7 @@
 //! descriptor the caller closed fails with EBADF even though `startup`
 //! parked /dev/null on it.
 
-use std::fs::File;
-use std::mem::ManuallyDrop;
-use std::os::fd::{AsFd, FromRawFd};
+use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use rustix::event::{poll, PollFd, PollFlags};
@@ -55,11 +53,13 @@ pub fn was_closed(fd: i32) -> bool {
     closed_mask() & (1 << fd) != 0
 }
 
-/// Our descriptor 1 or 2 as a `File` that is never closed by us.
-pub fn file(output: Output) -> ManuallyDrop<File> {
-    // SAFETY: descriptors 1 and 2 stay open for the life of the process
-    // (`startup` fills closed ones); ManuallyDrop guarantees we never close them.
-    ManuallyDrop::new(unsafe { File::from_raw_fd(output.fd()) })
+/// Our descriptor 1 or 2, borrowed for the life of the process (`startup`
+/// keeps both open).
+pub fn fd(output: Output) -> BorrowedFd<'static> {
+    match output {
+        Output::Stdout => rustix::stdio::stdout(),
+        Output::Stderr => rustix::stdio::stderr(),
+    }
 }
 
 /// A failed write to the caller, naming the stream.
@@ -99,9 +99,9 @@ pub fn check_open(output: Output) -> Result<(), WriteError> {
 /// Writes all of `bytes`, waiting out EAGAIN and EINTR.
 pub fn write_all(output: Output, mut bytes: &[u8]) -> Result<(), WriteError> {
     check_open(output)?;
-    let out = file(output);
+    let out = fd(output);
     while !bytes.is_empty() {
-        match rustix::io::write(&*out, bytes) {
+        match rustix::io::write(out, bytes) {
             Ok(0) => return Err(WriteError::new(output, std::io::ErrorKind::WriteZero)),
             Ok(n) => bytes = &bytes[n..],
             Err(Errno::INTR) => {}
@@ -114,9 +114,8 @@ pub fn write_all(output: Output, mut bytes: &[u8]) -> Result<(), WriteError> {
 
 /// Blocks until `output` accepts more bytes (a non-blocking pipe drained).
 pub fn wait_writable(output: Output) -> Result<(), WriteError> {
-    let out = file(output);
-    let fd = out.as_fd();
-    let mut fds = [PollFd::new(&fd, PollFlags::OUT)];
+    let out = fd(output);
+    let mut fds = [PollFd::new(&out, PollFlags::OUT)];
     loop {
         match poll(&mut fds, None) {
             Ok(_) => return Ok(()),
