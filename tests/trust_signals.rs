@@ -124,3 +124,56 @@ fn an_interrupted_run_is_not_covered_by_stale_if_error() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
     assert_eq!(stdout, "", "the old entry was served for an interruption");
 }
+
+/// Drives cachecmd on a terminal (python3's pty) and types Ctrl-C there.
+const TERMINAL: &str = r#"
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+seen = b''
+while b'ready' not in seen:
+    seen += os.read(fd, 100)
+os.write(fd, b'\x03')
+try:
+    while os.read(fd, 100):
+        pass
+except OSError:
+    pass
+_, status = os.waitpid(pid, 0)
+print(os.WTERMSIG(status) if os.WIFSIGNALED(status) else -os.WEXITSTATUS(status))
+"#;
+
+/// Counts the SIGINTs it gets for half a second after saying `ready`.
+const COUNTS_SIGINT: &str = r#"
+import signal, sys, time
+got = []
+signal.signal(signal.SIGINT, lambda *_: got.append(1))
+print('ready', flush=True)
+end = time.time() + 0.5
+while time.time() < end:
+    time.sleep(0.01)
+open(sys.argv[1], 'w').write(str(len(got)))
+"#;
+
+/// A Ctrl-C reaches the whole foreground process group: the command gets
+/// it once (cachecmd does not relay it again; a relay racing the terminal's
+/// own signal could merge with it, so this cannot catch every double), and
+/// cachecmd, after waiting for the command, dies by SIGINT so a calling
+/// shell loop stops.
+#[test]
+fn ctrl_c_on_a_terminal_reaches_the_command_once_and_ends_cachecmd() {
+    let env = TestEnv::new();
+    let count = env.path().join("count");
+    let mut args: Vec<OsString> = vec!["python3".into(), "-c".into(), TERMINAL.into()];
+    args.push(common::BIN.into());
+    let command: Vec<OsString> = vec!["python3".into(), "-c".into(), COUNTS_SIGINT.into()];
+    let mut command_with_file = command.clone();
+    command_with_file.push(count.clone().into());
+    args.extend(with_command(&[], &command_with_file));
+    let out = env.std_command(&args[0]).args(&args[1..]).output().unwrap();
+    let status = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(status.trim(), libc::SIGINT.to_string(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(fs::read_to_string(&count).unwrap(), "1", "SIGINTs the command got");
+    assert!(files_under(&env.root().join("v1").join("entries")).is_empty());
+}
