@@ -393,11 +393,13 @@ fn plant_archive(path: &Path, archive: &[u8]) {
     let bytes = fs::read(path).unwrap();
     let header = Header::decode(&bytes, bytes.len() as u64).unwrap();
     let keep = header.outputs_range().start as usize;
+    let runs = &bytes[header.runs_range().start as usize..];
     let header =
         Header { outputs_len: archive.len() as u64, outputs_hash: xxh3_64(archive), ..header };
     let mut planted = header.encode().to_vec();
     planted.extend_from_slice(&bytes[cachecmd::entry::HEADER_LEN..keep]);
     planted.extend_from_slice(archive);
+    planted.extend_from_slice(runs);
     Header::decode(&planted, planted.len() as u64).unwrap();
     fs::write(path, &planted).unwrap();
 }
