@@ -116,11 +116,6 @@ impl Sink<'_> {
         true
     }
 
-    /// The caller stopped reading; a partial recording must never be published.
-    pub fn abandon(&mut self) {
-        self.budget.write_failed.store(true, Ordering::Relaxed);
-    }
-
     /// Length and checksum of what was recorded.
     pub fn finish(self) -> Recorded {
         Recorded { len: self.len, hash: self.hasher.digest() }

@@ -436,7 +436,7 @@ impl Run<'_> {
                 None
             }
             Err(Abandoned::WriteFailed) => {
-                self.note("not recorded (write failed or output not fully read)");
+                self.note("not recorded (the entry could not be written)");
                 None
             }
             Err(Abandoned::Interleaved) => {
