@@ -237,3 +237,33 @@ fn a_long_command_line_is_recorded_and_read_back() {
     counter.assert_runs(1);
     assert_eq!(files_under(&env.root().join("v1").join("entries")).len(), 1);
 }
+
+#[test]
+fn a_file_size_limit_fails_on_miss_and_hit() {
+    let env = TestEnv::new();
+    let counter = env.counter("fsize");
+    let command = counter.sh("seq 1 20000");
+    let file = env.path().join("out");
+    let redirect = format!("> '{}'", file.display());
+    // 1 block of 512 bytes: our write to the caller fails with EFBIG.
+    let limited = format!("ulimit -f 1; {}", script(&[], &command, &redirect));
+    let out = env.sh(&limited).output().unwrap();
+    assert_eq!(out.status.code(), Some(120), "miss: {}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("stdout"), "{}", stderr_of(&out));
+    env.cmd().args(with_command(&[], &command)).assert().success();
+    let out = env.sh(&limited).output().unwrap();
+    assert_eq!(out.status.code(), Some(120), "hit: {}", stderr_of(&out));
+    counter.assert_runs(2);
+}
+
+#[test]
+fn a_closed_stdin_is_closed_for_the_command() {
+    let env = TestEnv::new();
+    let probe: Vec<OsString> = ["sh", "-c", "[ -e /proc/$$/fd/0 ] && echo open || echo closed"]
+        .map(OsString::from)
+        .to_vec();
+    let out = env.sh(&script(&["--force"], &probe, "<&-")).output().unwrap();
+    assert_eq!(out.stdout, b"closed\n", "{}", stderr_of(&out));
+    let out = env.sh(&script(&["--force"], &probe, "</dev/null")).output().unwrap();
+    assert_eq!(out.stdout, b"open\n");
+}
