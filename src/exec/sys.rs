@@ -59,8 +59,9 @@ pub fn startup() {
     MAIN_PID.store(unsafe { libc::getpid() }, Ordering::Relaxed);
     let mut ignored = 0u64;
     for signal in RELAYED.into_iter().chain(IGNORED_BY_US) {
-        // SAFETY: a null new action only queries; `old` is a valid out pointer.
+        // SAFETY: sigaction is plain data, for which all zeroes is valid.
         let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: a null new action only queries; `old` is a valid out pointer.
         let queried = unsafe { libc::sigaction(signal, std::ptr::null(), &mut old) };
         if queried == 0 && old.sa_sigaction == libc::SIG_IGN {
             ignored |= 1 << signal;
