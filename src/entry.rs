@@ -15,9 +15,21 @@
 //!     64    8  absolute expiry, seconds since the epoch (0: none)
 //!     72    8  outputs archive length (u64 LE; 0 without `--output`)
 //!     80    8  xxh3-64 of the outputs archive
-//!     88    8  xxh3-64 of bytes 0..88
-//!     96       metadata (JSON), stdout, stderr, outputs archive
+//!     88    8  runs length in bytes (u64 LE; a multiple of 8)
+//!     96    8  xxh3-64 of the runs
+//!    104    8  xxh3-64 of bytes 0..104
+//!    112       metadata (JSON), stdout, stderr, outputs archive, runs
 //! ```
+//!
+//! The runs (version 2) keep the order in which the command wrote to its
+//! two streams, so a hit into `2>&1` shows what the miss showed: each run is
+//! a u64 LE whose top bit names the stream (0 stdout, 1 stderr) and whose
+//! other bits give a non-zero length; stdout's runs add up to the stdout
+//! length and stderr's to the stderr length. No runs means stdout, then
+//! stderr. Entries of another version are a miss.
+//!
+//! Times (`expires_at`, the metadata's `created`) above [`MAX_EPOCH_SECS`]
+//! are refused when decoding, so no later time computation can overflow.
 //!
 //! The header is written last (the body streams in first), so a file that a
 //! crash cut short never carries a valid header for its length. Every length
@@ -34,11 +46,20 @@ use thiserror::Error;
 use xxhash_rust::xxh3::xxh3_64;
 
 pub const MAGIC: &[u8; 8] = b"CACHECMD";
-pub const VERSION: u32 = 1;
-pub const HEADER_LEN: usize = 96;
+pub const VERSION: u32 = 2;
+pub const HEADER_LEN: usize = 112;
 const CHECKED_LEN: usize = HEADER_LEN - 8;
 /// Metadata is a command line and a few fields; anything larger is corrupt.
-pub const MAX_META_LEN: u32 = 1 << 20;
+/// The writer enforces the same bound (it skips recording a run whose
+/// metadata is larger), so what is recorded can always be read back. 16 MiB
+/// holds any command line Linux accepts (ARG_MAX is a quarter of the stack
+/// limit) even hex-encoded.
+pub const MAX_META_LEN: u32 = 16 << 20;
+/// The last second of the year 9999: later instants are refused as corrupt.
+pub const MAX_EPOCH_SECS: u64 = 253_402_300_799;
+
+mod runs;
+pub use runs::{Run, Runs, MAX_RUNS};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum DecodeError {
@@ -56,6 +77,10 @@ pub enum DecodeError {
     BodyChecksum(&'static str),
     #[error("entry metadata is invalid: {0}")]
     Meta(String),
+    #[error("entry time is out of range")]
+    Time,
+    #[error("entry runs are invalid")]
+    Runs,
 }
 
 /// The fixed-size header, validated.
@@ -73,6 +98,9 @@ pub struct Header {
     /// The `--output` archive (tar + zstd) after stderr; 0 when none.
     pub outputs_len: u64,
     pub outputs_hash: u64,
+    /// The stream runs (see the module doc), after the outputs archive.
+    pub runs_len: u64,
+    pub runs_hash: u64,
 }
 
 impl Header {
@@ -90,6 +118,8 @@ impl Header {
         out[64..72].copy_from_slice(&self.expires_at.to_le_bytes());
         out[72..80].copy_from_slice(&self.outputs_len.to_le_bytes());
         out[80..88].copy_from_slice(&self.outputs_hash.to_le_bytes());
+        out[88..96].copy_from_slice(&self.runs_len.to_le_bytes());
+        out[96..104].copy_from_slice(&self.runs_hash.to_le_bytes());
         let check = xxh3_64(&out[..CHECKED_LEN]);
         out[CHECKED_LEN..].copy_from_slice(&check.to_le_bytes());
         out
@@ -120,14 +150,23 @@ impl Header {
             expires_at: u64_at(bytes, 64),
             outputs_len: u64_at(bytes, 72),
             outputs_hash: u64_at(bytes, 80),
+            runs_len: u64_at(bytes, 88),
+            runs_hash: u64_at(bytes, 96),
         };
         let total = (HEADER_LEN as u64)
             .checked_add(u64::from(header.meta_len))
             .and_then(|n| n.checked_add(header.stdout_len))
             .and_then(|n| n.checked_add(header.stderr_len))
-            .and_then(|n| n.checked_add(header.outputs_len));
+            .and_then(|n| n.checked_add(header.outputs_len))
+            .and_then(|n| n.checked_add(header.runs_len));
         if header.meta_len > MAX_META_LEN || total != Some(file_size) {
             return Err(DecodeError::Length);
+        }
+        if !header.runs_len.is_multiple_of(8) || header.runs_len > MAX_RUNS as u64 * 8 {
+            return Err(DecodeError::Runs);
+        }
+        if header.expires_at > MAX_EPOCH_SECS {
+            return Err(DecodeError::Time);
         }
         Ok(header)
     }
@@ -156,6 +195,11 @@ impl Header {
     pub fn outputs_range(&self) -> std::ops::Range<u64> {
         let start = self.stderr_range().end;
         start..start + self.outputs_len
+    }
+
+    pub fn runs_range(&self) -> std::ops::Range<u64> {
+        let start = self.outputs_range().end;
+        start..start + self.runs_len
     }
 }
 
@@ -193,7 +237,12 @@ impl Meta {
         if xxh3_64(bytes) != expected_hash {
             return Err(DecodeError::BodyChecksum("metadata"));
         }
-        serde_json::from_slice(bytes).map_err(|e| DecodeError::Meta(e.to_string()))
+        let meta: Meta =
+            serde_json::from_slice(bytes).map_err(|e| DecodeError::Meta(e.to_string()))?;
+        if meta.created > MAX_EPOCH_SECS {
+            return Err(DecodeError::Time);
+        }
+        Ok(meta)
     }
 }
 
@@ -277,81 +326,4 @@ impl Bytes {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample(stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
-        let meta = Meta {
-            argv: vec![Bytes::Text("echo".into()), Bytes::Raw(vec![0xff])],
-            cwd: None,
-            env_names: vec![Bytes::Text("HOME".into())],
-            scope: None,
-            created: 1,
-            ttl_secs: Some(60),
-            failure_ttl_secs: None,
-        }
-        .encode();
-        let header = Header {
-            meta_len: meta.len() as u32,
-            stdout_len: stdout.len() as u64,
-            stderr_len: stderr.len() as u64,
-            exit_code: 3,
-            meta_hash: xxh3_64(&meta),
-            stdout_hash: xxh3_64(stdout),
-            stderr_hash: xxh3_64(stderr),
-            expires_at: 0,
-            outputs_len: 0,
-            outputs_hash: 0,
-        };
-        [&header.encode()[..], &meta, stdout, stderr].concat()
-    }
-
-    #[test]
-    fn a_whole_entry_decodes() {
-        let bytes = sample(b"out", b"err");
-        let header = Header::decode(&bytes, bytes.len() as u64).unwrap();
-        assert_eq!((header.stdout_len, header.stderr_len, header.exit_code), (3, 3, 3));
-        let meta = &bytes[header.meta_range().start as usize..header.meta_range().end as usize];
-        let meta = Meta::decode(meta, header.meta_hash).unwrap();
-        assert_eq!(meta.argv[1], Bytes::Raw(vec![0xff]));
-        assert_eq!(&bytes[header.stdout_range().start as usize..][..3], b"out");
-    }
-
-    #[test]
-    fn every_truncation_length_is_an_error() {
-        let bytes = sample(b"some output", b"some error");
-        for len in 0..bytes.len() {
-            let cut = &bytes[..len];
-            assert!(Header::decode(cut, len as u64).is_err(), "length {len} decoded");
-        }
-    }
-
-    #[test]
-    fn every_single_byte_flip_in_the_header_is_an_error() {
-        let bytes = sample(b"out", b"err");
-        for at in 0..HEADER_LEN {
-            let mut flipped = bytes.clone();
-            flipped[at] ^= 0x01;
-            let result = Header::decode(&flipped, flipped.len() as u64);
-            assert!(result.is_err(), "flip at {at} decoded");
-        }
-    }
-
-    #[test]
-    fn huge_lengths_are_refused_without_allocating() {
-        let fake = Header {
-            meta_len: u32::MAX,
-            stdout_len: u64::MAX,
-            stderr_len: u64::MAX,
-            exit_code: 0,
-            meta_hash: 0,
-            stdout_hash: 0,
-            stderr_hash: 0,
-            expires_at: 0,
-            outputs_len: 0,
-            outputs_hash: 0,
-        }
-        .encode();
-        assert_eq!(Header::decode(&fake, HEADER_LEN as u64), Err(DecodeError::Length));
-    }
-}
+mod tests;

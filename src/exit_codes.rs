@@ -6,6 +6,12 @@ use std::process::ExitStatus;
 
 /// A management command found no such entry (`show`, `evict` by prefix).
 pub const NO_ENTRY: i32 = 1;
+/// Output could not be written to the caller (ENOSPC as on `>/dev/full`,
+/// EIO, EFBIG, a closed descriptor): the caller did not get all the bytes.
+/// Not 1, which the command itself may return; 120 sits below the 125-127
+/// range GNU `env`/`timeout` reserve, and no common tool uses it. A reader
+/// that went away (EPIPE) is not this failure: the caller chose to stop.
+pub const WRITE_FAILED: i32 = 120;
 /// Our own usage or setup error: bad flag, bad config, impossible option.
 pub const USAGE: i32 = 125;
 /// The command exists but could not be executed.

@@ -3,11 +3,11 @@
 //! The binary is a thin shell around [`run_cli`]; the modules are public so
 //! fuzz targets, the completion/man generator and tests can reach them.
 
-pub mod background;
 pub mod cli;
 pub mod commands;
 pub mod entry;
 pub mod error;
+pub mod exec;
 pub mod exit_codes;
 pub mod format;
 pub mod gc;
@@ -15,14 +15,13 @@ pub mod key;
 pub mod outputs;
 pub mod par;
 pub mod record;
-pub mod replay;
-pub mod runner;
 pub mod settings;
-pub mod spool;
-pub mod stdio;
 pub mod store;
 pub mod tier;
 pub mod units;
+
+// The process plumbing lives in `exec`; these paths are kept for callers.
+pub use exec::{background, replay, runner, spool, stdio};
 
 use std::os::unix::process::CommandExt;
 
@@ -32,30 +31,11 @@ use crate::cli::{Cli, Command};
 use crate::settings::Config;
 
 /// The process set-up the binary needs before `run_cli` (it skips std's own
-/// runtime start-up, see main.rs).
+/// runtime start-up, see main.rs): descriptors 0-2 occupied, the inherited
+/// signal dispositions noted, SIGPIPE and SIGXFSZ ignored (a vanished reader
+/// must be EPIPE, a file size limit EFBIG, each handled by its mode).
 pub fn startup() {
-    // Descriptors 0-2 must be open: otherwise the first file we open (a lock
-    // file, an entry) would become "stdout" and receive replayed output.
-    let mut fds = [0, 1, 2].map(|fd| libc::pollfd { fd, events: 0, revents: 0 });
-    // SAFETY: `fds` is a valid array of three pollfd structs.
-    let polled = unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) };
-    if polled > 0 {
-        for pollfd in fds.iter().filter(|p| p.revents & libc::POLLNVAL != 0) {
-            let flags = if pollfd.fd == 0 { libc::O_RDONLY } else { libc::O_WRONLY };
-            // SAFETY: a NUL-terminated path; open returns the lowest free
-            // descriptor, which is the closed one we are filling.
-            unsafe { libc::open(c"/dev/null".as_ptr(), flags) };
-        }
-    }
-    // A vanished reader must show up as EPIPE, which each mode handles,
-    // rather than kill us mid-entry.
-    // Likewise a file size limit (`ulimit -f`) must show up as a failed
-    // write (EFBIG: the entry is not recorded) rather than kill us mid-replay.
-    // SAFETY: setting a signal to SIG_IGN has no preconditions.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-    }
+    exec::sys::startup();
 }
 
 /// Parses our own command line, runs it, and returns the exit status.
@@ -63,6 +43,10 @@ pub fn run_cli() -> i32 {
     let code = run_cli_inner();
     // Without std's runtime, nothing flushes stdout at exit.
     let _ = std::io::Write::flush(&mut std::io::stdout());
+    // A run interrupted by a signal ends as the command did: by that signal.
+    if let Some(signal) = exec::sys::interrupted() {
+        exec::sys::die_by(signal);
+    }
     code
 }
 
@@ -85,8 +69,7 @@ fn dispatch(cli: Cli) -> error::Result<i32> {
         // Subcommands print reports: `cachecmd list | head` should end them
         // quietly, as it does `ls`. Run mode keeps SIGPIPE ignored so it can
         // handle a vanished reader itself (see runner.rs).
-        // SAFETY: restoring the default disposition has no preconditions.
-        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+        exec::sys::default_sigpipe();
     }
     let config = Config::load()?;
     match cli.subcommand {
@@ -113,12 +96,14 @@ fn pass_through(argv: &[std::ffi::OsString]) -> i32 {
     let Some((program, args)) = argv.split_first() else {
         return exit_codes::USAGE;
     };
-    // Become the command exactly: undo the SIGXFSZ we ignore (std restores
-    // SIGPIPE itself).
-    // SAFETY: restoring a default disposition has no preconditions.
-    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_DFL) };
-    let error = std::process::Command::new(program).args(args).exec();
+    // Become the command exactly: the caller's dispositions and closed
+    // descriptors, not ours.
+    let closed = stdio::closed_mask();
+    let mut command = std::process::Command::new(program);
+    // SAFETY: child_setup is async-signal-safe (see exec::sys).
+    unsafe { command.pre_exec(move || exec::sys::child_setup(closed)) };
+    let error = command.args(args).exec();
     let error = runner::SpawnError::from_io(program, error);
-    eprintln!("cachecmd: {error}");
+    crate::stdio::message(format_args!("cachecmd: {error}"));
     error.exit_code()
 }

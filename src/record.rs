@@ -2,16 +2,19 @@
 //! pending entry after its metadata, stderr into an unnamed spill file (it is
 //! produced concurrently, so its offset is unknown until stdout ends). The
 //! header goes in last, so only a finished entry ever carries a valid one.
+//! Both sinks also note, in the order chunks arrive, which stream each
+//! recorded chunk came from: the entry's runs, which a hit replays in order.
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
-use crate::entry::{Header, Meta, HEADER_LEN};
+use crate::entry::{Header, Meta, Runs, HEADER_LEN, MAX_META_LEN, MAX_RUNS};
 use crate::store::PendingEntry;
 
 /// Why a recording was dropped.
@@ -19,6 +22,8 @@ use crate::store::PendingEntry;
 pub enum Abandoned {
     TooLarge,
     WriteFailed,
+    /// The streams alternated more than the entry format records.
+    Interleaved,
     /// A declared `--output` could not be archived faithfully.
     Outputs(String),
 }
@@ -56,12 +61,16 @@ pub struct Budget {
     limit: u64,
     too_large: AtomicBool,
     write_failed: AtomicBool,
+    /// Both sinks append here, so the order is the order of arrival.
+    runs: Mutex<Option<Runs>>,
 }
 
 impl Budget {
     fn abandoned(&self) -> Option<Abandoned> {
         if self.write_failed.load(Ordering::Relaxed) {
             Some(Abandoned::WriteFailed)
+        } else if self.runs.lock().map_or(true, |runs| runs.is_none()) {
+            Some(Abandoned::Interleaved)
         } else if self.too_large.load(Ordering::Relaxed) {
             Some(Abandoned::TooLarge)
         } else {
@@ -76,32 +85,35 @@ pub struct Sink<'a> {
     hasher: Xxh3,
     len: u64,
     budget: &'a Budget,
+    stderr: bool,
 }
 
 impl Sink<'_> {
     /// Records `bytes`, or gives up quietly: the command's own output to the
-    /// caller never depends on the recording.
-    pub fn record(&mut self, bytes: &[u8]) {
+    /// caller never depends on the recording. `false` once the recording
+    /// is abandoned (over the size limit, a failed write).
+    pub fn record(&mut self, bytes: &[u8]) -> bool {
         if self.budget.abandoned().is_some() {
-            return;
+            return false;
         }
         let used = self.budget.used.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        if used + bytes.len() as u64 > self.budget.limit {
+        if used.saturating_add(bytes.len() as u64) > self.budget.limit {
             self.budget.too_large.store(true, Ordering::Relaxed);
-            return;
+            return false;
         }
         let mut file = self.file;
         if file.write_all(bytes).is_err() {
             self.budget.write_failed.store(true, Ordering::Relaxed);
-            return;
+            return false;
+        }
+        if let Ok(mut runs) = self.budget.runs.lock() {
+            if !runs.as_mut().is_some_and(|r| r.push(self.stderr, bytes.len() as u64)) {
+                *runs = None;
+            }
         }
         self.hasher.update(bytes);
         self.len += bytes.len() as u64;
-    }
-
-    /// The caller stopped reading; a partial recording must never be published.
-    pub fn abandon(&mut self) {
-        self.budget.write_failed.store(true, Ordering::Relaxed);
+        true
     }
 
     /// Length and checksum of what was recorded.
@@ -132,6 +144,10 @@ impl Recorder {
         spill_dir: &Path,
     ) -> std::io::Result<Recorder> {
         let meta = meta.encode();
+        if meta.len() > MAX_META_LEN as usize {
+            // The reader would refuse it as corrupt on every lookup.
+            return Err(std::io::Error::other("command line too long to record"));
+        }
         let spill = tempfile::tempfile_in(spill_dir)?;
         // A zeroed header until `finish`: a crash leaves an undecodable file.
         pending.file.write_all(&[0u8; HEADER_LEN])?;
@@ -141,14 +157,16 @@ impl Recorder {
             limit,
             too_large: AtomicBool::new(false),
             write_failed: AtomicBool::new(false),
+            runs: Mutex::new(Some(Runs::default())),
         };
         Ok(Recorder { pending, spill, meta, budget })
     }
 
     /// Sinks for stdout and stderr, usable from two threads at once.
     pub fn sinks(&self) -> (Sink<'_>, Sink<'_>) {
-        let sink = |file| Sink { file, hasher: Xxh3::new(), len: 0, budget: &self.budget };
-        (sink(&self.pending.file), sink(&self.spill))
+        let sink =
+            |file, stderr| Sink { file, hasher: Xxh3::new(), len: 0, budget: &self.budget, stderr };
+        (sink(&self.pending.file, false), sink(&self.spill, true))
     }
 
     /// Completes the entry: appends stderr and the `--output` archive, then
@@ -175,6 +193,8 @@ impl Recorder {
             expires_at,
             outputs_len: 0,
             outputs_hash: xxh3_64(&[]),
+            runs_len: 0,
+            runs_hash: xxh3_64(&[]),
         };
         let appended = self
             .spill
@@ -196,6 +216,12 @@ impl Recorder {
             header.outputs_len = writer.len;
             header.outputs_hash = writer.hasher.digest();
         }
+        let runs = self.budget.runs.lock().ok().and_then(|mut r| r.take());
+        let runs = runs.ok_or(Abandoned::Interleaved)?.encode();
+        debug_assert!(runs.len() <= MAX_RUNS * 8);
+        self.pending.file.write_all(&runs).map_err(|_| Abandoned::WriteFailed)?;
+        header.runs_len = runs.len() as u64;
+        header.runs_hash = xxh3_64(&runs);
         self.pending.file.write_all_at(&header.encode(), 0).map_err(|_| Abandoned::WriteFailed)?;
         Ok((self.pending, header, summary))
     }

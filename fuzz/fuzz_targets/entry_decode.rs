@@ -86,6 +86,8 @@ fn build_entry(
         expires_at: 0,
         outputs_len: outputs.len() as u64,
         outputs_hash: xxh3_64(outputs),
+        runs_len: 0,
+        runs_hash: xxh3_64(&[]),
     };
     [&header.encode()[..], meta, stdout, stderr, outputs].concat()
 }

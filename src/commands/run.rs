@@ -244,7 +244,7 @@ impl Run<'_> {
 
     fn run_uncached(&self) -> i32 {
         match runner::run(&self.settings.command, self.stdin.as_ref(), None, Mode::Stream) {
-            Ok(finished) => exit_codes::from_status(finished.status),
+            Ok(finished) => finished.exit_code(),
             Err(e) => spawn_failed(&e),
         }
     }
@@ -281,7 +281,8 @@ impl Run<'_> {
                     return spawn_failed(&e);
                 }
             };
-            if finished.status.success() || last_attempt {
+            // A user interruption ends the retries too.
+            if finished.status.success() || last_attempt || finished.interrupted.is_some() {
                 break (finished, recorder);
             }
             attempt += 1;
@@ -292,7 +293,8 @@ impl Run<'_> {
         let code = exit_codes::from_status(finished.status);
         // The last good entry stands in for a failed run only whole: its
         // outputs restored as well as its streams.
-        if let Some(entry) = fallback.as_ref().filter(|_| code != 0) {
+        let interrupted = finished.interrupted.is_some();
+        if let Some(entry) = fallback.as_ref().filter(|_| code != 0 && !interrupted) {
             if self.restore_outputs(entry) {
                 self.note(format!(
                     "run failed (exit {code}): served the last good entry (--stale-if-error)"
@@ -302,12 +304,12 @@ impl Run<'_> {
         }
         let finished_entry = match recorder {
             Some(recorder) => self.finish(recorder, &finished),
-            None => return code,
+            None => return finished.exit_code(),
         };
         match (mode, finished_entry) {
             (Mode::Stream, Some((pending, header))) => {
                 self.publish(store, pending, &header, &finished);
-                code
+                finished.exit_code()
             }
             (Mode::Capture, Some((pending, header))) => {
                 let replayed = pending.file.try_clone().map(|file| {
@@ -316,7 +318,7 @@ impl Run<'_> {
                 self.publish(store, pending, &header, &finished);
                 replayed.unwrap_or_else(|_| self.run_uncached())
             }
-            (Mode::Stream, None) => code,
+            (Mode::Stream, None) => finished.exit_code(),
             // The captured output could not be completed: run once more,
             // streaming, rather than lose the command's output.
             (Mode::Capture, None) => self.run_uncached(),
@@ -378,10 +380,9 @@ impl Run<'_> {
             crate::units::Lifetime::Forever => None,
         };
         let by_instant = (entry.header.expires_at != 0)
-            .then(|| {
-                now.duration_since(UNIX_EPOCH + Duration::from_secs(entry.header.expires_at)).ok()
-            })
-            .flatten();
+            .then(|| UNIX_EPOCH.checked_add(Duration::from_secs(entry.header.expires_at)))
+            .flatten()
+            .and_then(|at| now.duration_since(at).ok());
         by_ttl.max(by_instant).is_some_and(|expired_for| expired_for < grace)
     }
 
@@ -433,7 +434,11 @@ impl Run<'_> {
                 None
             }
             Err(Abandoned::WriteFailed) => {
-                self.note("not recorded (write failed or output not fully read)");
+                self.note("not recorded (the entry could not be written)");
+                None
+            }
+            Err(Abandoned::Interleaved) => {
+                self.note("not recorded (stdout and stderr alternate too often)");
                 None
             }
             Err(Abandoned::Outputs(why)) => {
@@ -452,7 +457,11 @@ impl Run<'_> {
         finished: &Finished,
     ) {
         let settings = self.settings;
+        let closed = crate::stdio::closed_mask() & 0b110 != 0;
         let why_not = match finished.status.code() {
+            _ if finished.interrupted.is_some() => Some("interrupted".to_string()),
+            // Its output went nowhere, so it says nothing about the next run.
+            _ if closed => Some("stdout or stderr closed".to_string()),
             None => {
                 Some(format!("killed by signal {}", exit_codes::from_status(finished.status) - 128))
             }

@@ -40,6 +40,7 @@ pub(crate) fn verify(file: &File, size: u64) -> Result<(Header, Option<Vec<u8>>)
         check(xxh3_64(region(header.stdout_range())), header.stdout_hash, "stdout")?;
         check(xxh3_64(region(header.stderr_range())), header.stderr_hash, "stderr")?;
         check(xxh3_64(region(header.outputs_range())), header.outputs_hash, "outputs")?;
+        check(xxh3_64(region(header.runs_range())), header.runs_hash, "runs")?;
         return Ok((header, Some(contents)));
     }
     let mut bytes = [0u8; HEADER_LEN];
@@ -49,6 +50,7 @@ pub(crate) fn verify(file: &File, size: u64) -> Result<(Header, Option<Vec<u8>>)
     check(hash_region(file, header.stdout_range())?, header.stdout_hash, "stdout")?;
     check(hash_region(file, header.stderr_range())?, header.stderr_hash, "stderr")?;
     check(hash_region(file, header.outputs_range())?, header.outputs_hash, "outputs")?;
+    check(hash_region(file, header.runs_range())?, header.runs_hash, "runs")?;
     Ok((header, None))
 }
 

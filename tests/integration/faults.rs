@@ -458,11 +458,8 @@ impl Lane {
         let out = self.run(env, argv);
         assert_transparent(&out, want, false, what);
         assert_eq!(self.runs(), before + 1, "{what}: served instead of a miss");
-        assert_eq!(
-            fs::metadata(&self.path).unwrap().len(),
-            self.bytes.len() as u64,
-            "{what}: not replaced"
-        );
+        // Not its length: the runs region depends on the order output arrived.
+        assert_ne!(fs::read(&self.path).unwrap(), damaged, "{what}: not replaced");
         assert_whole_entry(&self.path);
     }
 }

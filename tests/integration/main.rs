@@ -22,4 +22,6 @@ mod run_mode;
 mod security;
 mod storage;
 mod subcommands;
+mod trust_io;
+mod trust_signals;
 mod trust_store;

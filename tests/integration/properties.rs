@@ -108,9 +108,12 @@ fn arb_header() -> impl Strategy<Value = Header> {
             meta_hash: h[0],
             stdout_hash: h[1],
             stderr_hash: h[2],
-            expires_at: h[3],
+            // Times past year 9999 are refused (entry.rs), so stay below.
+            expires_at: h[3] % 253_402_300_800,
             outputs_len,
             outputs_hash: h[4],
+            runs_len: 0,
+            runs_hash: 0,
         },
     )
 }
@@ -143,7 +146,8 @@ fn arb_meta() -> impl Strategy<Value = Meta> {
         proptest::option::of(bytes()),
         prop::collection::vec(bytes(), 0..3),
         proptest::option::of(bytes()),
-        any::<u64>(),
+        // Times past year 9999 are refused (entry.rs).
+        0..=cachecmd::entry::MAX_EPOCH_SECS,
         proptest::option::of(any::<u64>()),
         proptest::option::of(any::<u64>()),
     )

@@ -25,6 +25,8 @@ pub fn entry_file(meta: &[u8], stdout: &[u8], stderr: &[u8], exit_code: i32) -> 
         expires_at: 0,
         outputs_len: 0,
         outputs_hash: xxh3_64(&[]),
+        runs_len: 0,
+        runs_hash: xxh3_64(&[]),
     };
     (header, [&header.encode()[..], meta, stdout, stderr].concat())
 }
@@ -100,11 +102,14 @@ pub fn plant_archive(path: &Path, archive: &[u8]) {
     let bytes = fs::read(path).unwrap();
     let header = Header::decode(&bytes, bytes.len() as u64).unwrap();
     let keep = header.outputs_range().start as usize;
+    // The runs region (the order of stdout and stderr) follows the archive.
+    let runs = bytes[header.runs_range().start as usize..].to_vec();
     let header =
         Header { outputs_len: archive.len() as u64, outputs_hash: xxh3_64(archive), ..header };
     let mut planted = header.encode().to_vec();
     planted.extend_from_slice(&bytes[HEADER_LEN..keep]);
     planted.extend_from_slice(archive);
+    planted.extend_from_slice(&runs);
     Header::decode(&planted, planted.len() as u64).unwrap();
     fs::write(path, &planted).unwrap();
 }

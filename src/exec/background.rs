@@ -13,16 +13,8 @@ pub fn spawn_self(args: &[OsString]) {
     };
     let mut command = Command::new(exe);
     command.args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-    // SAFETY: setsid and close_range are async-signal-safe system calls
-    // that touch no memory of ours. Descriptors std opened are close-on-exec
-    // already; close_range also drops any our own parent passed us.
-    unsafe {
-        command.pre_exec(|| {
-            libc::setsid();
-            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
-            Ok(())
-        });
-    }
+    // SAFETY: detach_setup is async-signal-safe (see exec::sys).
+    unsafe { command.pre_exec(super::sys::detach_setup) };
     // The child is not waited for: it reparents to init when we exit.
     let _ = command.spawn();
 }

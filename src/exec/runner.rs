@@ -1,0 +1,197 @@
+//! Spawns the command and tees its stdout and stderr: to the caller as they
+//! are produced, and into the entry being recorded. Both pipes are drained at
+//! once on scoped threads, so a command that fills one pipe while we wait on
+//! the other cannot deadlock; a lock held across "write to the caller, then
+//! record" makes the caller's order and the entry's runs the same order.
+//!
+//! The run ends when the command exits, not when its pipes close: a
+//! background grandchild that inherited them (`sh -c 'sleep 3 & echo hi'`)
+//! would otherwise hold us for its whole life. Once the command has exited,
+//! what is already in the pipes is drained and the pipes are closed; later
+//! output of such a grandchild is neither captured nor relayed (it gets
+//! EPIPE or SIGPIPE).
+//!
+//! A caller that stops reading does not stop the recording: the output keeps
+//! flowing into the entry, up to `--max-entry-size`, so `cachecmd -- seq 1
+//! 100000 | head -1` is recorded; past the limit the pipe is closed and the
+//! command sees a broken pipe, as it would without us.
+
+use std::ffi::OsString;
+use std::os::fd::OwnedFd;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitStatus, Stdio};
+
+use thiserror::Error;
+
+use crate::exec::sys;
+use crate::exec::tee::{self, Stream, PIPE_BUFFER};
+use crate::exit_codes;
+use crate::record::Sink;
+use crate::stdio::{self, Output, WriteError};
+
+#[derive(Debug, Error)]
+pub enum SpawnError {
+    #[error("{program}: command not found")]
+    NotFound { program: String },
+    #[error("{program}: {source}")]
+    NotExecutable { program: String, source: std::io::Error },
+}
+
+impl SpawnError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            SpawnError::NotFound { .. } => exit_codes::NOT_FOUND,
+            SpawnError::NotExecutable { .. } => exit_codes::NOT_EXECUTABLE,
+        }
+    }
+
+    pub fn from_io(program: &OsString, source: std::io::Error) -> SpawnError {
+        let program = program.to_string_lossy().into_owned();
+        if source.kind() == std::io::ErrorKind::NotFound {
+            SpawnError::NotFound { program }
+        } else {
+            SpawnError::NotExecutable { program, source }
+        }
+    }
+}
+
+/// How the run ended, and what each sink recorded.
+pub struct Finished {
+    pub status: ExitStatus,
+    pub recorded: Option<(crate::record::Recorded, crate::record::Recorded)>,
+    /// A failed write to the caller (not a vanished reader), already reported.
+    pub write_error: Option<WriteError>,
+    /// The signal that interrupted the run (see `exec::sys`): never cached,
+    /// never retried, never covered by `--stale-if-error`.
+    pub interrupted: Option<i32>,
+}
+
+impl Finished {
+    /// Our status for the caller: the command's, unless its output could not
+    /// be delivered.
+    pub fn exit_code(&self) -> i32 {
+        match &self.write_error {
+            Some(_) => exit_codes::WRITE_FAILED,
+            None => exit_codes::from_status(self.status),
+        }
+    }
+}
+
+/// Where the command's output goes besides the entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// To our stdout/stderr as it is produced.
+    Stream,
+    /// Only into the sinks (retries, stale-if-error): replayed afterwards.
+    Capture,
+}
+
+/// Runs `argv` with `stdin` (a spooled `--stdin`, else ours), passing its
+/// output to ours (in `Mode::Stream`) and into `sinks` when given. A
+/// descriptor the caller closed is closed for the command too.
+pub fn run(
+    argv: &[OsString],
+    stdin: Option<&std::fs::File>,
+    sinks: Option<(Sink<'_>, Sink<'_>)>,
+    mode: Mode,
+) -> Result<Finished, SpawnError> {
+    let (program, args) =
+        argv.split_first().ok_or_else(|| SpawnError::NotFound { program: String::new() })?;
+    // A spooled stdin replaces a closed one; closed outputs get no pipe.
+    let closed = stdio::closed_mask() & if stdin.is_some() { !1 } else { !0 };
+    let stdin = match stdin {
+        Some(file) => {
+            let mut file = file.try_clone().map_err(|e| SpawnError::from_io(program, e))?;
+            std::io::Seek::rewind(&mut file).map_err(|e| SpawnError::from_io(program, e))?;
+            Stdio::from(file)
+        }
+        None => Stdio::inherit(),
+    };
+    let piped = |fd: i32| if closed & (1 << fd) != 0 { Stdio::null() } else { Stdio::piped() };
+    let mut command = Command::new(program);
+    // SAFETY: child_setup is async-signal-safe (see exec::sys).
+    unsafe { command.pre_exec(move || sys::child_setup(closed)) };
+    sys::install_relay();
+    if let Some(signal) = sys::interrupted() {
+        // Interrupted between attempts (a `--retry` backoff): no new attempt.
+        let status = std::os::unix::process::ExitStatusExt::from_raw(signal);
+        return Ok(Finished {
+            status,
+            recorded: None,
+            write_error: None,
+            interrupted: Some(signal),
+        });
+    }
+    sys::set_child(None);
+    let mut child = command
+        .args(args)
+        .stdin(stdin)
+        .stdout(piped(1))
+        .stderr(piped(2))
+        .spawn()
+        .map_err(|e| SpawnError::from_io(program, e))?;
+    sys::set_child(Some(child.id()));
+
+    let child_out = child.stdout.take().map(OwnedFd::from);
+    let child_err = child.stderr.take().map(OwnedFd::from);
+    if let Some(pipe) = &child_out {
+        // Best effort: a smaller pipe only costs speed.
+        let _ = rustix::pipe::fcntl_setpipe_size(pipe, PIPE_BUFFER);
+    }
+    let (out_sink, err_sink) = match sinks {
+        Some((out, err)) => (Some(out), Some(err)),
+        None => (None, None),
+    };
+    let (out, err) = match mode {
+        Mode::Stream => (Some(Output::Stdout), Some(Output::Stderr)),
+        Mode::Capture => (None, None),
+    };
+    let stop = rustix::pipe::pipe().map_err(|e| SpawnError::from_io(program, e.into()));
+    let (stop_read, stop_write) = match stop {
+        Ok(stop) => stop,
+        Err(e) => {
+            kill_and_reap(&mut child);
+            return Err(e);
+        }
+    };
+    let streams = [
+        Stream { pipe: child_out, output: out, sink: out_sink },
+        Stream { pipe: child_err, output: err, sink: err_sink },
+    ];
+    let (status, [out_tee, err_tee]) = std::thread::scope(|scope| {
+        let tee = scope.spawn(|| tee::tee(streams, &stop_read));
+        let status = wait(&mut child);
+        sys::set_child(None);
+        // The command has exited: the readers drain what is left and stop.
+        drop(stop_write);
+        (status, tee.join().unwrap_or_default())
+    });
+    let recorded = match (out_tee.recorded, err_tee.recorded) {
+        (Some(out), Some(err)) => Some((out, err)),
+        _ => None,
+    };
+    let write_error = out_tee.error.or(err_tee.error).filter(|e| !e.is_broken_pipe());
+    if let Some(error) = &write_error {
+        error.report();
+    }
+    Ok(Finished { status, recorded, write_error, interrupted: sys::interrupted() })
+}
+
+/// Without a tee the command must not be left running unwatched.
+fn kill_and_reap(child: &mut std::process::Child) {
+    let _ = child.kill();
+    wait(child);
+    sys::set_child(None);
+}
+
+fn wait(child: &mut std::process::Child) -> ExitStatus {
+    loop {
+        match child.wait() {
+            Ok(status) => return status,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // wait(2) on our own child only fails on EINTR/ECHILD; report a
+            // generic failure rather than invent success.
+            Err(_) => return std::os::unix::process::ExitStatusExt::from_raw(1 << 8),
+        }
+    }
+}
