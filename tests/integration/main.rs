@@ -15,6 +15,8 @@ mod properties;
 mod remote;
 #[cfg(feature = "redis")]
 mod remote_cli;
+#[cfg(feature = "s3")]
+mod remote_s3;
 mod run_mode;
 mod security;
 mod storage;

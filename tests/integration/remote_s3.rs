@@ -1,0 +1,290 @@
+//! The S3 remote tier against a real S3-compatible server (`s3s-fs`, one
+//! per test, see harness/s3_server.rs): the backend through the factory
+//! (each such test runs again in a child process whose environment holds
+//! the credentials, which a test thread must never set for the others),
+//! hand-made misbehaving servers, and the real binary with
+//! `--remote s3://bucket/prefix`, several "machines" sharing the bucket.
+#![cfg(feature = "s3")]
+
+use crate::harness::{self, s3_server};
+
+use std::ffi::OsString;
+use std::fs::{self, File};
+use std::io::{Read, Seek, Write};
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use cachecmd::entry::{Bytes, Meta};
+use cachecmd::store::remote::{verify_entry, Remote, RemoteConfig, RemoteError, Stored};
+use harness::{entry_path_in, TestEnv};
+use s3_server::{S3Server, ACCESS_KEY, SECRET_KEY};
+
+const MIB: usize = 1 << 20;
+/// Larger than the backend's part size (8 MiB): a multipart upload and
+/// several ranged reads.
+const LARGE: usize = 9 * MIB + 12_345;
+const CHILD: &str = "CACHECMD_TEST_S3_CHILD";
+
+fn key(n: u8) -> String {
+    format!("{n:02x}").repeat(32)
+}
+
+fn file_with(bytes: &[u8]) -> File {
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(bytes).unwrap();
+    file
+}
+
+fn contents(file: &mut File) -> Vec<u8> {
+    let mut out = Vec::new();
+    file.rewind().unwrap();
+    file.read_to_end(&mut out).unwrap();
+    out
+}
+
+/// A real entry, as the local store writes it.
+fn entry(stdout: &[u8]) -> Vec<u8> {
+    let meta = Meta {
+        argv: vec![Bytes::Text("make".into())],
+        cwd: None,
+        env_names: vec![],
+        scope: None,
+        created: 1_700_000_000,
+        ttl_secs: Some(3600),
+        failure_ttl_secs: None,
+    }
+    .encode();
+    harness::fixtures::entry_file(&meta, stdout, b"", 0).1
+}
+
+fn config(endpoint: &str, url: &str) -> RemoteConfig {
+    let mut config = RemoteConfig::new(url);
+    config.s3_endpoint = Some(endpoint.to_string());
+    config
+}
+
+fn remote(server: &S3Server) -> Remote {
+    Remote::connect(&config(&server.endpoint(), "s3://bucket/team"))
+}
+
+/// Runs `body` in a child process of this test binary whose environment
+/// holds the test credentials (and no other AWS settings).
+fn with_credentials(name: &str, body: impl FnOnce()) {
+    if std::env::var_os(CHILD).is_some() {
+        body();
+        return;
+    }
+    harness::run_test_in_child(
+        module_path!(),
+        name,
+        &[
+            (CHILD, Some("1".as_ref())),
+            ("AWS_ACCESS_KEY_ID", Some(ACCESS_KEY.as_ref())),
+            ("AWS_SECRET_ACCESS_KEY", Some(SECRET_KEY.as_ref())),
+            ("AWS_SESSION_TOKEN", None),
+            ("AWS_PROFILE", None),
+            ("AWS_SHARED_CREDENTIALS_FILE", None),
+            ("AWS_REGION", None),
+            ("AWS_DEFAULT_REGION", None),
+            ("CACHECMD_S3_ENDPOINT", None),
+        ],
+    );
+}
+
+#[test]
+fn values_small_and_large_round_trip() {
+    with_credentials("values_small_and_large_round_trip", || {
+        let server = S3Server::start();
+        let remote = remote(&server);
+        let small = entry(b"small\n");
+        let large = entry(&harness::noise(LARGE, 7));
+        for (n, bytes) in [(1, &small), (2, &large)] {
+            let stored = remote.store(&key(n), &file_with(bytes), bytes.len() as u64, None);
+            assert_eq!(stored.unwrap(), Stored::Written);
+            let mut dest = file_with(b"left over from before");
+            assert!(remote.fetch(&key(n), &mut dest, 64 * MIB as u64).unwrap());
+            verify_entry(&dest).unwrap();
+            assert!(contents(&mut dest) == *bytes, "value {n} differs");
+        }
+        let names = [format!("team/cachecmd:v1:{}", key(1)), format!("team/cachecmd:v1:{}", key(2))];
+        assert_eq!(server.objects(), names, "one object per entry, no upload left");
+        let mut listed = remote.list_keys().unwrap();
+        listed.sort();
+        assert_eq!(listed, vec![key(1), key(2)]);
+
+        // A miss, and a value over the caller's limit, leave `dest` empty.
+        let mut dest = file_with(b"junk");
+        assert!(!remote.fetch(&key(3), &mut dest, MIB as u64).unwrap());
+        assert_eq!(dest.metadata().unwrap().len(), 0);
+        let err = remote.fetch(&key(2), &mut dest, MIB as u64).unwrap_err();
+        assert!(matches!(err, RemoteError::TooLarge { .. }), "{err}");
+        assert_eq!(dest.metadata().unwrap().len(), 0);
+        assert!(!remote.is_disabled(), "a value over the limit is no server failure");
+    });
+}
+
+#[test]
+fn garbage_objects_are_copied_and_fail_verification() {
+    with_credentials("garbage_objects_are_copied_and_fail_verification", || {
+        let server = S3Server::start();
+        server.plant(&format!("team/cachecmd:v1:{}", key(4)), b"not an entry at all");
+        let remote = remote(&server);
+        let mut dest = tempfile::tempfile().unwrap();
+        assert!(remote.fetch(&key(4), &mut dest, MIB as u64).unwrap());
+        assert!(verify_entry(&dest).is_err());
+    });
+}
+
+#[test]
+fn clear_removes_what_cachecmd_wrote_and_nothing_else() {
+    with_credentials("clear_removes_what_cachecmd_wrote_and_nothing_else", || {
+        let server = S3Server::start();
+        let remote = remote(&server);
+        let bytes = entry(b"x");
+        for n in [1, 2] {
+            remote.store(&key(n), &file_with(&bytes), bytes.len() as u64, None).unwrap();
+        }
+        let lock = remote.lock(&key(1), Duration::from_secs(60), Duration::ZERO).unwrap();
+        std::mem::forget(lock); // a lock left behind by a crashed run
+        server.plant("team/notes.txt", b"keep");
+        server.plant("other/cachecmd:v1:x", b"keep");
+        server.plant(&format!("cachecmd:v1:{}", key(3)), b"another prefix: keep");
+        assert_eq!(remote.clear().unwrap(), 2);
+        let kept = vec![
+            format!("cachecmd:v1:{}", key(3)),
+            "other/cachecmd:v1:x".to_string(),
+            "team/notes.txt".to_string(),
+        ];
+        assert_eq!(server.objects(), kept);
+        assert_eq!(remote.list_keys().unwrap(), Vec::<String>::new());
+    });
+}
+
+#[test]
+fn the_lock_is_exclusive_waits_and_is_taken_over_when_expired() {
+    with_credentials("the_lock_is_exclusive_waits_and_is_taken_over_when_expired", || {
+        let server = S3Server::start();
+        let (a, b) = (remote(&server), remote(&server));
+        let held = a.lock(&key(1), Duration::from_secs(60), Duration::ZERO).unwrap().unwrap();
+        let start = Instant::now();
+        assert!(b.lock(&key(1), Duration::from_secs(60), Duration::from_millis(300)).unwrap().is_none());
+        assert!(start.elapsed() >= Duration::from_millis(300), "did not wait");
+        assert!(b.lock(&key(2), Duration::from_secs(60), Duration::ZERO).unwrap().is_some());
+        assert!(held.release().unwrap(), "our own lock");
+        assert!(!server.objects().iter().any(|o| o.contains(":lock:")), "{:?}", server.objects());
+
+        // An expired lease is taken over; its old holder then owns nothing.
+        let mut stale = a.lock(&key(1), Duration::from_millis(1), Duration::ZERO).unwrap().unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        let mut fresh = b.lock(&key(1), Duration::from_secs(60), Duration::ZERO).unwrap().unwrap();
+        assert!(!stale.renew(Duration::from_secs(60)).unwrap());
+        assert!(!stale.release().unwrap());
+        assert!(fresh.renew(Duration::from_secs(60)).unwrap());
+        assert!(a.lock(&key(1), Duration::from_secs(60), Duration::ZERO).unwrap().is_none());
+        assert!(fresh.release().unwrap());
+
+        // A garbage lock object is no one's lock.
+        server.plant(&format!("team/cachecmd:v1:lock:{}", key(5)), b"garbage");
+        assert!(a.lock(&key(5), Duration::from_secs(60), Duration::ZERO).unwrap().is_some());
+    });
+}
+
+#[test]
+fn wrong_credentials_and_a_missing_bucket_are_errors_without_secrets() {
+    with_credentials("wrong_credentials_and_a_missing_bucket_are_errors_without_secrets", || {
+        let server = S3Server::start();
+        let bytes = entry(b"x");
+        remote(&server).store(&key(1), &file_with(&bytes), bytes.len() as u64, None).unwrap();
+        let mut errors = Vec::new();
+        // (s3s-fs answers a GET in a missing bucket with NoSuchKey and
+        // creates buckets on PUT: the listing is what tells.)
+        let missing = Remote::connect(&config(&server.endpoint(), "s3://nobucket/team"));
+        errors.push(missing.list_keys().unwrap_err());
+        assert!(missing.is_disabled());
+        let mut dest = tempfile::tempfile().unwrap();
+
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "WrongSecret/abcdefghijklmnopqrstuvwxyz");
+        let wrong = Remote::connect(&config(&server.endpoint(), "s3://bucket/team"));
+        errors.push(wrong.fetch(&key(1), &mut dest, MIB as u64).unwrap_err());
+        assert!(wrong.is_disabled());
+        let wrong = Remote::connect(&config(&server.endpoint(), "s3://bucket/team"));
+        errors.push(wrong.clear().unwrap_err());
+        for err in errors {
+            eprintln!("{err}");
+            assert!(err.is_server_failure(), "{err}");
+            let message = err.to_string();
+            for fragment in [SECRET_KEY, "WrongSecret", "X-Amz-Signature", "X-Amz-Credential"] {
+                assert!(!message.contains(fragment), "{message}");
+            }
+        }
+    });
+}
+
+/// A loopback server that answers every connection with `reply`, one
+/// chunk every `pause`.
+fn fake_server(reply: Vec<Vec<u8>>, pause: Duration) -> String {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let reply = reply.clone();
+            std::thread::spawn(move || {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                for chunk in reply {
+                    if stream.write_all(&chunk).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(pause);
+                }
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn a_trickling_server_costs_one_deadline_for_the_whole_fetch() {
+    let head = b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-99/100\r\n\
+                 Content-Length: 100\r\n\r\n"
+        .to_vec();
+    let mut reply = vec![head];
+    reply.extend((0..100).map(|_| b"x".to_vec()));
+    let endpoint = fake_server(reply, Duration::from_millis(100));
+    let mut config = config(&endpoint, "s3://bucket");
+    config.op_timeout = Duration::from_millis(700);
+    let remote = Remote::connect(&config);
+    let start = Instant::now();
+    let err = remote.fetch(&key(1), &mut tempfile::tempfile().unwrap(), MIB as u64).unwrap_err();
+    let elapsed = start.elapsed();
+    assert!(err.to_string().contains("timed out"), "{err}");
+    assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+}
+
+#[test]
+fn a_reply_larger_than_asked_is_an_error_not_an_allocation() {
+    // It claims 300 MB and sends more than the range asked for.
+    let head = b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-99/100\r\n\
+                 Content-Length: 300000000\r\n\r\n"
+        .to_vec();
+    let mut reply = vec![head];
+    reply.extend((0..64).map(|_| vec![b'y'; 64 << 10]));
+    let endpoint = fake_server(reply, Duration::ZERO);
+    let remote = Remote::connect(&config(&endpoint, "s3://bucket"));
+    let mut dest = tempfile::tempfile().unwrap();
+    let err = remote.fetch(&key(1), &mut dest, MIB as u64).unwrap_err();
+    assert!(err.to_string().contains("larger than"), "{err}");
+    assert_eq!(dest.metadata().unwrap().len(), 0);
+}
+
+#[test]
+fn a_server_that_is_down_is_a_connect_error() {
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port();
+    let remote = Remote::connect(&config(&format!("http://127.0.0.1:{port}"), "s3://bucket"));
+    let err = remote.fetch(&key(1), &mut tempfile::tempfile().unwrap(), MIB as u64).unwrap_err();
+    assert!(err.is_server_failure(), "{err}");
+    assert!(remote.is_disabled());
+}
