@@ -108,7 +108,8 @@ fn values_small_and_large_round_trip() {
             verify_entry(&dest).unwrap();
             assert!(contents(&mut dest) == *bytes, "value {n} differs");
         }
-        let names = [format!("team/cachecmd:v1:{}", key(1)), format!("team/cachecmd:v1:{}", key(2))];
+        let names =
+            [format!("team/cachecmd:v1:{}", key(1)), format!("team/cachecmd:v1:{}", key(2))];
         assert_eq!(server.objects(), names, "one object per entry, no upload left");
         let mut listed = remote.list_keys().unwrap();
         listed.sort();
@@ -169,7 +170,10 @@ fn the_lock_is_exclusive_waits_and_is_taken_over_when_expired() {
         let (a, b) = (remote(&server), remote(&server));
         let held = a.lock(&key(1), Duration::from_secs(60), Duration::ZERO).unwrap().unwrap();
         let start = Instant::now();
-        assert!(b.lock(&key(1), Duration::from_secs(60), Duration::from_millis(300)).unwrap().is_none());
+        assert!(b
+            .lock(&key(1), Duration::from_secs(60), Duration::from_millis(300))
+            .unwrap()
+            .is_none());
         assert!(start.elapsed() >= Duration::from_millis(300), "did not wait");
         assert!(b.lock(&key(2), Duration::from_secs(60), Duration::ZERO).unwrap().is_some());
         assert!(held.release().unwrap(), "our own lock");
@@ -287,4 +291,311 @@ fn a_server_that_is_down_is_a_connect_error() {
     let err = remote.fetch(&key(1), &mut tempfile::tempfile().unwrap(), MIB as u64).unwrap_err();
     assert!(err.is_server_failure(), "{err}");
     assert!(remote.is_disabled());
+}
+
+// ---- Through the real binary ------------------------------------------
+
+const URL: &str = "s3://bucket/team";
+
+/// The cache dir of one simulated machine.
+fn machine(env: &TestEnv, name: &str) -> PathBuf {
+    env.path().join(format!("machine-{name}"))
+}
+
+/// `cachecmd` with the credentials and endpoint of `endpoint` in its
+/// environment (and no other AWS settings).
+fn s3_cmd(env: &TestEnv, endpoint: &str, secret: &str) -> assert_cmd::Command {
+    let mut cmd = env.cmd();
+    cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("CACHECMD_S3_ENDPOINT", endpoint);
+    for name in ["AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"] {
+        cmd.env_remove(name);
+    }
+    cmd
+}
+
+/// `cachecmd --cache-dir CACHE --no-cwd --remote s3://bucket/team EXTRA -- ARGV`.
+fn run(env: &TestEnv, endpoint: &str, cache: &Path, extra: &[&str], argv: &[OsString]) -> Output {
+    s3_cmd(env, endpoint, SECRET_KEY)
+        .arg("--cache-dir")
+        .arg(cache)
+        .args(["--no-cwd", "--remote", URL])
+        .args(extra)
+        .arg("--")
+        .args(argv)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The `-v` status line (the last line of stderr).
+#[track_caller]
+fn status(out: &Output) -> String {
+    let stderr = text(&out.stderr);
+    let line = stderr.lines().last().unwrap_or_default().to_string();
+    assert!(line.starts_with("cachecmd: "), "no -v status line in stderr: {stderr:?}");
+    line
+}
+
+#[track_caller]
+fn assert_output(out: &Output, stdout: &[u8], code: i32) {
+    assert!(
+        out.stdout == stdout,
+        "stdout differs: got {} bytes, want {}; stderr: {}",
+        out.stdout.len(),
+        stdout.len(),
+        text(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(code), "exit code; stderr: {}", text(&out.stderr));
+}
+
+fn key_of(env: &TestEnv, argv: &[OsString]) -> String {
+    let mut args: Vec<OsString> = vec!["--no-cwd".into(), "--".into()];
+    args.extend(argv.iter().cloned());
+    env.key(args)
+}
+
+fn entry_object(key: &str) -> String {
+    format!("team/cachecmd:v1:{key}")
+}
+
+#[test]
+fn a_second_machine_replays_the_first_ones_run_from_the_bucket() {
+    let server = S3Server::start();
+    let env = TestEnv::new();
+    let counter = env.counter("shared");
+    let argv = counter.sh("printf 'shared output\\n'; printf 'err\\n' >&2; exit 3");
+    let (a, b) = (machine(&env, "a"), machine(&env, "b"));
+    let flags = ["-v", "--failure-ttl", "1h"];
+
+    let first = run(&env, &server.endpoint(), &a, &flags, &argv);
+    assert_output(&first, b"shared output\n", 3);
+    assert!(status(&first).contains("shared remotely"), "{}", status(&first));
+    let key = key_of(&env, &argv);
+    assert_eq!(server.objects(), vec![entry_object(&key)], "the entry, no lock left");
+    let object = fs::read(server.bucket_dir().join(entry_object(&key))).unwrap();
+    assert!(object == fs::read(entry_path_in(&a, &key)).unwrap(), "the very local entry bytes");
+
+    let second = run(&env, &server.endpoint(), &b, &flags, &argv);
+    assert_output(&second, b"shared output\n", 3);
+    assert!(second.stderr.starts_with(b"err\n"));
+    assert!(status(&second).contains("remote hit"), "{}", status(&second));
+    counter.assert_runs(1);
+}
+
+#[test]
+fn a_value_larger_than_a_part_round_trips() {
+    let server = S3Server::start();
+    let env = TestEnv::new();
+    let counter = env.counter("large");
+    let data = harness::noise(LARGE, 99);
+    let file = env.path().join("large.bin");
+    fs::write(&file, &data).unwrap();
+    let argv = counter.sh(&format!("cat '{}'", file.display()));
+    let (a, b) = (machine(&env, "a"), machine(&env, "b"));
+    assert_output(&run(&env, &server.endpoint(), &a, &[], &argv), &data, 0);
+    let hit = run(&env, &server.endpoint(), &b, &["-v"], &argv);
+    assert_output(&hit, &data, 0);
+    assert!(status(&hit).contains("remote hit"), "{}", status(&hit));
+    counter.assert_runs(1);
+    assert_eq!(server.objects().len(), 1, "{:?}", server.objects());
+}
+
+#[test]
+fn wrong_credentials_and_a_dead_server_only_lose_the_sharing() {
+    let mut server = S3Server::start();
+    let env = TestEnv::new();
+    let counter = env.counter("wrong");
+    let argv = counter.sh("printf 'still here\\n'; exit 5");
+    let wrong = "WrongSecret/abcdefghijklmnopqrstuvwxyz";
+    let out = s3_cmd(&env, &server.endpoint(), wrong)
+        .arg("--cache-dir")
+        .arg(machine(&env, "a"))
+        .args(["--no-cwd", "--remote", URL, "-v", "--failure-ttl", "1h", "--"])
+        .args(&argv)
+        .output()
+        .unwrap();
+    assert_output(&out, b"still here\n", 5);
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one -v line: {stderr}");
+    assert!(status(&out).contains("remote lookup failed ("), "{stderr}");
+    for fragment in [wrong, SECRET_KEY, "X-Amz-"] {
+        assert!(!stderr.contains(fragment), "{stderr}");
+    }
+    assert!(server.objects().is_empty());
+
+    let endpoint = server.endpoint();
+    server.kill();
+    let start = Instant::now();
+    let out = run(&env, &endpoint, &machine(&env, "b"), &["-v", "--failure-ttl", "1h"], &argv);
+    assert_output(&out, b"still here\n", 5);
+    assert!(status(&out).contains("remote lookup failed ("), "{}", status(&out));
+    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    counter.assert_runs(2);
+}
+
+#[test]
+fn a_server_killed_mid_upload_leaves_the_run_whole() {
+    let server = std::sync::Arc::new(std::sync::Mutex::new(S3Server::start()));
+    let endpoint = killing_proxy(&server, b"partNumber=2");
+    let env = TestEnv::new();
+    let counter = env.counter("killed");
+    let data = harness::noise(2 * LARGE, 5);
+    let file = env.path().join("big.bin");
+    fs::write(&file, &data).unwrap();
+    let argv = counter.sh(&format!("cat '{}'", file.display()));
+    let a = machine(&env, "a");
+    let start = Instant::now();
+    let out = run(&env, &endpoint, &a, &["-v"], &argv);
+    assert_output(&out, &data, 0);
+    assert!(status(&out).contains("remote write failed"), "{}", status(&out));
+    assert!(start.elapsed() < Duration::from_secs(10), "took {:?}", start.elapsed());
+    let objects = server.lock().unwrap().objects();
+    assert!(
+        !objects.iter().any(|o| o.starts_with("team/cachecmd:v1:") && !o.contains(":lock:")),
+        "no partial entry was published: {objects:?}"
+    );
+    // Recorded locally all the same.
+    let again = run(&env, &endpoint, &a, &[], &argv);
+    assert_output(&again, &data, 0);
+    counter.assert_runs(1);
+}
+
+/// A proxy to `server` that kills it (and drops every connection) as soon
+/// as a request carries `trigger`; returns its endpoint.
+fn killing_proxy(
+    server: &std::sync::Arc<std::sync::Mutex<S3Server>>,
+    trigger: &'static [u8],
+) -> String {
+    use std::net::{Shutdown, TcpStream};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = server.lock().unwrap().port;
+    let (server, dead) = (Arc::clone(server), Arc::new(AtomicBool::new(false)));
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { break };
+            if dead.load(Ordering::SeqCst) {
+                continue; // dropped: the server is gone
+            }
+            let Ok(up) = TcpStream::connect((Ipv4Addr::LOCALHOST, upstream)) else { continue };
+            let (mut c_read, mut up_write) = (client.try_clone().unwrap(), up.try_clone().unwrap());
+            let (server, dead) = (Arc::clone(&server), Arc::clone(&dead));
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 64 << 10];
+                loop {
+                    let n = match c_read.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if harness::contains(&buf[..n], trigger) {
+                        dead.store(true, Ordering::SeqCst);
+                        server.lock().unwrap().kill();
+                        break;
+                    }
+                    if up_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = c_read.shutdown(Shutdown::Both);
+                let _ = up_write.shutdown(Shutdown::Both);
+            });
+            let (mut up_read, mut c_write) = (up, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut up_read, &mut c_write);
+                let _ = c_write.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn a_garbage_object_is_a_miss() {
+    let server = S3Server::start();
+    let env = TestEnv::new();
+    let counter = env.counter("garbage");
+    let argv = counter.prints("fresh");
+    let key = key_of(&env, &argv);
+    server.plant(&entry_object(&key), b"garbage, not an entry");
+    let out = run(&env, &server.endpoint(), &machine(&env, "a"), &["-v"], &argv);
+    assert_output(&out, b"fresh", 0);
+    counter.assert_runs(1);
+    let b = run(&env, &server.endpoint(), &machine(&env, "b"), &["-v"], &argv);
+    assert_output(&b, b"fresh", 0);
+    assert!(status(&b).contains("remote hit"), "replaced by a good entry: {}", status(&b));
+    counter.assert_runs(1);
+}
+
+#[test]
+fn list_and_clear_the_bucket() {
+    let server = S3Server::start();
+    let env = TestEnv::new();
+    let counter = env.counter("admin");
+    let a = machine(&env, "a");
+    let (one, two) = (counter.prints("one"), counter.prints("two"));
+    for argv in [&one, &two] {
+        assert!(run(&env, &server.endpoint(), &a, &[], argv).status.success());
+    }
+    let mut keys = vec![key_of(&env, &one), key_of(&env, &two)];
+    keys.sort();
+    server.plant("team/notes.txt", b"keep");
+    server.plant("elsewhere/x", b"keep");
+    let admin = |args: &[&str]| {
+        s3_cmd(&env, &server.endpoint(), SECRET_KEY)
+            .args(args)
+            .env("CACHECMD_REMOTE", URL)
+            .arg("--cache-dir")
+            .arg(&a)
+            .output()
+            .unwrap()
+    };
+    let out = admin(&["list", "--remote"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("2 entries in {URL}\n{}\n{}\n", keys[0], keys[1]));
+    let out = admin(&["clear", "--remote"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("removed 2 remote entries"), "{}", text(&out.stdout));
+    assert_eq!(server.objects(), vec!["elsewhere/x".to_string(), "team/notes.txt".to_string()]);
+    let out = admin(&["list", "--remote"]);
+    assert_eq!(text(&out.stdout), format!("0 entries in {URL}\n"));
+}
+
+#[test]
+fn one_machine_runs_while_the_other_waits_and_an_expired_lock_is_taken_over() {
+    let server = S3Server::start();
+    let env = TestEnv::new();
+    let counter = env.counter("lock");
+    let argv = counter.sh("sleep 1; printf 'once\\n'");
+    let endpoint = server.endpoint();
+    let runs: Vec<_> = ["a", "b"]
+        .into_iter()
+        .map(|name| {
+            let mut cmd = s3_cmd(&env, &endpoint, SECRET_KEY);
+            cmd.arg("--cache-dir").arg(machine(&env, name));
+            cmd.args(["--no-cwd", "--remote", URL, "--"]).args(&argv);
+            std::thread::spawn(move || cmd.output().unwrap())
+        })
+        .collect();
+    for handle in runs {
+        assert_output(&handle.join().unwrap(), b"once\n", 0);
+    }
+    counter.assert_runs(1);
+
+    // A lock left by a crashed machine, its lease long over.
+    let other = counter.prints("after a crash");
+    let key = key_of(&env, &other);
+    server.plant(&format!("team/cachecmd:v1:lock:{key}"), b"0123456789abcdef 1000");
+    let start = Instant::now();
+    let out = run(&env, &endpoint, &machine(&env, "c"), &["-v"], &other);
+    assert_output(&out, b"after a crash", 0);
+    assert!(status(&out).contains("shared remotely"), "{}", status(&out));
+    assert!(start.elapsed() < Duration::from_secs(5), "waited {:?}", start.elapsed());
+    assert!(!server.objects().iter().any(|o| o.contains(":lock:")), "{:?}", server.objects());
 }

@@ -4,7 +4,7 @@
 //! `cargo install s3s-fs --version 0.14.1 --features binary --locked`.
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,17 +24,11 @@ pub struct S3Server {
 impl S3Server {
     #[track_caller]
     pub fn start() -> S3Server {
-        S3Server::start_on(None)
-    }
-
-    /// On `port` (a restart after [`S3Server::kill`]) or a free one.
-    #[track_caller]
-    fn start_on(port: Option<u16>) -> S3Server {
         let mut last = String::new();
         // The port is free when we pick it but could be taken before the
         // server binds it: retry with another one.
         for _ in 0..5 {
-            match S3Server::try_start(port.unwrap_or_else(free_port)) {
+            match S3Server::try_start(free_port()) {
                 Ok(server) => return server,
                 Err(e) => last = e,
             }
@@ -101,10 +95,6 @@ impl S3Server {
         std::fs::write(path, bytes).unwrap();
     }
 
-    pub fn root(&self) -> &Path {
-        self.root.path()
-    }
-
     /// Kills the server now (SIGKILL) and reaps it.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -122,9 +112,9 @@ impl Drop for S3Server {
 
 /// `s3s-fs` from `$PATH`, else from `~/.cargo/bin`.
 fn binary() -> PathBuf {
-    let in_path = std::env::var_os("PATH").into_iter().flat_map(|p| {
-        std::env::split_paths(&p).map(|d| d.join("s3s-fs")).collect::<Vec<_>>()
-    });
+    let in_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).map(|d| d.join("s3s-fs")).collect::<Vec<_>>());
     let cargo_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/s3s-fs"));
     in_path.chain(cargo_bin).find(|p| p.is_file()).unwrap_or_else(|| "s3s-fs".into())
 }
