@@ -127,6 +127,35 @@ fn values_small_and_large_round_trip() {
 }
 
 #[test]
+fn an_entry_read_after_its_lifetime_is_a_miss() {
+    with_credentials("an_entry_read_after_its_lifetime_is_a_miss", || {
+        let server = S3Server::start();
+        let remote = remote(&server);
+        let bytes = entry(b"short-lived\n");
+        let hour = Some(Duration::from_secs(3600));
+        remote.store(&key(1), &file_with(&bytes), bytes.len() as u64, hour).unwrap();
+        let mut dest = tempfile::tempfile().unwrap();
+        assert!(remote.fetch(&key(1), &mut dest, MIB as u64).unwrap());
+        // S3 keeps no expiry: the end of life travels as metadata, which
+        // s3s-fs keeps in a JSON file beside the bucket. Move it to 1970.
+        let root = server.bucket_dir().parent().unwrap().to_path_buf();
+        let sidecars: Vec<PathBuf> = fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| fs::read_to_string(p).is_ok_and(|t| t.contains("cachecmd-expires")))
+            .collect();
+        assert_eq!(sidecars.len(), 1, "{sidecars:?}");
+        let json = fs::read_to_string(&sidecars[0]).unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let meta = value.pointer_mut("/user_metadata/cachecmd-expires").expect(&json);
+        *meta = serde_json::Value::String("1".into());
+        fs::write(&sidecars[0], value.to_string()).unwrap();
+        assert!(!remote.fetch(&key(1), &mut dest, MIB as u64).unwrap());
+        assert_eq!(dest.metadata().unwrap().len(), 0);
+    });
+}
+
+#[test]
 fn garbage_objects_are_copied_and_fail_verification() {
     with_credentials("garbage_objects_are_copied_and_fail_verification", || {
         let server = S3Server::start();
@@ -543,7 +572,7 @@ fn list_and_clear_the_bucket() {
     for argv in [&one, &two] {
         assert!(run(&env, &server.endpoint(), &a, &[], argv).status.success());
     }
-    let mut keys = vec![key_of(&env, &one), key_of(&env, &two)];
+    let mut keys = [key_of(&env, &one), key_of(&env, &two)];
     keys.sort();
     server.plant("team/notes.txt", b"keep");
     server.plant("elsewhere/x", b"keep");
