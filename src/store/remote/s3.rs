@@ -46,6 +46,10 @@ pub struct S3Store {
 impl S3Store {
     /// Parses the URL and reads the credentials; never touches the network.
     pub fn open(config: &RemoteConfig) -> Result<Box<dyn RemoteStore>, RemoteError> {
+        Ok(Box::new(S3Store::new(config)?))
+    }
+
+    fn new(config: &RemoteConfig) -> Result<S3Store, RemoteError> {
         let redacted = super::redacted_url(&config.url);
         let bad = |message: String| RemoteError::BadUrl { url: redacted.clone(), message };
         let url = url::Url::parse(&config.url).map_err(|e| bad(e.to_string()))?;
@@ -80,15 +84,7 @@ impl S3Store {
             secrets.extend(c.token().map(str::to_string));
         }
         let agent = http::agent(config);
-        Ok(Box::new(S3Store {
-            config: config.clone(),
-            redacted,
-            bucket,
-            creds,
-            secrets,
-            prefix,
-            agent,
-        }))
+        Ok(S3Store { config: config.clone(), redacted, bucket, creds, secrets, prefix, agent })
     }
 
     /// The object name of a key of the schema (`cachecmd:v1:…`).
@@ -166,4 +162,40 @@ impl RemoteStore for S3Store {
 /// The object-name prefix every cachecmd object of this store starts with.
 fn schema_prefix(store: &S3Store) -> String {
     store.object(PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(url: &str) -> Result<Box<dyn RemoteStore>, RemoteError> {
+        let mut config = RemoteConfig::new(url);
+        config.s3_endpoint = Some("http://127.0.0.1:9".into());
+        S3Store::open(&config)
+    }
+
+    #[test]
+    fn urls_name_a_bucket_and_a_prefix() {
+        assert_eq!(open("s3://bucket").unwrap().redacted_url(), "s3://bucket");
+        assert_eq!(open("s3://bucket/a/b/").unwrap().redacted_url(), "s3://bucket/a/b/");
+        for bad in ["s3://", "s3://bucket:9000/x", "s3://bucket/x?region=eu"] {
+            assert!(matches!(open(bad), Err(RemoteError::BadUrl { .. })), "{bad}");
+        }
+        let Err(e) = open("s3://AKIA:S3cret@bucket/x") else { panic!("credentials in the URL") };
+        assert!(!e.to_string().contains("S3cret"), "{e}");
+    }
+
+    #[test]
+    fn object_names_sit_under_the_prefix() {
+        let store = |url: &str| {
+            let mut config = RemoteConfig::new(url);
+            config.s3_endpoint = Some("http://127.0.0.1:9".into());
+            S3Store::new(&config).unwrap()
+        };
+        assert_eq!(schema_prefix(&store("s3://b")), "cachecmd:v1:");
+        assert_eq!(schema_prefix(&store("s3://b/team/")), "team/cachecmd:v1:");
+        let url = store("s3://b/a%20b").bucket.object_url("x");
+        assert_eq!(url.as_str(), "http://127.0.0.1:9/b/x", "path-style with an endpoint");
+        assert_eq!(store("s3://b/a%20b").prefix, "a b/");
+    }
 }
