@@ -60,6 +60,7 @@ impl S3Store {
         let total = if resp.status().as_u16() == 206 {
             let range = header(&resp, "content-range").unwrap_or_default();
             let total = parse_total(&range)
+                .filter(|_| range.starts_with("bytes 0-"))
                 .ok_or_else(|| op.fail(format!("bad Content-Range {range:?}")))?;
             if total > max_len {
                 return Err(RemoteError::TooLarge { len: total, max: max_len });
@@ -99,6 +100,10 @@ impl S3Store {
             }
             if etag(&resp) != tag {
                 return Ok(false);
+            }
+            let asked = format!("bytes {at}-{}/{total}", end - 1);
+            if header(&resp, "content-range").as_deref() != Some(asked.as_str()) {
+                return Err(op.fail(format!("the reply is not the range {asked}")));
             }
             let reader = resp.body_mut().with_config().limit(u64::MAX).reader();
             let n = copy_bounded(&op, reader, dest, at, end - at)?;
