@@ -168,4 +168,9 @@ impl HeldLock for Guarded<'_> {
             }
         })
     }
+
+    fn renew(&mut self, lease: Duration) -> Result<bool, RemoteError> {
+        let Some(lock) = self.lock.as_mut() else { return Ok(false) };
+        lock.renew(lease).inspect_err(|e| self.owner.disable(e))
+    }
 }

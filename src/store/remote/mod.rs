@@ -36,6 +36,8 @@ mod read_only;
 pub mod redact;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "s3")]
+mod s3;
 mod verify;
 
 use std::fmt;
@@ -60,7 +62,8 @@ pub const DEFAULT_OP_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct RemoteConfig {
     /// The backend's URL: `redis://[user[:pass]@]host[:port][/db]` or
-    /// `rediss://…` (TLS); `http[s]://[user[:pass]@]host[:port]/prefix`.
+    /// `rediss://…` (TLS); `http[s]://[user[:pass]@]host[:port]/prefix`;
+    /// `s3://BUCKET[/PREFIX]`.
     pub url: String,
     /// Overrides any password in the URL (`CACHECMD_REMOTE_PASSWORD`).
     pub password: Option<String>,
@@ -72,8 +75,12 @@ pub struct RemoteConfig {
     /// Larger entries stay local-only.
     pub max_entry_size: u64,
     pub connect_timeout: Duration,
-    /// Deadline of each request (each chunk of a large value is one).
+    /// Deadline of each request (each chunk of a large value is one; S3:
+    /// of each whole fetch, store or listing).
     pub op_timeout: Duration,
+    /// An S3-compatible endpoint instead of AWS (`http://host:port`, path-style
+    /// addressing); unset: `CACHECMD_S3_ENDPOINT`, else AWS.
+    pub s3_endpoint: Option<String>,
 }
 
 impl RemoteConfig {
@@ -87,6 +94,7 @@ impl RemoteConfig {
             max_entry_size: DEFAULT_MAX_ENTRY_SIZE,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             op_timeout: DEFAULT_OP_TIMEOUT,
+            s3_endpoint: None,
         }
     }
 }
@@ -101,6 +109,7 @@ impl fmt::Debug for RemoteConfig {
             .field("max_entry_size", &self.max_entry_size)
             .field("connect_timeout", &self.connect_timeout)
             .field("op_timeout", &self.op_timeout)
+            .field("s3_endpoint", &self.s3_endpoint.as_deref().map(redacted_url))
             .finish()
     }
 }
@@ -177,6 +186,13 @@ pub trait HeldLock {
     /// Whether the lock was still ours (one whose lease ran out may belong
     /// to someone else by now, and is left alone).
     fn release(&mut self) -> Result<bool, RemoteError>;
+
+    /// Extends the lease to `lease` from now; whether the lock was still
+    /// ours. Backends whose leases need no renewal keep the default.
+    fn renew(&mut self, lease: Duration) -> Result<bool, RemoteError> {
+        let _ = lease;
+        Ok(true)
+    }
 }
 
 /// A held remote lock; released (only if it is still ours) on drop.
@@ -188,6 +204,11 @@ pub struct RemoteLock<'a> {
 impl<'a> RemoteLock<'a> {
     pub fn new(held: impl HeldLock + 'a) -> RemoteLock<'a> {
         RemoteLock { held: Box::new(held), released: false }
+    }
+
+    /// [`HeldLock::renew`].
+    pub fn renew(&mut self, lease: Duration) -> Result<bool, RemoteError> {
+        self.held.renew(lease)
     }
 
     /// Releases the lock now; whether it was still ours.
@@ -222,6 +243,8 @@ fn opener(url: &str) -> Result<Opener, RemoteError> {
         "redis" | "rediss" => Ok(redis::RedisStore::open),
         #[cfg(feature = "http")]
         "http" | "https" => Ok(http::HttpStore::open),
+        #[cfg(feature = "s3")]
+        "s3" => Ok(s3::S3Store::open),
         _ => {
             // Only a plain scheme is quoted: a mangled URL could hold a secret there.
             let plain = !scheme.is_empty()

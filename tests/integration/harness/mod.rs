@@ -20,6 +20,8 @@ pub mod nginx;
 #[cfg(feature = "redis")]
 pub mod redis_server;
 pub mod run;
+#[cfg(feature = "s3")]
+pub mod s3_server;
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_cachecmd");
