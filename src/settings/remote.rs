@@ -54,3 +54,39 @@ impl Config {
 pub fn redact(url: &str) -> String {
     remote::redacted_url(url)
 }
+
+/// `text` with every URL in it redacted: for messages that quote a config
+/// value, which may be a URL with a password under the wrong key.
+pub fn redact_urls_in(text: &str) -> String {
+    // ASCII only, so every delimiter is one byte wide.
+    let delimiter = |c: char| c.is_ascii_whitespace() || "'\"`".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let start = rest[..at].rfind(delimiter).map_or(0, |i| i + 1);
+        let end = rest[at..].find(delimiter).map_or(rest.len(), |i| at + i);
+        out.push_str(&rest[..start]);
+        out.push_str(&redact(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_in_messages_lose_their_secrets() {
+        let message = "invalid type: string \"redis://u:pw1@h/0\", expected 'https://tok@x?a=1' or `s3://k:pw2@b`";
+        let clean = super::redact_urls_in(message);
+        assert!(
+            !clean.contains("pw1") && !clean.contains("tok") && !clean.contains("pw2"),
+            "{clean}"
+        );
+        assert!(
+            clean.starts_with("invalid type: string \"redis://h/0\", expected 'https://x/?a=1'"),
+            "{clean}"
+        );
+        assert_eq!(super::redact_urls_in("no url here"), "no url here");
+    }
+}

@@ -11,9 +11,15 @@ use std::time::SystemTime;
 use cachecmd::entry::{Header, HEADER_LEN};
 use xxhash_rust::xxh3::xxh3_64;
 
-/// An entry file (header, metadata, stdout, stderr; no outputs) built like
-/// the recorder builds one, and its header.
-pub fn entry_file(meta: &[u8], stdout: &[u8], stderr: &[u8], exit_code: i32) -> (Header, Vec<u8>) {
+/// An entry file for `key` (header, metadata, stdout, stderr; no outputs)
+/// built like the recorder builds one, and its header.
+pub fn entry_file(
+    key: [u8; 32],
+    meta: &[u8],
+    stdout: &[u8],
+    stderr: &[u8],
+    exit_code: i32,
+) -> (Header, Vec<u8>) {
     let header = Header {
         meta_len: meta.len() as u32,
         stdout_len: stdout.len() as u64,
@@ -27,6 +33,7 @@ pub fn entry_file(meta: &[u8], stdout: &[u8], stderr: &[u8], exit_code: i32) -> 
         outputs_hash: xxh3_64(&[]),
         runs_len: 0,
         runs_hash: xxh3_64(&[]),
+        key,
     };
     (header, [&header.encode()[..], meta, stdout, stderr].concat())
 }
