@@ -11,8 +11,8 @@ use crate::store::remote::{self, RemoteConfig};
 /// config works across builds; any other scheme is a usage error.
 const OPTIONAL_BACKEND_SCHEMES: [&str; 5] = ["redis", "rediss", "http", "https", "s3"];
 
-/// The shared tier, when one is configured.
-#[derive(Debug, Clone)]
+/// The shared tier, when one is configured. `Debug` shows no secret.
+#[derive(Clone)]
 pub struct RemoteSettings {
     pub url: String,
     /// From `CACHECMD_REMOTE_PASSWORD`, so it need not be in the URL.
@@ -47,6 +47,17 @@ impl Config {
                 DEFAULT_REMOTE_MAX_ENTRY_SIZE,
             )?,
         }))
+    }
+}
+
+impl std::fmt::Debug for RemoteSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteSettings")
+            .field("url", &redact(&self.url))
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("read_only", &self.read_only)
+            .field("max_entry_size", &self.max_entry_size)
+            .finish()
     }
 }
 
@@ -88,5 +99,17 @@ mod tests {
             "{clean}"
         );
         assert_eq!(super::redact_urls_in("no url here"), "no url here");
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let settings = super::RemoteSettings {
+            url: "redis://u:pw1@h/0".into(),
+            password: Some("pw2".into()),
+            read_only: false,
+            max_entry_size: 1,
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("pw1") && !shown.contains("pw2"), "{shown}");
     }
 }

@@ -111,7 +111,8 @@ const CANARY: &str = "canary9e1f";
 
 /// Every place a secret could be set, all holding the canary; the remote
 /// is down (nothing listens on port 1).
-fn secret_env(env: &TestEnv, in_env: bool) -> impl Fn(&[&str]) -> Output + '_ {
+fn secret_env<'a>(env: &'a TestEnv, scheme: Option<&str>) -> impl Fn(&[&str]) -> Output + 'a {
+    let url = scheme.map(|scheme| format!("{scheme}://user:{CANARY}-env@127.0.0.1:1/0"));
     env.write_config(&format!(
         "remote = \"redis://user:{CANARY}-config@127.0.0.1:1/0\"\nttl = \"1h\"\n"
     ));
@@ -119,8 +120,8 @@ fn secret_env(env: &TestEnv, in_env: bool) -> impl Fn(&[&str]) -> Output + '_ {
         let mut cmd = env.cmd();
         cmd.env("CACHECMD_REMOTE_PASSWORD", format!("{CANARY}-password"))
             .env("CACHECMD_REMOTE_TOKEN", format!("{CANARY}-token"));
-        if in_env {
-            cmd.env("CACHECMD_REMOTE", format!("redis://user:{CANARY}-env@127.0.0.1:1/0"));
+        if let Some(url) = &url {
+            cmd.env("CACHECMD_REMOTE", url);
         }
         cmd.args(args).output().unwrap()
     }
@@ -134,9 +135,10 @@ fn assert_no_canary(what: &str, out: &Output) {
 
 #[test]
 fn no_output_shows_a_remote_password_or_token() {
-    for in_env in [true, false] {
+    // The URL from the environment (Redis, HTTP with a token), else the config.
+    for scheme in [Some("redis"), Some("http"), None] {
         let env = TestEnv::new();
-        let run = secret_env(&env, in_env);
+        let run = secret_env(&env, scheme);
         let help = run(&["--help"]);
         assert!(help.status.success());
         assert!(text(&help).contains("CACHECMD_REMOTE"), "{}", text(&help));
@@ -168,7 +170,9 @@ fn bad_remote_urls_and_config_values_do_not_show_the_secret() {
         format!("ftp://user:{CANARY}@host/"),
         format!("redis://user:{CANARY}@[::1/0"),
         format!("redis://user:{CANARY}@host:99999/0"),
-        format!("{CANARY}"),
+        CANARY.to_string(),
+        format!("http://user:{CANARY}@127.0.0.1:1/c?token={CANARY}"),
+        format!("https://{CANARY}@127.0.0.1:1/c"),
     ];
     for url in &bad_urls {
         let out =
