@@ -71,3 +71,54 @@ fn check(actual: u64, expected: u64, what: &'static str) -> Result<(), DecodeErr
         Err(DecodeError::BodyChecksum(what))
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::entry::{Bytes, Meta};
+
+    /// A whole entry recorded for `key`, in a file.
+    pub(crate) fn entry_for(key: &Key, stdout: &[u8]) -> File {
+        let meta = Meta {
+            argv: vec![Bytes::Text("echo".into())],
+            cwd: None,
+            env_names: vec![],
+            scope: None,
+            created: 1,
+            ttl_secs: None,
+            failure_ttl_secs: None,
+        }
+        .encode();
+        let header = Header {
+            meta_len: meta.len() as u32,
+            stdout_len: stdout.len() as u64,
+            stderr_len: 0,
+            exit_code: 0,
+            meta_hash: xxh3_64(&meta),
+            stdout_hash: xxh3_64(stdout),
+            stderr_hash: xxh3_64(&[]),
+            expires_at: 0,
+            outputs_len: 0,
+            outputs_hash: xxh3_64(&[]),
+            runs_len: 0,
+            runs_hash: xxh3_64(&[]),
+            key: *key.bytes(),
+        };
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&[&header.encode()[..], &meta, stdout].concat()).unwrap();
+        file
+    }
+
+    #[test]
+    fn an_entry_verifies_only_for_its_own_key() {
+        let (own, other) = (Key::from_slice(&[1; 32]).unwrap(), Key::from_slice(&[2; 32]).unwrap());
+        for stdout in [&b"small"[..], &vec![7u8; SMALL_ENTRY + 1][..]] {
+            let file = entry_for(&own, stdout);
+            let size = file.metadata().unwrap().len();
+            assert!(verify(&file, size, &own).is_ok());
+            assert_eq!(verify(&file, size, &other).map(|_| ()), Err(DecodeError::Key));
+        }
+    }
+}

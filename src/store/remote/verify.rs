@@ -22,3 +22,16 @@ pub fn verify_entry(file: &File, key: &Key) -> Result<(Header, Meta), DecodeErro
     file.read_exact_at(&mut meta, range.start).map_err(|_| DecodeError::Short)?;
     Ok((header, Meta::decode(&meta, header.meta_hash)?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_for_another_key_is_refused() {
+        let (own, other) = (Key::from_slice(&[3; 32]).unwrap(), Key::from_slice(&[4; 32]).unwrap());
+        let file = crate::store::verify::tests::entry_for(&own, b"out");
+        assert_eq!(verify_entry(&file, &own).unwrap().1.created, 1);
+        assert_eq!(verify_entry(&file, &other).map(|_| ()), Err(DecodeError::Key));
+    }
+}
