@@ -198,7 +198,7 @@ pub struct CommonArgs {
 #[derive(Debug, Args)]
 pub struct RemoteArgs {
     /// Share entries through Redis: `redis://[user:pass@]host:port/db` or `rediss://` (TLS)
-    #[arg(long = "remote", env = "CACHECMD_REMOTE", value_name = "URL", value_hint = ValueHint::Url)]
+    #[arg(long = "remote", env = "CACHECMD_REMOTE", hide_env_values = true, value_name = "URL", value_hint = ValueHint::Url)]
     pub url: Option<String>,
 
     /// Read from the remote tier but never write to it (untrusted jobs)

@@ -17,11 +17,17 @@
 //!     80    8  xxh3-64 of the outputs archive
 //!     88    8  runs length in bytes (u64 LE; a multiple of 8)
 //!     96    8  xxh3-64 of the runs
-//!    104    8  xxh3-64 of bytes 0..104
-//!    112       metadata (JSON), stdout, stderr, outputs archive, runs
+//!    104   32  the key this entry answers (SHA-256)
+//!    136    8  xxh3-64 of bytes 0..136
+//!    144       metadata (JSON), stdout, stderr, outputs archive, runs
 //! ```
 //!
-//! The runs (version 2) keep the order in which the command wrote to its
+//! The key (version 3) binds an entry to the one lookup it answers: a file
+//! moved, copied or swapped to another key's path, or a remote value stored
+//! under another key, decodes fine but every verifier compares it with the
+//! key it was asked for and refuses a mismatch as a miss, never a replay.
+//!
+//! The runs (since version 2) keep the order in which the command wrote to its
 //! two streams, so a hit into `2>&1` shows what the miss showed: each run is
 //! a u64 LE whose top bit names the stream (0 stdout, 1 stderr) and whose
 //! other bits give a non-zero length; stdout's runs add up to the stdout
@@ -46,8 +52,8 @@ use thiserror::Error;
 use xxhash_rust::xxh3::xxh3_64;
 
 pub const MAGIC: &[u8; 8] = b"CACHECMD";
-pub const VERSION: u32 = 2;
-pub const HEADER_LEN: usize = 112;
+pub const VERSION: u32 = 3;
+pub const HEADER_LEN: usize = 144;
 const CHECKED_LEN: usize = HEADER_LEN - 8;
 /// Metadata is a command line and a few fields; anything larger is corrupt.
 /// The writer enforces the same bound (it skips recording a run whose
@@ -81,6 +87,8 @@ pub enum DecodeError {
     Time,
     #[error("entry runs are invalid")]
     Runs,
+    #[error("entry belongs to another key")]
+    Key,
 }
 
 /// The fixed-size header, validated.
@@ -101,6 +109,8 @@ pub struct Header {
     /// The stream runs (see the module doc), after the outputs archive.
     pub runs_len: u64,
     pub runs_hash: u64,
+    /// The key the entry was recorded for; see the module doc.
+    pub key: [u8; 32],
 }
 
 impl Header {
@@ -120,6 +130,7 @@ impl Header {
         out[80..88].copy_from_slice(&self.outputs_hash.to_le_bytes());
         out[88..96].copy_from_slice(&self.runs_len.to_le_bytes());
         out[96..104].copy_from_slice(&self.runs_hash.to_le_bytes());
+        out[104..136].copy_from_slice(&self.key);
         let check = xxh3_64(&out[..CHECKED_LEN]);
         out[CHECKED_LEN..].copy_from_slice(&check.to_le_bytes());
         out
@@ -152,6 +163,7 @@ impl Header {
             outputs_hash: u64_at(bytes, 80),
             runs_len: u64_at(bytes, 88),
             runs_hash: u64_at(bytes, 96),
+            key: bytes[104..136].try_into().unwrap_or_default(),
         };
         let total = (HEADER_LEN as u64)
             .checked_add(u64::from(header.meta_len))
@@ -169,6 +181,15 @@ impl Header {
             return Err(DecodeError::Time);
         }
         Ok(header)
+    }
+
+    /// Refuses an entry recorded for another key than the one looked up.
+    pub fn check_key(&self, key: &crate::key::Key) -> Result<(), DecodeError> {
+        if self.key == *key.bytes() {
+            Ok(())
+        } else {
+            Err(DecodeError::Key)
+        }
     }
 
     /// Whether the writer's absolute expiry has passed.

@@ -195,6 +195,7 @@ impl Recorder {
             outputs_hash: xxh3_64(&[]),
             runs_len: 0,
             runs_hash: xxh3_64(&[]),
+            key: *self.pending.key.bytes(),
         };
         let appended = self
             .spill

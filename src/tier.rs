@@ -90,7 +90,7 @@ impl Tier {
                 return Fetched::Miss;
             }
         }
-        let (header, meta) = match verify_entry(&pending.file) {
+        let (header, meta) = match verify_entry(&pending.file, key) {
             Ok(verified) => verified,
             Err(e) => {
                 // Remote storage is untrusted: a bad value is only a miss.

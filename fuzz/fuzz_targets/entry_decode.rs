@@ -88,6 +88,8 @@ fn build_entry(
         outputs_hash: xxh3_64(outputs),
         runs_len: 0,
         runs_hash: xxh3_64(&[]),
+        // The fixture's key, so a built entry reaches the checksums.
+        key: [0xab; 32],
     };
     [&header.encode()[..], meta, stdout, stderr, outputs].concat()
 }

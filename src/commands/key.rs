@@ -1,5 +1,5 @@
 //! `cachecmd key [--explain]`: print the key a run would use, or each part
-//! that went into it. Variable values appear only as digests.
+//! that went into it. Variable values never appear (see `key::explain`).
 
 use crate::error::Result;
 

@@ -100,6 +100,7 @@ mod tests {
             outputs_hash: 0,
             runs_len: 0,
             runs_hash: 0,
+            key: [0; 32],
         }
     }
 

@@ -26,6 +26,7 @@ fn sample(stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
         outputs_hash: 0,
         runs_len: 0,
         runs_hash: 0,
+        key: [7; 32],
     };
     [&header.encode()[..], &meta, stdout, stderr].concat()
 }
@@ -76,6 +77,7 @@ fn huge_lengths_are_refused_without_allocating() {
         outputs_hash: 0,
         runs_len: 0,
         runs_hash: 0,
+        key: [0; 32],
     }
     .encode();
     assert_eq!(Header::decode(&fake, HEADER_LEN as u64), Err(DecodeError::Length));
@@ -90,4 +92,21 @@ fn times_past_year_9999_are_refused() {
     assert_eq!(Header::decode(&bytes, bytes.len() as u64), Err(DecodeError::Time));
     let meta = br#"{"argv":[],"cwd":null,"env_names":[],"scope":null,"created":18446744073709551615,"ttl_secs":null,"failure_ttl_secs":null}"#;
     assert_eq!(Meta::decode(meta, xxh3_64(meta)), Err(DecodeError::Time));
+}
+
+#[test]
+fn the_key_round_trips_and_only_matches_itself() {
+    let bytes = sample(b"out", b"err");
+    let header = Header::decode(&bytes, bytes.len() as u64).unwrap();
+    assert_eq!(header.key, [7; 32]);
+    assert_eq!(header.check_key(&crate::key::Key::from_slice(&[7; 32]).unwrap()), Ok(()));
+    let other = crate::key::Key::from_slice(&[8; 32]).unwrap();
+    assert_eq!(header.check_key(&other), Err(DecodeError::Key));
+}
+
+#[test]
+fn a_version_2_entry_is_refused() {
+    let mut bytes = sample(b"out", b"err");
+    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+    assert_eq!(Header::decode(&bytes, bytes.len() as u64), Err(DecodeError::Version(2)));
 }

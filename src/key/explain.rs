@@ -1,11 +1,11 @@
 //! `cachecmd key --explain`: each part of the key in words. Variable values
-//! appear only as digests: the output may end up in a bug report.
+//! never appear, not even as a digest: the output may end up in a bug
+//! report, and a plain digest of a short value (a PIN, a version) is undone
+//! by guessing. Only whether each variable is set is shown.
 
 use std::ffi::OsStr;
 use std::fmt::Write;
 use std::os::unix::ffi::OsStrExt;
-
-use sha2::{Digest, Sha256};
 
 use super::{KeyMaterial, Kind};
 use crate::format::shell_word;
@@ -27,12 +27,7 @@ impl KeyMaterial {
             None => line("cwd      (not keyed: --no-cwd)".into()),
         }
         for (name, value) in &self.env {
-            let value = match value {
-                Some(value) => {
-                    format!("sha256:{}", &hex::encode(Sha256::digest(value.as_bytes()))[..16])
-                }
-                None => "(unset)".into(),
-            };
+            let value = if value.is_some() { "(set)" } else { "(unset)" };
             line(format!("env      {} {value}", shell_word(name)));
         }
         if let Some(scope) = &self.scope {
@@ -62,5 +57,43 @@ impl KeyMaterial {
             line(format!("stdin    sha256:{}", hex::encode(stdin.digest)));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::ffi::OsString;
+
+    use sha2::{Digest, Sha256};
+
+    use super::KeyMaterial;
+
+    fn material(pin: Option<&str>) -> KeyMaterial {
+        let mut env = BTreeMap::new();
+        env.insert(OsString::from("DEPLOY_PIN"), pin.map(OsString::from));
+        KeyMaterial {
+            argv: vec!["deploy".into()],
+            cwd: None,
+            env,
+            scope: None,
+            extra: vec![],
+            inputs: None,
+            modtimes: vec![],
+            stdin: None,
+            outputs: vec![],
+        }
+    }
+
+    #[test]
+    fn a_short_value_cannot_be_recovered_by_guessing() {
+        let text = material(Some("4711")).explain();
+        let digest = hex::encode(Sha256::digest(b"4711"));
+        assert!(!text.contains(&digest[..8]), "a plain digest of the value is shown:\n{text}");
+        assert!(!text.contains("4711"), "{text}");
+        assert!(text.contains("env      DEPLOY_PIN (set)"), "{text}");
+        assert!(material(None).explain().contains("env      DEPLOY_PIN (unset)"));
+        // The value is still keyed.
+        assert_ne!(material(Some("4711")).key(), material(Some("4712")).key());
     }
 }

@@ -21,7 +21,7 @@ use crate::units::{parse_lifetime, parse_timeout, Lifetime};
 use file::ConfigFile;
 pub use freshness::{parse_expires_at, Freshness};
 pub use limits::{DEFAULT_MAX_ENTRY_SIZE, DEFAULT_MAX_SIZE, DEFAULT_REMOTE_MAX_ENTRY_SIZE};
-pub use remote::{redact, RemoteSettings};
+pub use remote::{redact, redact_urls_in, RemoteSettings};
 
 pub const DEFAULT_TTL: Lifetime = Lifetime::For(Duration::from_secs(3600));
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(600);
@@ -76,7 +76,7 @@ impl Config {
         let file = match file::read_private(&path) {
             Ok(Some(text)) => toml::from_str(&text).map_err(|e| SettingsError::Config {
                 path: path.clone(),
-                message: e.message().to_string(),
+                message: redact_urls_in(e.message()),
             })?,
             Ok(None) => ConfigFile::default(),
             Err(e) => {
@@ -87,6 +87,7 @@ impl Config {
     }
 
     fn error(&self, key: &str, message: String) -> SettingsError {
+        let message = redact_urls_in(&message);
         SettingsError::Config { path: self.path.clone(), message: format!("{key}: {message}") }
     }
 
@@ -153,6 +154,14 @@ impl Config {
             &self.file.max_entry_size,
             DEFAULT_MAX_ENTRY_SIZE,
         )?;
+        if !args.key.output.is_empty() && (args.stale.is_some() || args.warm) {
+            // The background refresh outlives this run: it would rewrite
+            // files in the caller's directory after cachecmd returned.
+            let flag = if args.warm { "--warm" } else { "--stale" };
+            return Err(SettingsError::Invalid(format!(
+                "{flag} cannot be combined with --output: a background refresh would rewrite the output files after cachecmd returned"
+            )));
+        }
         let freshness = freshness::freshness(&args, ttl)?;
         let key = self.key(&args.key)?;
         Ok(RunSettings {

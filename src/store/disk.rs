@@ -282,7 +282,7 @@ impl Store for DiskStore {
         if !meta.is_file() {
             return Err(StoreError::Corrupt { path, source: DecodeError::Magic });
         }
-        let (header, contents) = verify(&file, meta.len())
+        let (header, contents) = verify(&file, meta.len(), key)
             .map_err(|source| StoreError::Corrupt { path: path.clone(), source })?;
         let age = meta
             .modified()
@@ -305,7 +305,8 @@ impl Store for DiskStore {
                     // and gc this temp file is alive. Best effort (no flock:
                     // gc's age bound still applies).
                     let _ = file.try_lock();
-                    return Ok(PendingEntry { file, temp_path, final_path: dir.join(key.hex()) });
+                    let final_path = dir.join(key.hex());
+                    return Ok(PendingEntry { file, temp_path, final_path, key: *key });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 16 => {
                     attempts += 1;

@@ -175,6 +175,7 @@ fn read_opened(file: &EntryFile, handle: File) -> Result<EntryInfo, DecodeError>
     let mut head = [0u8; HEADER_LEN];
     handle.read_exact_at(&mut head, 0).map_err(|_| DecodeError::Short)?;
     let header = Header::decode(&head, stat.len())?;
+    header.check_key(&file.key)?;
     debug_assert!(header.meta_len <= MAX_META_LEN);
     let mut meta = vec![0u8; header.meta_len as usize];
     handle.read_exact_at(&mut meta, HEADER_LEN as u64).map_err(|_| DecodeError::Short)?;

@@ -53,6 +53,8 @@ pub struct PendingEntry {
     pub file: File,
     pub(crate) temp_path: PathBuf,
     pub(crate) final_path: PathBuf,
+    /// The key the entry answers: the writer stamps it into the header.
+    pub(crate) key: crate::key::Key,
 }
 
 impl PendingEntry {

@@ -25,5 +25,6 @@ mod security;
 mod storage;
 mod subcommands;
 mod trust_io;
+mod trust_secrets;
 mod trust_signals;
 mod trust_store;

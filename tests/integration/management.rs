@@ -174,6 +174,7 @@ fn copy_entry(env: &TestEnv, key: &str, to: &str) -> PathBuf {
     let dest = env.entry_path(to);
     fs::create_dir_all(dest.parent().unwrap()).unwrap();
     fs::copy(env.entry_path(key), &dest).unwrap();
+    harness::fixtures::rekey(&dest, to);
     dest
 }
 

@@ -39,8 +39,18 @@ fn contents(file: &mut File) -> Vec<u8> {
     out
 }
 
-/// A real entry, as the local store writes it.
+/// The key `key(n)` names.
+fn key_of(n: u8) -> cachecmd::key::Key {
+    cachecmd::key::Key::from_slice(&[n; 32]).unwrap()
+}
+
+/// A real entry for `key(1)`, as the local store writes it.
 fn entry(stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
+    entry_for(1, stdout, stderr)
+}
+
+/// A real entry for `key(n)`.
+fn entry_for(n: u8, stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
     let meta = Meta {
         argv: vec![Bytes::Text("make".into())],
         cwd: None,
@@ -51,7 +61,7 @@ fn entry(stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
         failure_ttl_secs: None,
     }
     .encode();
-    harness::fixtures::entry_file(&meta, stdout, stderr, 0).1
+    harness::fixtures::entry_file([n; 32], &meta, stdout, stderr, 0).1
 }
 
 /// `calls` of one command in INFO commandstats (0 when never called).
@@ -105,7 +115,7 @@ fn a_5_mib_entry_round_trips_in_bounded_chunks() {
     assert!(remote.fetch(&hex, &mut dest, 64 * MIB).unwrap());
     assert_eq!(calls(&server, "getrange"), bytes.len().div_ceil(CHUNK as usize) as u64);
     assert!(contents(&mut dest) == bytes, "fetched bytes differ");
-    let (header, meta) = verify_entry(&dest).unwrap();
+    let (header, meta) = verify_entry(&dest, &key_of(1)).unwrap();
     assert_eq!(header.stdout_len, 5 * MIB);
     assert_eq!(meta.created, 1_700_000_000);
 
@@ -117,7 +127,7 @@ fn a_5_mib_entry_round_trips_in_bounded_chunks() {
 fn small_entries_take_one_set_and_no_ttl_means_no_expiry() {
     let server = RedisServer::start();
     let remote = remote(&server);
-    let bytes = entry(b"hello\n", b"");
+    let bytes = entry_for(2, b"hello\n", b"");
     let hex = key(2);
     assert_eq!(
         remote.store(&hex, &file_with(&bytes), bytes.len() as u64, None).unwrap(),
@@ -129,7 +139,7 @@ fn small_entries_take_one_set_and_no_ttl_means_no_expiry() {
     let mut dest = tempfile::tempfile().unwrap();
     assert!(remote.fetch(&hex, &mut dest, MIB).unwrap());
     assert_eq!(contents(&mut dest), bytes);
-    verify_entry(&dest).unwrap();
+    verify_entry(&dest, &key_of(2)).unwrap();
 
     // A TTL already used up is not worth sharing.
     let skipped =
@@ -154,7 +164,7 @@ fn a_missing_key_is_a_miss() {
 fn corrupted_or_truncated_values_fail_verification() {
     let server = RedisServer::start();
     let remote = remote(&server);
-    let bytes = entry(&harness::noise(100_000, 3), b"err");
+    let bytes = entry_for(4, &harness::noise(100_000, 3), b"err");
     let hex = key(4);
     let name = format!("cachecmd:v1:{hex}");
     remote.store(&hex, &file_with(&bytes), bytes.len() as u64, None).unwrap();
@@ -165,17 +175,17 @@ fn corrupted_or_truncated_values_fail_verification() {
     let flipped = [bytes[5000] ^ 0x40];
     redis::cmd("SETRANGE").arg(&name).arg(5000).arg(&flipped[..]).exec(&mut admin).unwrap();
     assert!(remote.fetch(&hex, &mut dest, MIB).unwrap());
-    assert!(verify_entry(&dest).is_err());
+    assert!(verify_entry(&dest, &key_of(4)).is_err());
 
     // Cut short.
     redis::cmd("SET").arg(&name).arg(&bytes[..bytes.len() - 1]).exec(&mut admin).unwrap();
     assert!(remote.fetch(&hex, &mut dest, MIB).unwrap());
-    assert!(verify_entry(&dest).is_err());
+    assert!(verify_entry(&dest, &key_of(4)).is_err());
 
     // Not an entry at all.
     redis::cmd("SET").arg(&name).arg("garbage").exec(&mut admin).unwrap();
     assert!(remote.fetch(&hex, &mut dest, MIB).unwrap());
-    assert!(verify_entry(&dest).is_err());
+    assert!(verify_entry(&dest, &key_of(4)).is_err());
     assert!(!remote.is_disabled());
 }
 
@@ -479,7 +489,7 @@ fn tls_round_trip() {
         assert_eq!(stored.unwrap(), Stored::Written);
         let mut dest = tempfile::tempfile().unwrap();
         assert!(remote.fetch(&key(1), &mut dest, 64 * MIB).unwrap());
-        verify_entry(&dest).unwrap();
+        verify_entry(&dest, &key_of(1)).unwrap();
         assert!(contents(&mut dest) == bytes);
         return;
     }

@@ -41,7 +41,7 @@ fn contents(file: &mut File) -> Vec<u8> {
     out
 }
 
-/// A real entry, as the local store writes it.
+/// A real entry for `key(1)`, as the local store writes it.
 fn entry(stdout: &[u8]) -> Vec<u8> {
     let meta = Meta {
         argv: vec![Bytes::Text("make".into())],
@@ -53,7 +53,7 @@ fn entry(stdout: &[u8]) -> Vec<u8> {
         failure_ttl_secs: None,
     }
     .encode();
-    harness::fixtures::entry_file(&meta, stdout, b"", 0).1
+    harness::fixtures::entry_file([1; 32], &meta, stdout, b"", 0).1
 }
 
 fn connect(url: &str) -> Remote {
@@ -75,7 +75,7 @@ fn entries_round_trip_through_nginx_and_list_and_clear() {
     let mut dest = file_with(b"stale bytes that must go, longer than nothing");
     assert!(remote.fetch(&key(1), &mut dest, MIB).unwrap());
     assert!(contents(&mut dest) == value);
-    verify_entry(&dest).unwrap();
+    verify_entry(&dest, &cachecmd::key::Key::from_slice(&[1; 32]).unwrap()).unwrap();
     assert!(!remote.fetch(&key(2), &mut dest, MIB).unwrap(), "404 is a miss");
     assert_eq!(dest.metadata().unwrap().len(), 0);
 

@@ -11,9 +11,15 @@ use std::time::SystemTime;
 use cachecmd::entry::{Header, HEADER_LEN};
 use xxhash_rust::xxh3::xxh3_64;
 
-/// An entry file (header, metadata, stdout, stderr; no outputs) built like
-/// the recorder builds one, and its header.
-pub fn entry_file(meta: &[u8], stdout: &[u8], stderr: &[u8], exit_code: i32) -> (Header, Vec<u8>) {
+/// An entry file for `key` (header, metadata, stdout, stderr; no outputs)
+/// built like the recorder builds one, and its header.
+pub fn entry_file(
+    key: [u8; 32],
+    meta: &[u8],
+    stdout: &[u8],
+    stderr: &[u8],
+    exit_code: i32,
+) -> (Header, Vec<u8>) {
     let header = Header {
         meta_len: meta.len() as u32,
         stdout_len: stdout.len() as u64,
@@ -27,8 +33,20 @@ pub fn entry_file(meta: &[u8], stdout: &[u8], stderr: &[u8], exit_code: i32) -> 
         outputs_hash: xxh3_64(&[]),
         runs_len: 0,
         runs_hash: xxh3_64(&[]),
+        key,
     };
     (header, [&header.encode()[..], meta, stdout, stderr].concat())
+}
+
+/// Restamps the entry file at `path` for `key` (64 hex digits), with a
+/// valid header checksum: a copy standing in for another key's entry.
+#[track_caller]
+pub fn rekey(path: &Path, key: &str) {
+    let mut bytes = fs::read(path).unwrap();
+    let header = Header::decode(&bytes, bytes.len() as u64).unwrap();
+    let key = *cachecmd::key::Key::parse_hex(key).unwrap().bytes();
+    bytes[..HEADER_LEN].copy_from_slice(&Header { key, ..header }.encode());
+    fs::write(path, bytes).unwrap();
 }
 
 /// A tar header for the crafted archives, with the raw `name` (and link
