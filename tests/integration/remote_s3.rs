@@ -44,8 +44,17 @@ fn contents(file: &mut File) -> Vec<u8> {
     out
 }
 
-/// A real entry, as the local store writes it.
+fn binary_key(n: u8) -> cachecmd::key::Key {
+    cachecmd::key::Key::from_slice(&[n; 32]).unwrap()
+}
+
+/// A real entry for `key(1)`, as the local store writes it.
 fn entry(stdout: &[u8]) -> Vec<u8> {
+    entry_for(1, stdout)
+}
+
+/// A real entry for `key(n)`.
+fn entry_for(n: u8, stdout: &[u8]) -> Vec<u8> {
     let meta = Meta {
         argv: vec![Bytes::Text("make".into())],
         cwd: None,
@@ -56,7 +65,7 @@ fn entry(stdout: &[u8]) -> Vec<u8> {
         failure_ttl_secs: None,
     }
     .encode();
-    harness::fixtures::entry_file(&meta, stdout, b"", 0).1
+    harness::fixtures::entry_file([n; 32], &meta, stdout, b"", 0).1
 }
 
 fn config(endpoint: &str, url: &str) -> RemoteConfig {
@@ -98,14 +107,14 @@ fn values_small_and_large_round_trip() {
     with_credentials("values_small_and_large_round_trip", || {
         let server = S3Server::start();
         let remote = remote(&server);
-        let small = entry(b"small\n");
-        let large = entry(&harness::noise(LARGE, 7));
+        let small = entry_for(1, b"small\n");
+        let large = entry_for(2, &harness::noise(LARGE, 7));
         for (n, bytes) in [(1, &small), (2, &large)] {
             let stored = remote.store(&key(n), &file_with(bytes), bytes.len() as u64, None);
             assert_eq!(stored.unwrap(), Stored::Written);
             let mut dest = file_with(b"left over from before");
             assert!(remote.fetch(&key(n), &mut dest, 64 * MIB as u64).unwrap());
-            verify_entry(&dest).unwrap();
+            verify_entry(&dest, &binary_key(n)).unwrap();
             assert!(contents(&mut dest) == *bytes, "value {n} differs");
         }
         let names =
@@ -163,7 +172,7 @@ fn garbage_objects_are_copied_and_fail_verification() {
         let remote = remote(&server);
         let mut dest = tempfile::tempfile().unwrap();
         assert!(remote.fetch(&key(4), &mut dest, MIB as u64).unwrap());
-        assert!(verify_entry(&dest).is_err());
+        assert!(verify_entry(&dest, &binary_key(4)).is_err());
     });
 }
 
