@@ -23,5 +23,6 @@ mod security;
 mod storage;
 mod subcommands;
 mod trust_io;
+mod trust_run;
 mod trust_signals;
 mod trust_store;
