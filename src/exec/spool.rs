@@ -29,7 +29,7 @@ pub fn stdin() -> std::io::Result<(File, [u8; 32])> {
 }
 
 /// An unnamed file in memory (swappable, unlike our heap).
-fn memory_file() -> std::io::Result<File> {
+pub fn memory_file() -> std::io::Result<File> {
     let fd = rustix::fs::memfd_create(c"cachecmd-stdin", rustix::fs::MemfdFlags::CLOEXEC)?;
     Ok(File::from(fd))
 }

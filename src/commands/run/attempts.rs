@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{spawn_failed, Outcome, Run};
 use crate::exit_codes;
 use crate::freshness;
-use crate::record::Recorder;
+use crate::record::{Completed, Recorder};
 use crate::runner::{self, Mode};
 use crate::store::disk::DiskStore;
 use crate::store::{Store, StoredEntry};
@@ -86,11 +86,11 @@ impl Run<'_> {
             None => return Outcome::Done(finished.exit_code()),
         };
         match (mode, finished_entry) {
-            (Mode::Stream, Some((pending, header))) => {
+            (Mode::Stream, Some(Completed::Entry(pending, header, _))) => {
                 self.publish(store, pending, &header, &finished);
                 Outcome::Done(finished.exit_code())
             }
-            (Mode::Capture, Some((pending, header))) => {
+            (Mode::Capture, Some(Completed::Entry(pending, header, _))) => {
                 let replayed = pending.file.try_clone().map(|file| StoredEntry {
                     file,
                     header,
@@ -103,9 +103,14 @@ impl Run<'_> {
                     Err(_) => Outcome::Done(self.run_uncached()),
                 }
             }
+            // The disk could not hold the captured run: it is replayed from
+            // memory, and the command does not run again.
+            (_, Some(Completed::Memory(file, header))) => {
+                Outcome::Replay(StoredEntry { file, header, age: Duration::ZERO, contents: None })
+            }
             (Mode::Stream, None) => Outcome::Done(finished.exit_code()),
-            // The captured output could not be completed: run once more,
-            // streaming, rather than lose the command's output.
+            // The captured output is lost (not even memory could hold it):
+            // run once more, streaming, rather than lose the command's output.
             (Mode::Capture, None) => Outcome::Done(self.run_uncached()),
         }
     }
@@ -128,7 +133,8 @@ impl Run<'_> {
         let pending = store.begin(&self.key).map_err(|e| e.to_string());
         let recorder = pending.and_then(|pending| {
             let spill_dir = pending.temp_dir().to_path_buf();
-            Recorder::new(pending, &self.meta(), limit, &spill_dir).map_err(|e| e.to_string())
+            Recorder::new(pending, &self.meta(), limit, &spill_dir, mode == Mode::Capture)
+                .map_err(|e| e.to_string())
         });
         match recorder {
             Ok(recorder) => Some(recorder),

@@ -6,7 +6,7 @@ use super::Run;
 use crate::entry::Header;
 use crate::exit_codes;
 use crate::freshness::{self, CachePolicy, RunEnd};
-use crate::record::{Abandoned, Recorder};
+use crate::record::{Abandoned, Completed, Recorder};
 use crate::runner::Finished;
 use crate::store::disk::DiskStore;
 use crate::store::{PendingEntry, Store};
@@ -19,21 +19,21 @@ enum Published {
 
 impl Run<'_> {
     /// Completes the recording of a finished run, or says why not.
-    pub(super) fn finish(
-        &mut self,
-        recorder: Recorder,
-        finished: &Finished,
-    ) -> Option<(PendingEntry, Header)> {
+    pub(super) fn finish(&mut self, recorder: Recorder, finished: &Finished) -> Option<Completed> {
         let (out, err) = finished.recorded?;
         let code = exit_codes::from_status(finished.status);
         let expires_at = freshness::expires_at_secs(self.settings.freshness.expires_at);
         let outputs = self.outputs.as_ref().filter(|_| code == 0);
         match recorder.finish(out, err, code, expires_at, outputs) {
-            Ok((pending, header, summary)) => {
+            Ok(Completed::Entry(pending, header, summary)) => {
                 if let Some(summary) = summary {
                     self.note(format!("archived {} files, {} bytes", summary.files, summary.bytes));
                 }
-                Some((pending, header))
+                Some(Completed::Entry(pending, header, summary))
+            }
+            Ok(memory @ Completed::Memory(..)) => {
+                self.note("not recorded (the entry could not be written; replayed from memory)");
+                Some(memory)
             }
             Err(why) => {
                 self.note(match why {
