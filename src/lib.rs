@@ -10,6 +10,7 @@ pub mod error;
 pub mod exec;
 pub mod exit_codes;
 pub mod format;
+pub mod freshness;
 pub mod gc;
 pub mod key;
 pub mod outputs;
@@ -81,8 +82,14 @@ fn dispatch(cli: Cli) -> error::Result<i32> {
         Some(Command::Stats(args)) => commands::stats::stats(&config, args),
         Some(Command::Gc(args)) => commands::gc::gc(&config, args),
         None => {
-            let settings = config.run(cli.run)?;
-            commands::run::run(&settings)
+            let (command, verbose) = (cli.run.command.clone(), cli.run.key.common.verbose);
+            match config.run(cli.run) {
+                // No working directory to key on: run the command uncached.
+                Err(settings::SettingsError::Cwd(e)) => {
+                    Ok(commands::run::unkeyed(&command, verbose, &e))
+                }
+                settings => commands::run::run(&settings?),
+            }
         }
     }
 }

@@ -4,6 +4,12 @@
 //! header goes in last, so only a finished entry ever carries a valid one.
 //! Both sinks also note, in the order chunks arrive, which stream each
 //! recorded chunk came from: the entry's runs, which a hit replays in order.
+//!
+//! A captured run (`--retry`, `--stale-if-error`) is shown only after it
+//! ends, so losing its recording would mean running the command again.
+//! When the disk refuses a write there, the recording moves on into
+//! anonymous memory files and ends as an in-memory entry, replayed once
+//! and never published: a full disk costs memory, not a second run.
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -63,6 +69,10 @@ pub struct Budget {
     write_failed: AtomicBool,
     /// Both sinks append here, so the order is the order of arrival.
     runs: Mutex<Option<Runs>>,
+    /// Whether a failed write moves the recording into memory (capture).
+    fallback: bool,
+    /// stdout's and stderr's recording once it moved into memory.
+    memory: Mutex<[Option<File>; 2]>,
 }
 
 impl Budget {
@@ -86,6 +96,8 @@ pub struct Sink<'a> {
     len: u64,
     budget: &'a Budget,
     stderr: bool,
+    /// Where this stream starts in `file`.
+    start: u64,
 }
 
 impl Sink<'_> {
@@ -101,8 +113,7 @@ impl Sink<'_> {
             self.budget.too_large.store(true, Ordering::Relaxed);
             return false;
         }
-        let mut file = self.file;
-        if file.write_all(bytes).is_err() {
+        if !self.write(bytes) {
             self.budget.write_failed.store(true, Ordering::Relaxed);
             return false;
         }
@@ -114,6 +125,36 @@ impl Sink<'_> {
         self.hasher.update(bytes);
         self.len += bytes.len() as u64;
         true
+    }
+
+    /// Writes to the entry, or to memory once the entry refused a write.
+    fn write(&self, bytes: &[u8]) -> bool {
+        let index = usize::from(self.stderr);
+        let Ok(mut memory) = self.budget.memory.lock() else { return false };
+        if let Some(memory) = memory[index].as_mut() {
+            return memory.write_all(bytes).is_ok();
+        }
+        let mut file = self.file;
+        if file.write_all(bytes).is_ok() {
+            return true;
+        }
+        if !self.budget.fallback {
+            return false;
+        }
+        // What reached the disk before is read back; the failed write may
+        // have left part of `bytes` there, which is not counted.
+        let moved = crate::spool::memory_file().and_then(|mut into| {
+            copy_range(self.file, self.start, self.len, &mut into)?;
+            into.write_all(bytes)?;
+            Ok(into)
+        });
+        match moved {
+            Ok(into) => {
+                memory[index] = Some(into);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Length and checksum of what was recorded.
@@ -129,6 +170,15 @@ pub struct Recorded {
     hash: u64,
 }
 
+/// A completed recording.
+pub enum Completed {
+    /// The entry, ready to publish.
+    Entry(PendingEntry, Header, Option<crate::outputs::ArchiveSummary>),
+    /// A captured run the disk could not hold: a whole entry in memory, to
+    /// replay once, never to publish.
+    Memory(File, Header),
+}
+
 pub struct Recorder {
     pending: PendingEntry,
     spill: File,
@@ -142,6 +192,7 @@ impl Recorder {
         meta: &Meta,
         limit: u64,
         spill_dir: &Path,
+        fallback: bool,
     ) -> std::io::Result<Recorder> {
         let meta = meta.encode();
         if meta.len() > MAX_META_LEN as usize {
@@ -158,19 +209,29 @@ impl Recorder {
             too_large: AtomicBool::new(false),
             write_failed: AtomicBool::new(false),
             runs: Mutex::new(Some(Runs::default())),
+            fallback,
+            memory: Mutex::new([None, None]),
         };
         Ok(Recorder { pending, spill, meta, budget })
     }
 
     /// Sinks for stdout and stderr, usable from two threads at once.
     pub fn sinks(&self) -> (Sink<'_>, Sink<'_>) {
-        let sink =
-            |file, stderr| Sink { file, hasher: Xxh3::new(), len: 0, budget: &self.budget, stderr };
-        (sink(&self.pending.file, false), sink(&self.spill, true))
+        let sink = |file, stderr, start| Sink {
+            file,
+            hasher: Xxh3::new(),
+            len: 0,
+            budget: &self.budget,
+            stderr,
+            start,
+        };
+        let stdout_start = HEADER_LEN as u64 + self.meta.len() as u64;
+        (sink(&self.pending.file, false, stdout_start), sink(&self.spill, true, 0))
     }
 
-    /// Completes the entry: appends stderr and the `--output` archive, then
-    /// writes the header.
+    /// Completes the entry: appends stderr, the `--output` archive and the
+    /// runs, then writes the header. A captured run the disk could not hold
+    /// is completed in memory instead.
     pub fn finish(
         mut self,
         stdout: Recorded,
@@ -178,11 +239,11 @@ impl Recorder {
         exit_code: i32,
         expires_at: u64,
         outputs: Option<&OutputsSpec>,
-    ) -> Result<(PendingEntry, Header, Option<crate::outputs::ArchiveSummary>), Abandoned> {
+    ) -> Result<Completed, Abandoned> {
         if let Some(reason) = self.budget.abandoned() {
             return Err(reason);
         }
-        let mut header = Header {
+        let header = Header {
             meta_len: self.meta.len() as u32,
             stdout_len: stdout.len,
             stderr_len: stderr.len,
@@ -197,12 +258,36 @@ impl Recorder {
             runs_hash: xxh3_64(&[]),
             key: *self.pending.key.bytes(),
         };
+        let runs = self.budget.runs.lock().ok().and_then(|mut r| r.take());
+        let runs = runs.ok_or(Abandoned::Interleaved)?.encode();
+        debug_assert!(runs.len() <= MAX_RUNS * 8);
+        let in_memory = self.budget.memory.lock().map_or(true, |m| m.iter().any(Option::is_some));
+        if !in_memory {
+            match self.complete_on_disk(header, &runs, outputs) {
+                Ok((header, summary)) => {
+                    return Ok(Completed::Entry(self.pending, header, summary))
+                }
+                Err(Abandoned::WriteFailed) if self.budget.fallback => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let (file, header) =
+            self.complete_in_memory(header, &runs).map_err(|_| Abandoned::WriteFailed)?;
+        Ok(Completed::Memory(file, header))
+    }
+
+    fn complete_on_disk(
+        &mut self,
+        mut header: Header,
+        runs: &[u8],
+        outputs: Option<&OutputsSpec>,
+    ) -> Result<(Header, Option<crate::outputs::ArchiveSummary>), Abandoned> {
         let appended = self
             .spill
             .seek(SeekFrom::Start(0))
             .and_then(|_| std::io::copy(&mut self.spill, &mut self.pending.file));
         match appended {
-            Ok(n) if n == stderr.len => {}
+            Ok(n) if n == header.stderr_len => {}
             _ => return Err(Abandoned::WriteFailed),
         }
         let mut summary = None;
@@ -217,13 +302,56 @@ impl Recorder {
             header.outputs_len = writer.len;
             header.outputs_hash = writer.hasher.digest();
         }
-        let runs = self.budget.runs.lock().ok().and_then(|mut r| r.take());
-        let runs = runs.ok_or(Abandoned::Interleaved)?.encode();
-        debug_assert!(runs.len() <= MAX_RUNS * 8);
-        self.pending.file.write_all(&runs).map_err(|_| Abandoned::WriteFailed)?;
+        self.pending.file.write_all(runs).map_err(|_| Abandoned::WriteFailed)?;
         header.runs_len = runs.len() as u64;
-        header.runs_hash = xxh3_64(&runs);
+        header.runs_hash = xxh3_64(runs);
         self.pending.file.write_all_at(&header.encode(), 0).map_err(|_| Abandoned::WriteFailed)?;
-        Ok((self.pending, header, summary))
+        Ok((header, summary))
     }
+
+    /// The same entry, built in a memory file from wherever each stream's
+    /// bytes are (the entry file, the spill, or memory). The `--output`
+    /// files are on disk already; replaying needs only the streams.
+    fn complete_in_memory(
+        &self,
+        mut header: Header,
+        runs: &[u8],
+    ) -> std::io::Result<(File, Header)> {
+        let mut into = crate::spool::memory_file()?;
+        into.write_all(&[0u8; HEADER_LEN])?;
+        into.write_all(&self.meta)?;
+        let memory = self.budget.memory.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+        let stdout_start = HEADER_LEN as u64 + self.meta.len() as u64;
+        let on_disk = [(&self.pending.file, stdout_start), (&self.spill, 0)];
+        let lens = [header.stdout_len, header.stderr_len];
+        for (index, (file, start)) in on_disk.into_iter().enumerate() {
+            match &memory[index] {
+                Some(memory) => copy_range(memory, 0, lens[index], &mut into)?,
+                None => copy_range(file, start, lens[index], &mut into)?,
+            }
+        }
+        header.outputs_len = 0;
+        header.outputs_hash = xxh3_64(&[]);
+        into.write_all(runs)?;
+        header.runs_len = runs.len() as u64;
+        header.runs_hash = xxh3_64(runs);
+        into.write_all_at(&header.encode(), 0)?;
+        Ok((into, header))
+    }
+}
+
+/// Copies `len` bytes of `from` at `start` to the end of `into`.
+fn copy_range(from: &File, start: u64, len: u64, into: &mut File) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut done = 0;
+    while done < len {
+        let want = usize::try_from(len - done).unwrap_or(usize::MAX).min(buf.len());
+        let n = from.read_at(&mut buf[..want], start + done)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        into.write_all(&buf[..n])?;
+        done += n as u64;
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! for `-v` and a counted remote error, never a changed result. Knows only
 //! the [`RemoteStore`] trait and its factory, so any backend fits.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use crate::key::Key;
 use crate::settings::RemoteSettings;
@@ -99,7 +99,7 @@ impl Tier {
             }
         };
         let created = UNIX_EPOCH + Duration::from_secs(meta.created);
-        let age = SystemTime::now().duration_since(created).unwrap_or_default();
+        let age = crate::freshness::age(crate::freshness::clock().now(), created);
         if !is_fresh(&header, age) {
             return Fetched::Miss;
         }

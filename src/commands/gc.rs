@@ -1,7 +1,5 @@
 //! `cachecmd gc`: collect garbage and enforce the size limits now.
 
-use std::time::SystemTime;
-
 use crate::error::Result;
 
 use crate::cli::GcArgs;
@@ -25,7 +23,7 @@ pub fn gc(config: &Config, args: GcArgs) -> Result<i32> {
         }
         return Ok(0);
     };
-    let report = gc::collect(&store, limits, SystemTime::now());
+    let report = gc::collect(&store, limits, crate::freshness::clock().now());
     if !args.auto {
         println!(
             "removed {} expired, {} corrupt, {} over the size limits, {} stale temp files; \

@@ -91,7 +91,7 @@ pub fn list(config: &Config, args: ListArgs) -> Result<i32> {
         return super::remote_admin::list(config, args.json);
     }
     let common = config.common(&args.common)?;
-    let now = SystemTime::now();
+    let now = crate::freshness::clock().now();
     let mut rows: Vec<Listed> = match DiskStore::open_existing(&common.cache_dir)? {
         Some(store) => {
             let usage = Usage::load(&store);

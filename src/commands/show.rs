@@ -75,7 +75,7 @@ pub fn show(config: &Config, args: ShowArgs) -> Result<i32> {
             return Ok(exit_codes::NO_ENTRY);
         }
     };
-    let now = SystemTime::now();
+    let now = crate::freshness::clock().now();
     let listed = Listed::new(info, &Usage::load(&store));
     let _ = write!(format::report_stdout(args.color.color), "{}", describe(&listed, now));
     Ok(0)

@@ -3,7 +3,7 @@
 //! fast with a hundred thousand entries.
 
 use std::io::Write as _;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use crate::error::Result;
 use serde::Serialize;
@@ -62,7 +62,7 @@ pub fn stats(config: &Config, args: StatsArgs) -> Result<i32> {
         println!("{}", serde_json::to_string_pretty(&stats)?);
         return Ok(0);
     }
-    let now = SystemTime::now();
+    let now = crate::freshness::clock().now();
     let ago = |secs: Option<u64>| match secs {
         Some(secs) => {
             let age =

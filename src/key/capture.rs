@@ -51,7 +51,10 @@ pub enum CaptureError {
     Env(#[from] EnvPatternError),
     #[error(transparent)]
     Input(#[from] InputError),
-    /// Reading the current directory or spooling stdin.
+    /// The current directory is gone or unreadable: nothing to key on.
+    #[error("cannot read the current directory: {0}")]
+    Cwd(std::io::Error),
+    /// Spooling stdin.
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -74,7 +77,7 @@ impl KeySpec {
         let env = select_env(&self.env_patterns)?;
         let cwd = match &self.cwd {
             Some(cwd) => cwd.clone(),
-            None => std::env::current_dir()?,
+            None => std::env::current_dir().map_err(CaptureError::Cwd)?,
         };
         let inputs = if self.inputs.is_empty() {
             None

@@ -40,9 +40,10 @@ pub(super) fn freshness(args: &RunArgs, ttl: Lifetime) -> Result<Freshness, Sett
         );
     }
     let expires_at = match &args.expires_at {
-        Some(text) => {
-            Some(parse_expires_at(text, SystemTime::now()).map_err(SettingsError::Invalid)?)
-        }
+        Some(text) => Some(
+            parse_expires_at(text, crate::freshness::clock().now())
+                .map_err(SettingsError::Invalid)?,
+        ),
         None => None,
     };
     Ok(Freshness {

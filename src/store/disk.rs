@@ -284,11 +284,9 @@ impl Store for DiskStore {
         }
         let (header, contents) = verify(&file, meta.len(), key)
             .map_err(|source| StoreError::Corrupt { path: path.clone(), source })?;
-        let age = meta
-            .modified()
-            .ok()
-            .and_then(|mtime| SystemTime::now().duration_since(mtime).ok())
-            .unwrap_or(Duration::ZERO);
+        // A future mtime (skewed clock, restored cache) ages the entry too.
+        let now = crate::freshness::clock().now();
+        let age = meta.modified().map_or(Duration::ZERO, |mtime| crate::freshness::age(now, mtime));
         Ok(Some(StoredEntry { file, header, age, contents }))
     }
 

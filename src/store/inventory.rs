@@ -43,25 +43,13 @@ impl EntryInfo {
     }
 
     pub fn age(&self, now: SystemTime) -> Duration {
-        now.duration_since(self.modified).unwrap_or(Duration::ZERO)
+        crate::freshness::age(now, self.modified)
     }
 
     /// Time left before the recorded lifetime (or `--expires-at`) runs
     /// out, whichever is sooner; `None` is forever.
     pub fn expires_in(&self, now: SystemTime) -> Option<Duration> {
-        let by_ttl =
-            self.ttl_secs().map(|ttl| Duration::from_secs(ttl).saturating_sub(self.age(now)));
-        let by_instant = (self.header.expires_at != 0).then(|| {
-            // A date past what the clock can represent is as good as never.
-            match UNIX_EPOCH.checked_add(Duration::from_secs(self.header.expires_at)) {
-                Some(at) => at.duration_since(now).unwrap_or(Duration::ZERO),
-                None => Duration::MAX,
-            }
-        });
-        match (by_ttl, by_instant) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        crate::freshness::expires_in(self.ttl_secs(), self.header.expires_at, self.age(now), now)
     }
 
     pub fn expired(&self, now: SystemTime) -> bool {

@@ -48,8 +48,13 @@ fn reports_are_coloured_only_when_asked_or_on_a_terminal() {
     let out = env.cmd().args(["--", "echo", "hi"]).output().unwrap();
     assert!(out.status.success());
     let key = env.key(["echo", "hi"]);
+    // One fixed "now" for every report, so ages ("3s ago") cannot tick
+    // between the runs that are compared.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let now = (now.as_secs() + 5).to_string();
     let report = |args: &[&str], color: Option<&str>| {
         let mut cmd = env.cmd();
+        cmd.env("CACHECMD_TEST_NOW", &now);
         if let Some(color) = color {
             cmd.env("CACHECMD_COLOR", color);
         }

@@ -2,9 +2,9 @@
 //! freshness beyond the TTL (`--stale`, `--warm`, `--stale-if-error`,
 //! `--retry`, `--expires-at`), against the real binary.
 //!
-//! Entries are aged by setting their file's mtime, never by sleeping; the
-//! only waits are polls for detached background refreshes and, for one
-//! `--expires-at` case, a wall-clock instant that has to pass.
+//! Entries are aged by setting their file's mtime, and the clock moved by
+//! the test-only `CACHECMD_TEST_NOW`, never by sleeping; the only waits
+//! are polls for detached background refreshes.
 
 use crate::harness;
 
@@ -771,12 +771,20 @@ fn retry_delay_doubles() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = flaky(&count, 3, 1);
-    let started = Instant::now();
-    run(&env, &["--retry", "2", "--retry-delay", "200ms"], &command).success().stdout("out 3\n");
-    let took = started.elapsed();
-    // 200 ms then 400 ms; without doubling it would be 400 ms in all.
-    assert!(took >= Duration::from_millis(590), "retry delays did not double: {took:?}");
-    assert!(took < Duration::from_secs(5), "{took:?}");
+    // The test clock makes backoff sleeps no-ops that `-v` still reports:
+    // an hour's delay would otherwise outlast the harness timeout.
+    cc(&env)
+        .env("CACHECMD_TEST_NOW", unix_now().to_string())
+        .args(harness::with_command(&["-v", "--retry", "2", "--retry-delay", "1h"], &command))
+        .assert()
+        .success()
+        .stdout("out 3\n")
+        .stderr(predicate::str::contains("3 attempts (backoff 1h, 2h)"));
+    count.assert_runs(3);
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 // ---------------------------------------------------------------- --expires-at
@@ -807,10 +815,8 @@ fn an_entry_is_not_served_after_its_expires_at_instant() {
     let env = TestEnv::new();
     let count = env.counter("c");
     let command = count.prints("x");
-    // A whole second 2-3 s ahead (entries keep whole seconds).
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-    let at = UNIX_EPOCH + Duration::from_secs(now + 3);
-    let at_text = rfc3339(at);
+    let now = unix_now();
+    let at_text = rfc3339(UNIX_EPOCH + Duration::from_secs(now + 3));
     run(&env, &["--ttl", "1h", "--expires-at", &at_text], &command).success().stdout("x");
     run(&env, &["--ttl", "1h"], &command).success().stdout("x");
     count.assert_runs(1);
@@ -818,12 +824,18 @@ fn an_entry_is_not_served_after_its_expires_at_instant() {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["expired"], false);
 
-    // The one wall-clock wait of this file: the instant must really pass.
-    let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
-    std::thread::sleep(wait + Duration::from_millis(150));
-    assert_eq!(list_json(&env)[0]["expired"], true, "list does not see the instant");
+    // Past the instant by the test clock, not by waiting for it.
+    let later = (now + 4).to_string();
+    let out = cc(&env).env("CACHECMD_TEST_NOW", &later).args(["list", "--json"]).output().unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed[0]["expired"], true, "list does not see the instant");
     // Any caller (whatever its TTL) now misses.
-    run(&env, &["--ttl", "1h"], &command).success().stdout("x");
+    cc(&env)
+        .env("CACHECMD_TEST_NOW", &later)
+        .args(harness::with_command(&["--ttl", "1h"], &command))
+        .assert()
+        .success()
+        .stdout("x");
     count.assert_runs(2);
 }
 

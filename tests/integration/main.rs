@@ -25,6 +25,7 @@ mod security;
 mod storage;
 mod subcommands;
 mod trust_io;
+mod trust_run;
 mod trust_secrets;
 mod trust_signals;
 mod trust_store;
