@@ -3,6 +3,7 @@
 //! The binary is a thin shell around [`run_cli`]; the modules are public so
 //! fuzz targets, the completion/man generator and tests can reach them.
 
+pub mod args;
 pub mod cli;
 pub mod commands;
 pub mod entry;
@@ -24,8 +25,6 @@ pub mod units;
 pub use exec::{background, replay, runner, spool, stdio};
 
 use std::os::unix::process::CommandExt;
-
-use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::settings::Config;
@@ -51,15 +50,22 @@ pub fn run_cli() -> i32 {
 }
 
 fn run_cli_inner() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match args::parse(std::env::args_os()) {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(args::ArgsError::Clap(e)) => {
             let _ = e.print();
             return if e.use_stderr() { exit_codes::USAGE } else { 0 };
         }
+        Err(args::ArgsError::Variable(message)) => {
+            return error::report(&error::Error::Usage(message));
+        }
     };
-    if cli.subcommand.is_none() && is_disabled() {
-        return pass_through(&cli.run.command);
+    if cli.subcommand.is_none() {
+        match settings::env_bool("CACHECMD_DISABLE") {
+            Ok(Some(true)) => return pass_through(&cli.run.command),
+            Ok(_) => {}
+            Err(e) => return error::report(&e.into()),
+        }
     }
     dispatch(cli).unwrap_or_else(|e| error::report(&e))
 }
@@ -88,10 +94,6 @@ fn dispatch(cli: Cli) -> error::Result<i32> {
 }
 
 /// `CACHECMD_DISABLE=1`: become the command, touching nothing.
-fn is_disabled() -> bool {
-    std::env::var_os("CACHECMD_DISABLE").is_some_and(|v| !v.is_empty() && v != "0")
-}
-
 fn pass_through(argv: &[std::ffi::OsString]) -> i32 {
     let Some((program, args)) = argv.split_first() else {
         return exit_codes::USAGE;

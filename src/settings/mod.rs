@@ -179,6 +179,24 @@ fn given<'a, T: AsRef<OsStr>>(value: Option<&'a T>, var: &str) -> Option<&'a T> 
     value.filter(|v| !(v.as_ref().is_empty() && from_empty_env()))
 }
 
+/// A yes/no value as every boolean variable and setting spells it:
+/// `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off`, in any case.
+pub fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!("'{text}' is not a yes/no value (1/true/yes/on or 0/false/no/off)")),
+    }
+}
+
+/// The boolean variable `var`: `None` when unset or empty, an error naming
+/// it when its value is not a yes/no value.
+pub fn env_bool(var: &str) -> Result<Option<bool>, SettingsError> {
+    let Some(value) = std::env::var_os(var).filter(|v| !v.is_empty()) else { return Ok(None) };
+    let text = value.to_string_lossy();
+    parse_bool(&text).map(Some).map_err(|m| SettingsError::Invalid(format!("{var}: {m}")))
+}
+
 /// The path in `var`, unless it is unset or empty.
 fn env_path(var: &str) -> Option<PathBuf> {
     std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from)
