@@ -222,7 +222,8 @@ pub struct LimitArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = "With a COMMAND, `--key` is key material as in a run; \
-without one, `--key KEY-PREFIX` evicts the entry whose key starts with KEY-PREFIX.")]
+without one, `--key KEY-PREFIX` evicts the entry whose key starts with KEY-PREFIX. \
+Exits 1 when there is no such entry, either way.")]
 pub struct EvictArgs {
     #[command(flatten)]
     pub key: KeyArgs,

@@ -150,8 +150,7 @@ pub fn run(
     sinks: Option<(Sink<'_>, Sink<'_>)>,
     mode: Mode,
 ) -> Result<Finished, SpawnError> {
-    let (program, args) =
-        argv.split_first().ok_or(SpawnError::Empty)?;
+    let (program, args) = argv.split_first().ok_or(SpawnError::Empty)?;
     // A spooled stdin replaces a closed one; closed outputs get no pipe.
     let closed = stdio::closed_mask() & if stdin.is_some() { !1 } else { !0 };
     let stdin = match stdin {

@@ -832,8 +832,8 @@ fn evict_by_key_prefix() {
         .stdout(format!("removed {}\n", short(&twin)));
     assert_eq!(keys_on_disk(&env), set_of(&[&two]));
 
-    // With a COMMAND, --key is key material, not a prefix.
-    cc(&env).arg("evict").args(argv(&["--key", &two[..9]], &["echo", "two"])).assert().success();
+    // With a COMMAND, --key is key material, not a prefix: no such entry.
+    cc(&env).arg("evict").args(argv(&["--key", &two[..9]], &["echo", "two"])).assert().code(1);
     assert_eq!(keys_on_disk(&env), set_of(&[&two]));
     cc(&env).arg("evict").args(argv(&[], &["echo", "two"])).assert().success();
     assert!(keys_on_disk(&env).is_empty());
