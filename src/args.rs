@@ -16,8 +16,9 @@ use crate::cli::Cli;
 pub enum ArgsError {
     /// Clap's own report (including `--help` and `--version`).
     Clap(clap::Error),
-    /// A `CACHECMD_*` variable holds a value its option refuses.
-    Variable(String),
+    /// Our own one-line message: a `CACHECMD_*` variable holds a value its
+    /// option refuses, or an option's value is not UTF-8.
+    Message(String),
 }
 
 /// Parses `argv` (program name first) with the environment.
@@ -98,12 +99,29 @@ fn explain(command: &clap::Command, argv: &[OsString], mut e: clap::Error) -> Ar
             e.insert(ContextKind::Suggested, ContextValue::StyledStrs(tips));
         }
     }
+    if e.kind() == ErrorKind::InvalidUtf8 {
+        if let Some(flag) = non_utf8_option(argv) {
+            return ArgsError::Message(format!("{flag}: the value is not valid UTF-8"));
+        }
+    }
     if matches!(e.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue) {
         if let Some(message) = from_variable(command, argv, &e) {
-            return ArgsError::Variable(message);
+            return ArgsError::Message(message);
         }
     }
     ArgsError::Clap(e)
+}
+
+/// The option whose value is not UTF-8 (`--input`, `--env`): clap's error
+/// does not say which.
+fn non_utf8_option(argv: &[OsString]) -> Option<String> {
+    let at = argv.iter().position(|word| word.to_str().is_none())?;
+    let bytes = argv[at].as_encoded_bytes();
+    if let Some(eq) = bytes.iter().position(|&b| b == b'=').filter(|_| bytes.starts_with(b"--")) {
+        return Some(String::from_utf8_lossy(&bytes[..eq]).into_owned());
+    }
+    let previous = argv.get(at.checked_sub(1)?)?.to_str()?;
+    previous.starts_with('-').then(|| previous.to_string())
 }
 
 /// When the refused value came from a variable (the flag was not given):
@@ -161,7 +179,7 @@ mod tests {
         match parse(args.iter().map(OsString::from)) {
             Ok(cli) => cli,
             Err(ArgsError::Clap(e)) => panic!("{args:?}: {e}"),
-            Err(ArgsError::Variable(e)) => panic!("{args:?}: {e}"),
+            Err(ArgsError::Message(e)) => panic!("{args:?}: {e}"),
         }
     }
 

@@ -56,7 +56,7 @@ fn run_cli_inner() -> i32 {
             let _ = e.print();
             return if e.use_stderr() { exit_codes::USAGE } else { 0 };
         }
-        Err(args::ArgsError::Variable(message)) => {
+        Err(args::ArgsError::Message(message)) => {
             return error::report(&error::Error::Usage(message));
         }
     };
@@ -88,7 +88,29 @@ fn dispatch(cli: Cli) -> error::Result<i32> {
         Some(Command::Gc(args)) => commands::gc::gc(&config, args),
         None => {
             let settings = config.run(cli.run)?;
+            if !settings.common.verbose {
+                warn_if_unwritable(&settings.common.cache_dir);
+            }
             commands::run::run(&settings)
+        }
+    }
+}
+
+/// A cache directory that exists but that we cannot write (mode 0500)
+/// would quietly turn every run into an uncached one: say so, once per
+/// run, and run anyway. (With -v the status line says why nothing was
+/// recorded; a directory that cannot be created is reported by the run.)
+fn warn_if_unwritable(root: &std::path::Path) {
+    use rustix::fs::{access, Access};
+    let writable = |dir: &std::path::Path| access(dir, Access::WRITE_OK | Access::EXEC_OK);
+    let v1 = root.join("v1");
+    for dir in [root, v1.as_path()] {
+        if let Err(e) = writable(dir) {
+            if e != rustix::io::Errno::NOENT {
+                let e = std::io::Error::from(e);
+                error::warn(format_args!("cache dir {}: {e}; running uncached", dir.display()));
+                return;
+            }
         }
     }
 }
