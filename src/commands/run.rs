@@ -357,7 +357,7 @@ impl Run<'_> {
         };
         match restored {
             Ok(summary) => {
-                self.note(format!("restored {} files, {} bytes", summary.files, summary.bytes));
+                self.note(format!("restored {summary}"));
                 true
             }
             Err(e) => {
@@ -425,7 +425,7 @@ impl Run<'_> {
         match recorder.finish(out, err, code, expires_at, outputs) {
             Ok((pending, header, summary)) => {
                 if let Some(summary) = summary {
-                    self.note(format!("archived {} files, {} bytes", summary.files, summary.bytes));
+                    self.note(format!("archived {summary}"));
                 }
                 Some((pending, header))
             }

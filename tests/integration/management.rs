@@ -557,7 +557,7 @@ fn gc_removes_expired_corrupt_and_stale_temp_files_only() {
     let out = stdout_of(cc(&env).arg("gc"));
     assert!(
         out.starts_with(
-            "removed 2 expired, 1 corrupt, 0 over the size limits, 1 stale temp files; 3 entries"
+            "removed 2 expired, 1 corrupt, 0 over the size limits, 1 stale temp file; 3 entries"
         ),
         "gc said {out:?}"
     );
