@@ -104,7 +104,8 @@ fn warn_if_unwritable(root: &std::path::Path) {
     use rustix::fs::{access, Access};
     let writable = |dir: &std::path::Path| access(dir, Access::WRITE_OK | Access::EXEC_OK);
     let v1 = root.join("v1");
-    for dir in [root, v1.as_path()] {
+    // Only directories: anything else at that path is refused by the store.
+    for dir in [root, v1.as_path()].into_iter().filter(|dir| dir.is_dir()) {
         if let Err(e) = writable(dir) {
             if e != rustix::io::Errno::NOENT {
                 let e = std::io::Error::from(e);
