@@ -1,5 +1,6 @@
 //! The command-line declaration and nothing else: what the user may type.
-//! Meaning (defaults from the config file, validation) lives in `settings.rs`.
+//! Meaning (defaults from the config file, validation) lives in `settings`;
+//! what clap cannot declare (options before a subcommand) in `args.rs`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -36,6 +37,7 @@ Examples:
     version,
     after_help = EXAMPLES,
     args_conflicts_with_subcommands = true,
+    args_override_self = true,
     subcommand_negates_reqs = true,
     max_term_width = 100,
     override_usage = "cachecmd [OPTIONS] [--] <COMMAND>...\n       cachecmd <SUBCOMMAND> [OPTIONS]"
@@ -220,7 +222,8 @@ pub struct LimitArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = "With a COMMAND, `--key` is key material as in a run; \
-without one, `--key KEY-PREFIX` evicts the entry whose key starts with KEY-PREFIX.")]
+without one, `--key KEY-PREFIX` evicts the entry whose key starts with KEY-PREFIX. \
+Exits 1 when there is no such entry, either way.")]
 pub struct EvictArgs {
     #[command(flatten)]
     pub key: KeyArgs,
@@ -313,7 +316,11 @@ pub struct ShowArgs {
     pub color: ColorArgs,
 
     /// A prefix of the entry's key
-    #[arg(value_name = "KEY-PREFIX", required_unless_present = "command")]
+    #[arg(
+        value_name = "KEY-PREFIX",
+        required_unless_present = "command",
+        conflicts_with = "command"
+    )]
     pub prefix: Option<String>,
 
     /// Print the stored stdout instead of the description
@@ -370,30 +377,4 @@ pub struct KeyCommandArgs {
     /// The command line to compute the key of
     #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
     pub command: Vec<OsString>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn cli_declaration_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn subcommand_names_are_reserved_but_double_dash_runs_them() {
-        let cli = Cli::try_parse_from(["cachecmd", "clear"]).unwrap();
-        assert!(matches!(cli.subcommand, Some(Command::Clear(_))));
-        let cli = Cli::try_parse_from(["cachecmd", "--", "clear"]).unwrap();
-        assert!(cli.subcommand.is_none());
-        assert_eq!(cli.run.command, vec![OsString::from("clear")]);
-    }
-
-    #[test]
-    fn flags_after_the_command_belong_to_the_command() {
-        let cli = Cli::try_parse_from(["cachecmd", "--ttl", "5m", "ls", "--ttl", "-l"]).unwrap();
-        assert_eq!(cli.run.command, ["ls", "--ttl", "-l"].map(OsString::from).to_vec());
-    }
 }

@@ -3,6 +3,7 @@
 //! The binary is a thin shell around [`run_cli`]; the modules are public so
 //! fuzz targets, the completion/man generator and tests can reach them.
 
+pub mod args;
 pub mod cli;
 pub mod commands;
 pub mod entry;
@@ -25,8 +26,6 @@ pub mod units;
 pub use exec::{background, replay, runner, spool, stdio};
 
 use std::os::unix::process::CommandExt;
-
-use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::settings::Config;
@@ -52,15 +51,22 @@ pub fn run_cli() -> i32 {
 }
 
 fn run_cli_inner() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match args::parse(std::env::args_os()) {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(args::ArgsError::Clap(e)) => {
             let _ = e.print();
             return if e.use_stderr() { exit_codes::USAGE } else { 0 };
         }
+        Err(args::ArgsError::Message(message)) => {
+            return error::report(&error::Error::Usage(message));
+        }
     };
-    if cli.subcommand.is_none() && is_disabled() {
-        return pass_through(&cli.run.command);
+    if cli.subcommand.is_none() {
+        match settings::env_bool("CACHECMD_DISABLE") {
+            Ok(Some(true)) => return pass_through(&cli.run.command),
+            Ok(_) => {}
+            Err(e) => return error::report(&e.into()),
+        }
     }
     dispatch(cli).unwrap_or_else(|e| error::report(&e))
 }
@@ -88,17 +94,39 @@ fn dispatch(cli: Cli) -> error::Result<i32> {
                 Err(settings::SettingsError::Cwd(e)) => {
                     Ok(commands::run::unkeyed(&command, verbose, &e))
                 }
-                settings => commands::run::run(&settings?),
+                settings => {
+                    let settings = settings?;
+                    if !settings.common.verbose {
+                        warn_if_unwritable(&settings.common.cache_dir);
+                    }
+                    commands::run::run(&settings)
+                }
+            }
+        }
+    }
+}
+
+/// A cache directory that exists but that we cannot write (mode 0500)
+/// would quietly turn every run into an uncached one: say so, once per
+/// run, and run anyway. (With -v the status line says why nothing was
+/// recorded; a directory that cannot be created is reported by the run.)
+fn warn_if_unwritable(root: &std::path::Path) {
+    use rustix::fs::{access, Access};
+    let writable = |dir: &std::path::Path| access(dir, Access::WRITE_OK | Access::EXEC_OK);
+    let v1 = root.join("v1");
+    // Only directories: anything else at that path is refused by the store.
+    for dir in [root, v1.as_path()].into_iter().filter(|dir| dir.is_dir()) {
+        if let Err(e) = writable(dir) {
+            if e != rustix::io::Errno::NOENT {
+                let e = std::io::Error::from(e);
+                error::warn(format_args!("cache dir {}: {e}; running uncached", dir.display()));
+                return;
             }
         }
     }
 }
 
 /// `CACHECMD_DISABLE=1`: become the command, touching nothing.
-fn is_disabled() -> bool {
-    std::env::var_os("CACHECMD_DISABLE").is_some_and(|v| !v.is_empty() && v != "0")
-}
-
 fn pass_through(argv: &[std::ffi::OsString]) -> i32 {
     let Some((program, args)) = argv.split_first() else {
         return exit_codes::USAGE;

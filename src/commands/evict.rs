@@ -29,10 +29,15 @@ pub fn evict(config: &Config, args: EvictArgs) -> Result<i32> {
         Some(store) => store.remove(&key)?,
         None => false,
     };
-    match (common.verbose, removed) {
-        (true, true) => println!("removed {}", key.short()),
-        (true, false) => println!("no entry for key {}", key.short()),
-        (false, _) => report(usize::from(removed)),
+    // Nothing to remove is exit 1 (NO_ENTRY) however the entry was named,
+    // as for `show`.
+    if !removed {
+        return Err(Error::NoEntry(format!("no entry for key {}", key.short())));
+    }
+    if common.verbose {
+        println!("removed {}", key.short());
+    } else {
+        report(1);
     }
     Ok(0)
 }

@@ -25,9 +25,11 @@ pub fn gc(config: &Config, args: GcArgs) -> Result<i32> {
     };
     let report = gc::collect(&store, limits, crate::freshness::clock().now());
     if !args.auto {
+        let temp = if report.temp_files == 1 { "file" } else { "files" };
+        let entries = if report.entries == 1 { "entry" } else { "entries" };
         println!(
-            "removed {} expired, {} corrupt, {} over the size limits, {} stale temp files; \
-             {} entries, {} left",
+            "removed {} expired, {} corrupt, {} over the size limits, {} stale temp {temp}; \
+             {} {entries}, {} left",
             report.expired,
             report.corrupt,
             report.evicted,

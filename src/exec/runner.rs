@@ -31,28 +31,83 @@ use crate::stdio::{self, Output, WriteError};
 
 #[derive(Debug, Error)]
 pub enum SpawnError {
-    #[error("{program}: command not found")]
+    #[error("{program}: command not found{}", did_you_mean(.program))]
     NotFound { program: String },
+    /// `cachecmd -- ''`.
+    #[error("the command name is empty ('')")]
+    Empty,
+    /// The script exists but its `#!` interpreter does not: exit 127 with
+    /// ENOENT, as GNU `env` does, but named.
+    #[error("{program}: bad interpreter: {interpreter}: No such file or directory")]
+    BadInterpreter { program: String, interpreter: String },
     #[error("{program}: {source}")]
     NotExecutable { program: String, source: std::io::Error },
+}
+
+/// Subcommands, for the hint after a mistyped one (`cachecmd lst`).
+const SUBCOMMANDS: [&str; 7] = ["clear", "evict", "gc", "key", "list", "show", "stats"];
+
+/// `; did you mean 'list'?` when `program` is a bare name close to a subcommand.
+fn did_you_mean(program: &str) -> String {
+    if program.contains('/') {
+        return String::new();
+    }
+    let close = SUBCOMMANDS.iter().map(|name| (strsim::jaro(program, name), name)).fold(
+        None,
+        |best: Option<(f64, &&str)>, (score, name)| match best {
+            Some((top, _)) if top >= score => best,
+            _ => Some((score, name)),
+        },
+    );
+    match close {
+        Some((score, name)) if score > 0.7 => format!("; did you mean '{name}'?"),
+        _ => String::new(),
+    }
 }
 
 impl SpawnError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            SpawnError::NotFound { .. } => exit_codes::NOT_FOUND,
+            SpawnError::NotFound { .. } | SpawnError::Empty | SpawnError::BadInterpreter { .. } => {
+                exit_codes::NOT_FOUND
+            }
             SpawnError::NotExecutable { .. } => exit_codes::NOT_EXECUTABLE,
         }
     }
 
     pub fn from_io(program: &OsString, source: std::io::Error) -> SpawnError {
-        let program = program.to_string_lossy().into_owned();
-        if source.kind() == std::io::ErrorKind::NotFound {
-            SpawnError::NotFound { program }
-        } else {
-            SpawnError::NotExecutable { program, source }
+        if program.is_empty() {
+            return SpawnError::Empty;
+        }
+        let name = program.to_string_lossy().into_owned();
+        if source.kind() != std::io::ErrorKind::NotFound {
+            return SpawnError::NotExecutable { program: name, source };
+        }
+        // ENOENT for a file that exists: its interpreter is missing.
+        match interpreter(program) {
+            Some(interpreter) => SpawnError::BadInterpreter { program: name, interpreter },
+            None => SpawnError::NotFound { program: name },
         }
     }
+}
+
+/// The `#!` interpreter of the file `program` names (a path, or a name
+/// looked up in `$PATH`), when it has one.
+fn interpreter(program: &OsString) -> Option<String> {
+    use std::io::Read as _;
+    let path = std::path::Path::new(program);
+    let found = if program.as_encoded_bytes().contains(&b'/') {
+        Some(path.to_path_buf())
+    } else {
+        let search = std::env::var_os("PATH")?;
+        std::env::split_paths(&search).map(|dir| dir.join(path)).find(|p| p.is_file())
+    }?;
+    let mut head = [0u8; 256];
+    let read = std::fs::File::open(found).ok()?.read(&mut head).ok()?;
+    let line = head[..read].strip_prefix(b"#!")?;
+    let line = line.split(|&b| b == b'\n').next()?;
+    let text = String::from_utf8_lossy(line);
+    text.split_whitespace().next().map(str::to_string)
 }
 
 /// How the run ended, and what each sink recorded.
@@ -95,8 +150,7 @@ pub fn run(
     sinks: Option<(Sink<'_>, Sink<'_>)>,
     mode: Mode,
 ) -> Result<Finished, SpawnError> {
-    let (program, args) =
-        argv.split_first().ok_or_else(|| SpawnError::NotFound { program: String::new() })?;
+    let (program, args) = argv.split_first().ok_or(SpawnError::Empty)?;
     // A spooled stdin replaces a closed one; closed outputs get no pipe.
     let closed = stdio::closed_mask() & if stdin.is_some() { !1 } else { !0 };
     let stdin = match stdin {

@@ -96,6 +96,25 @@ pub struct RestoreSummary {
     pub bytes: u64,
 }
 
+/// `1 file, 10 bytes`: for the `-v` status line.
+fn describe_counts(f: &mut std::fmt::Formatter<'_>, files: u64, bytes: u64) -> std::fmt::Result {
+    let files_word = if files == 1 { "file" } else { "files" };
+    let bytes_word = if bytes == 1 { "byte" } else { "bytes" };
+    write!(f, "{files} {files_word}, {bytes} {bytes_word}")
+}
+
+impl std::fmt::Display for ArchiveSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        describe_counts(f, self.files, self.bytes)
+    }
+}
+
+impl std::fmt::Display for RestoreSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        describe_counts(f, self.files, self.bytes)
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum OutputError {
     /// A declared `--output` path is unusable (a usage error: exit 125

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::SettingsError;
+
 /// The config file's contents; every field optional, unknown fields refused
 /// so a typo is reported instead of silently ignored.
 #[derive(Debug, Default, Deserialize)]
@@ -32,13 +34,49 @@ pub(super) enum SizeValue {
 }
 
 /// `CACHECMD_CONFIG` (unless empty), else `$XDG_CONFIG_HOME/cachecmd/config.toml`;
-/// `None` when there is no home to look in.
-pub(super) fn path() -> Option<PathBuf> {
+/// `None` when there is no home to look in. A file named by the variable
+/// must exist: a typo there would otherwise silently drop the config.
+pub(super) fn path() -> Result<Option<PathBuf>, SettingsError> {
     match super::env_path("CACHECMD_CONFIG") {
-        Some(path) => Some(path),
-        None => directories::ProjectDirs::from("", "", "cachecmd")
-            .map(|dirs| dirs.config_dir().join("config.toml")),
+        Some(path) if !path.exists() => Err(SettingsError::Invalid(format!(
+            "CACHECMD_CONFIG: {}: no such file",
+            path.display()
+        ))),
+        Some(path) => Ok(Some(path)),
+        None => Ok(directories::ProjectDirs::from("", "", "cachecmd")
+            .map(|dirs| dirs.config_dir().join("config.toml"))),
     }
+}
+
+/// The config file's contents, or one line saying where it is wrong: the
+/// line, and the key when the value is at fault.
+pub(super) fn parse(text: &str) -> Result<ConfigFile, String> {
+    toml::from_str(text).map_err(|e: toml::de::Error| {
+        let message = e.message().trim_end();
+        let Some(start) = e.span().map(|span| span.start.min(text.len())) else {
+            return message.to_string();
+        };
+        let line_start = text[..start].rfind('\n').map_or(0, |at| at + 1);
+        let line = text[..start].matches('\n').count() + 1;
+        // `key = value` with the span on the value: name the key.
+        match text[line_start..start].trim().strip_suffix('=') {
+            Some(key) if !key.trim().is_empty() => {
+                format!("line {line}: {}: {message}", key.trim())
+            }
+            _ => format!("line {line}: {message}"),
+        }
+    })
+}
+
+/// The line (from 1) where `key` is set, for errors found after parsing.
+pub(super) fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|index| index + 1)
 }
 
 /// The config file's text; `None` when it is missing, or when others could

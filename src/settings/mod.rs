@@ -64,31 +64,40 @@ pub struct RunSettings {
 pub struct Config {
     file: ConfigFile,
     path: PathBuf,
+    /// The file's text, to name the line of a bad value.
+    text: Option<String>,
 }
 
 impl Config {
     /// `CACHECMD_CONFIG`, else `$XDG_CONFIG_HOME/cachecmd/config.toml`. A
     /// missing file is an empty config; an unreadable or malformed one is an error.
     pub fn load() -> Result<Config, SettingsError> {
-        let Some(path) = file::path() else {
-            return Ok(Config { file: ConfigFile::default(), path: PathBuf::new() });
+        let Some(path) = file::path()? else {
+            return Ok(Config { file: ConfigFile::default(), path: PathBuf::new(), text: None });
         };
-        let file = match file::read_private(&path) {
-            Ok(Some(text)) => toml::from_str(&text).map_err(|e| SettingsError::Config {
+        let text = match file::read_private(&path) {
+            Ok(text) => text,
+            Err(e) => return Err(SettingsError::Config { path, message: e.to_string() }),
+        };
+        let file = match &text {
+            Some(text) => file::parse(text).map_err(|message| SettingsError::Config {
                 path: path.clone(),
-                message: redact_urls_in(e.message()),
+                message: redact_urls_in(&message),
             })?,
-            Ok(None) => ConfigFile::default(),
-            Err(e) => {
-                return Err(SettingsError::Config { path, message: e.to_string() });
-            }
+            None => ConfigFile::default(),
         };
-        Ok(Config { file, path })
+        Ok(Config { file, path, text })
     }
 
+    /// An error in the value of `key`, naming its line.
     fn error(&self, key: &str, message: String) -> SettingsError {
+        let line = self.text.as_deref().and_then(|text| file::line_of_key(text, key));
         let message = redact_urls_in(&message);
-        SettingsError::Config { path: self.path.clone(), message: format!("{key}: {message}") }
+        let message = match line {
+            Some(line) => format!("line {line}: {key}: {message}"),
+            None => format!("{key}: {message}"),
+        };
+        SettingsError::Config { path: self.path.clone(), message }
     }
 
     fn lifetime(
@@ -105,7 +114,8 @@ impl Config {
             return Err(SettingsError::Invalid("--cache-dir: a directory is required".into()));
         }
         let cache_dir = match (flag, &self.file.cache_dir) {
-            (Some(dir), _) | (None, Some(dir)) => dir.clone(),
+            (Some(dir), _) => dir.clone(),
+            (None, Some(dir)) => self.file_path(dir),
             (None, None) => directories::ProjectDirs::from("", "", "cachecmd")
                 .map(|dirs| dirs.cache_dir().to_path_buf())
                 .ok_or(SettingsError::NoCacheDir)?,
@@ -180,12 +190,47 @@ impl Config {
     }
 }
 
+impl Config {
+    /// A path in the config file: `~` is the home directory, and a relative
+    /// path is relative to the file's directory (never to the cwd of
+    /// whichever command happens to run).
+    fn file_path(&self, path: &Path) -> PathBuf {
+        if let Ok(rest) = path.strip_prefix("~") {
+            if let Some(home) = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf()) {
+                return home.join(rest);
+            }
+        }
+        match self.path.parent() {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+}
+
 /// A flag's value, unless it came from a `CACHECMD_*` variable set to the
 /// empty string: `CACHECMD_DIR= cachecmd ...` means "unset", as for most
 /// tools, not "the current directory".
 fn given<'a, T: AsRef<OsStr>>(value: Option<&'a T>, var: &str) -> Option<&'a T> {
     let from_empty_env = || std::env::var_os(var).is_some_and(|v| v.is_empty());
     value.filter(|v| !(v.as_ref().is_empty() && from_empty_env()))
+}
+
+/// A yes/no value as every boolean variable and setting spells it:
+/// `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off`, in any case.
+pub fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!("'{text}' is not a yes/no value (1/true/yes/on or 0/false/no/off)")),
+    }
+}
+
+/// The boolean variable `var`: `None` when unset or empty, an error naming
+/// it when its value is not a yes/no value.
+pub fn env_bool(var: &str) -> Result<Option<bool>, SettingsError> {
+    let Some(value) = std::env::var_os(var).filter(|v| !v.is_empty()) else { return Ok(None) };
+    let text = value.to_string_lossy();
+    parse_bool(&text).map(Some).map_err(|m| SettingsError::Invalid(format!("{var}: {m}")))
 }
 
 /// The path in `var`, unless it is unset or empty.
@@ -208,11 +253,9 @@ mod tests {
     use super::*;
 
     fn config(text: &str) -> Result<Config, SettingsError> {
-        let file = toml::from_str(text).map_err(|e: toml::de::Error| SettingsError::Config {
-            path: "test.toml".into(),
-            message: e.message().to_string(),
-        })?;
-        Ok(Config { file, path: "test.toml".into() })
+        let file = file::parse(text)
+            .map_err(|message| SettingsError::Config { path: "test.toml".into(), message })?;
+        Ok(Config { file, path: "/etc/test.toml".into(), text: Some(text.into()) })
     }
 
     #[test]
@@ -223,10 +266,32 @@ mod tests {
 
     #[test]
     fn bad_config_values_name_the_key() {
-        let config = config("lock_timeout = \"never\"").unwrap();
+        let bad = config("lock_timeout = \"never\"").unwrap();
         let cli = <crate::cli::Cli as clap::Parser>::try_parse_from(["cachecmd", "true"]).unwrap();
-        let err = config.run(cli.run).unwrap_err().to_string();
-        assert!(err.contains("lock_timeout"), "{err}");
+        let err = bad.run(cli.run).unwrap_err().to_string();
+        assert!(err.contains("line 1: lock_timeout: "), "{err}");
+        let err = config("\n\nttl = 3600").err().unwrap().to_string();
+        assert!(err.starts_with("config file test.toml: line 3: ttl: invalid type"), "{err}");
+    }
+
+    #[test]
+    fn config_paths_expand_the_home_and_follow_the_file() {
+        let config = config("").unwrap();
+        let home = directories::BaseDirs::new().unwrap().home_dir().to_path_buf();
+        assert_eq!(config.file_path(Path::new("~/foo")), home.join("foo"));
+        assert_eq!(config.file_path(Path::new("foo")), Path::new("/etc/foo"));
+        assert_eq!(config.file_path(Path::new("/abs")), Path::new("/abs"));
+    }
+
+    #[test]
+    fn yes_no_values() {
+        for yes in ["1", "true", "YES", "On"] {
+            assert_eq!(parse_bool(yes), Ok(true), "{yes}");
+        }
+        for no in ["0", "false", "No", "OFF"] {
+            assert_eq!(parse_bool(no), Ok(false), "{no}");
+        }
+        assert!(parse_bool("maybe").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod harness;
 mod concurrency;
 mod errors;
 mod faults;
+mod first_hour;
 mod inputs_freshness;
 mod management;
 mod outputs_cli;

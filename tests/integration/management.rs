@@ -558,7 +558,7 @@ fn gc_removes_expired_corrupt_and_stale_temp_files_only() {
     let out = stdout_of(cc(&env).arg("gc"));
     assert!(
         out.starts_with(
-            "removed 2 expired, 1 corrupt, 0 over the size limits, 1 stale temp files; 3 entries"
+            "removed 2 expired, 1 corrupt, 0 over the size limits, 1 stale temp file; 3 entries"
         ),
         "gc said {out:?}"
     );
@@ -833,8 +833,8 @@ fn evict_by_key_prefix() {
         .stdout(format!("removed {}\n", short(&twin)));
     assert_eq!(keys_on_disk(&env), set_of(&[&two]));
 
-    // With a COMMAND, --key is key material, not a prefix.
-    cc(&env).arg("evict").args(argv(&["--key", &two[..9]], &["echo", "two"])).assert().success();
+    // With a COMMAND, --key is key material, not a prefix: no such entry.
+    cc(&env).arg("evict").args(argv(&["--key", &two[..9]], &["echo", "two"])).assert().code(1);
     assert_eq!(keys_on_disk(&env), set_of(&[&two]));
     cc(&env).arg("evict").args(argv(&[], &["echo", "two"])).assert().success();
     assert!(keys_on_disk(&env).is_empty());

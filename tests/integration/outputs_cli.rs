@@ -225,7 +225,7 @@ fn a_declared_output_the_command_did_not_produce_is_removed_on_restore() {
     assert_exit(&hit, 0);
     assert_eq!(hit.stdout, b"ok\n");
     counter.assert_runs(1);
-    assert_stderr_has(&hit, "restored 1 files, 5 bytes");
+    assert_stderr_has(&hit, "restored 1 file, 5 bytes");
     assert!(!env.work.join("never.txt").exists(), "absent output not removed");
     assert!(!env.work.join("never-dir").exists(), "absent output not removed");
     assert_eq!(snapshot(&env.work, &outputs), recorded);
@@ -371,7 +371,7 @@ fn crafted_archives_are_refused_and_the_command_runs_instead() {
         let hit = run_in(&env, &env.work, &["out"], &[], &argv);
         assert_exit(&hit, 0);
         assert_eq!(hit.stdout, b"done\n", "{what}");
-        assert_stderr_has(&hit, "restored 1 files, 5 bytes");
+        assert_stderr_has(&hit, "restored 1 file, 5 bytes");
         counter.assert_runs(runs);
         assert_eq!(fs::read(env.work.join("out/real.txt")).unwrap(), b"real\n", "{what}");
     }

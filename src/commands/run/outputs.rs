@@ -39,7 +39,7 @@ impl Run<'_> {
         };
         match restored {
             Ok(summary) => {
-                self.note(format!("restored {} files, {} bytes", summary.files, summary.bytes));
+                self.note(format!("restored {summary}"));
                 true
             }
             Err(e) => {

@@ -27,7 +27,7 @@ impl Run<'_> {
         match recorder.finish(out, err, code, expires_at, outputs) {
             Ok(Completed::Entry(pending, header, summary)) => {
                 if let Some(summary) = summary {
-                    self.note(format!("archived {} files, {} bytes", summary.files, summary.bytes));
+                    self.note(format!("archived {summary}"));
                 }
                 Some(Completed::Entry(pending, header, summary))
             }
