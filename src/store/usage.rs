@@ -43,6 +43,8 @@ pub enum Event {
     RemoteHit = 3,
     /// A run in which the remote tier failed.
     RemoteError = 4,
+    /// A remote value refused: unsigned, mis-signed or corrupt (a miss).
+    RemoteRejected = 5,
 }
 
 /// Use of one key.
