@@ -12,9 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::key::Key;
 use crate::settings::RemoteSettings;
 use crate::store::disk::DiskStore;
-use crate::store::remote::{
-    self, verify_entry, RemoteConfig, RemoteError, RemoteStore, Stored,
-};
+use crate::store::remote::{self, verify_entry, RemoteConfig, RemoteError, RemoteStore, Stored};
 use crate::store::usage::{self, Event};
 use crate::store::Store;
 

@@ -87,7 +87,9 @@ impl Config {
         };
         let timeout = match (args.timeout, &self.file.remote_timeout) {
             (Some(timeout), _) => timeout,
-            (None, Some(text)) => parse_timeout(text).map_err(|m| self.error("remote_timeout", m))?,
+            (None, Some(text)) => {
+                parse_timeout(text).map_err(|m| self.error("remote_timeout", m))?
+            }
             (None, None) => remote::DEFAULT_OP_TIMEOUT,
         };
         Ok(Some(RemoteSettings {
@@ -96,7 +98,8 @@ impl Config {
             token: env_secret("CACHECMD_REMOTE_TOKEN"),
             mode: self.remote_mode(args)?,
             signing_key,
-            s3_endpoint: env_secret("CACHECMD_S3_ENDPOINT").or_else(|| self.file.s3_endpoint.clone()),
+            s3_endpoint: env_secret("CACHECMD_S3_ENDPOINT")
+                .or_else(|| self.file.s3_endpoint.clone()),
             max_entry_size: self.size(
                 "remote_max_entry_size",
                 None,
@@ -151,13 +154,15 @@ impl Config {
         use std::os::unix::fs::MetadataExt;
         let key = "remote_signing_key_file";
         let shown = crate::error::escape(&path.display().to_string());
-        let file = std::fs::File::open(path).map_err(|e| self.error(key, format!("{shown}: {e}")))?;
+        let file =
+            std::fs::File::open(path).map_err(|e| self.error(key, format!("{shown}: {e}")))?;
         let meta = file.metadata().map_err(|e| self.error(key, format!("{shown}: {e}")))?;
         let mode = meta.mode() & 0o7777;
         // SAFETY: geteuid has no preconditions and cannot fail.
         let mine = meta.uid() == unsafe { libc::geteuid() };
         if mode & 0o077 != 0 || !mine {
-            let why = if mine { format!("its mode is {mode:04o}") } else { "it is not yours".into() };
+            let why =
+                if mine { format!("its mode is {mode:04o}") } else { "it is not yours".into() };
             crate::error::warn(format_args!(
                 "ignoring {key} {shown}: {why}, so others may know the key; the remote is \
                  not used; fix with: chmod 600 {shown}"

@@ -18,6 +18,8 @@ mod remote;
 mod remote_cli;
 #[cfg(feature = "http")]
 mod remote_http;
+#[cfg(feature = "redis")]
+mod remote_tier;
 mod run_mode;
 mod security;
 mod storage;

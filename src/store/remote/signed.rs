@@ -107,8 +107,13 @@ impl RemoteStore for Signed {
 
     fn fetch(&self, key_hex: &str, dest: &mut File, max_len: u64) -> Result<bool, RemoteError> {
         check_key(key_hex)?;
-        if !self.inner.fetch(key_hex, dest, max_len.saturating_add(TRAILER_LEN))? {
-            return Ok(false);
+        let fetched = self.inner.fetch(key_hex, dest, max_len.saturating_add(TRAILER_LEN));
+        match fetched {
+            Ok(true) => {}
+            Err(RemoteError::TooLarge { len, .. }) => {
+                return Err(RemoteError::TooLarge { len, max: max_len })
+            }
+            other => return other,
         }
         let len = dest.metadata().map_err(RemoteError::Local)?.len();
         let result = self.check(key_hex, dest, len);

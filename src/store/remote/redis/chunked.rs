@@ -59,10 +59,8 @@ impl RedisStore {
         let mut at = got;
         while at < len {
             let end = len.min(at + CHUNK);
-            let chunk: Vec<u8> = self.run(
-                "GETRANGE",
-                redis::cmd("GETRANGE").arg(key).arg(at).arg(end - 1),
-            )?;
+            let chunk: Vec<u8> =
+                self.run("GETRANGE", redis::cmd("GETRANGE").arg(key).arg(at).arg(end - 1))?;
             if chunk.len() as u64 != end - at {
                 return Ok(false); // replaced or expired under us
             }
