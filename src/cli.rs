@@ -207,12 +207,13 @@ pub struct RemoteArgs {
         long = "remote-mode",
         env = "CACHECMD_REMOTE_MODE",
         value_name = "MODE",
+        hide_possible_values = true,
         value_parser = clap::builder::PossibleValuesParser::new(crate::store::remote::RemoteMode::NAMES)
     )]
     pub mode: Option<String>,
 
     /// Alias of `--remote-mode read-only`
-    #[arg(long = "remote-read-only", env = "CACHECMD_REMOTE_READ_ONLY", hide = true, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long = "remote-read-only", env = "CACHECMD_REMOTE_READ_ONLY", value_parser = clap::builder::FalseyValueParser::new())]
     pub read_only: bool,
 
     /// Deadline of one whole remote lookup or upload (connect, transfer, checks) [default: 2s]
