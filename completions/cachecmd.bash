@@ -71,7 +71,7 @@ _cachecmd() {
 
     case "${cmd}" in
         cachecmd)
-            opts="-v -h -V --env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose --ttl --failure-ttl --force --stale --warm --stale-if-error --retry --retry-delay --expires-at --refresh --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-read-only --help --version evict clear key list show stats gc help"
+            opts="-v -h -V --env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose --ttl --failure-ttl --force --stale --warm --stale-if-error --retry --retry-delay --expires-at --refresh --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-read-only --remote-timeout --help --version evict clear key list show stats gc help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -164,6 +164,14 @@ _cachecmd() {
                     return 0
                     ;;
                 --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-mode)
+                    COMPREPLY=($(compgen -W "read-write read-only write-only" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cachecmd_global_optspecs
-    string join \n env= no-cwd scope= key= input= modtime= stdin output= cache-dir= v/verbose ttl= failure-ttl= force stale= warm stale-if-error= retry= retry-delay= expires-at= refresh lock-timeout= max-entry-size= max-size= max-entries= remote= remote-read-only h/help V/version
+    string join \n env= no-cwd scope= key= input= modtime= stdin output= cache-dir= v/verbose ttl= failure-ttl= force stale= warm stale-if-error= retry= retry-delay= expires-at= refresh lock-timeout= max-entry-size= max-size= max-entries= remote= remote-mode= remote-read-only remote-timeout= h/help V/version
 end
 
 function __fish_cachecmd_needs_command
@@ -42,14 +42,18 @@ complete -c cachecmd -n "__fish_cachecmd_needs_command" -l lock-timeout -d 'Long
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l max-entry-size -d 'Larger outputs are streamed but not cached: `500M`, `2GiB` [default: 1GiB]' -r
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l max-size -d 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]' -r
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l max-entries -d 'Keep at most this many entries [default: unlimited]' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l remote -d 'Share entries through Redis: `redis://[user:pass@]host:port/db` or `rediss://` (TLS)' -r -f
+complete -c cachecmd -n "__fish_cachecmd_needs_command" -l remote -d 'Share entries through a remote store: `redis://[user:pass@]host:port/db`, `rediss://` (TLS), `http[s]://host/prefix`, `s3://bucket/prefix`' -r -f
+complete -c cachecmd -n "__fish_cachecmd_needs_command" -l remote-mode -d 'Which way entries flow: read-write, read-only (untrusted jobs), write-only (never serve remote entries) [default: read-write]' -r -f -a "read-write\t''
+read-only\t''
+write-only\t''"
+complete -c cachecmd -n "__fish_cachecmd_needs_command" -l remote-timeout -d 'Deadline of one whole remote lookup or upload (connect, transfer, checks) [default: 2s]' -r
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l stdin -d 'Read stdin, key on its content, and feed it to the command'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l force -d 'Run the command and record it even if a fresh entry exists'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l warm -d 'Refresh the entry in the background and return at once, printing nothing'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -l refresh -d 'Internal: the background refresh started by --stale or --warm'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l remote-read-only -d 'Read from the remote tier but never write to it (untrusted jobs)'
+complete -c cachecmd -n "__fish_cachecmd_needs_command" -l remote-read-only -d 'Alias of `--remote-mode read-only`'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -s h -l help -d 'Print help'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -s V -l version -d 'Print version'
 complete -c cachecmd -n "__fish_cachecmd_needs_command" -a "evict" -d 'Forget the cached entry of one invocation (same key options as a run)'

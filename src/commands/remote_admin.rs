@@ -5,13 +5,20 @@ use crate::error::{Error, Result};
 
 use crate::cli::RemoteArgs;
 use crate::settings::{Config, RemoteSettings};
-use crate::store::remote::{self, RemoteConfig, RemoteStore};
+use crate::store::remote::{self, RemoteStore};
 
 fn settings(config: &Config) -> Result<RemoteSettings> {
+    let env = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty());
+    let timeout = env("CACHECMD_REMOTE_TIMEOUT")
+        .map(|t| crate::units::parse_timeout(&t))
+        .transpose()
+        .map_err(|m| Error::Usage(format!("CACHECMD_REMOTE_TIMEOUT: {m}")))?;
     let args = RemoteArgs {
-        url: std::env::var("CACHECMD_REMOTE").ok().filter(|u| !u.is_empty()),
+        url: env("CACHECMD_REMOTE"),
+        mode: env("CACHECMD_REMOTE_MODE"),
         read_only: std::env::var_os("CACHECMD_REMOTE_READ_ONLY")
             .is_some_and(|v| !v.is_empty() && v != "0" && v != "false"),
+        timeout,
     };
     match config.remote(&args)? {
         Some(settings) => Ok(settings),
@@ -23,11 +30,7 @@ fn settings(config: &Config) -> Result<RemoteSettings> {
 }
 
 fn connect(config: &Config) -> Result<Box<dyn RemoteStore>> {
-    let settings = settings(config)?;
-    let mut remote = RemoteConfig::new(settings.url);
-    remote.password = settings.password;
-    remote.read_only = settings.read_only;
-    Ok(remote::open(&remote)?)
+    Ok(remote::open(&settings(config)?.config())?)
 }
 
 /// Prints the key of every remote entry (one per line, or a JSON array).

@@ -26,6 +26,8 @@ struct Stats {
     evictions: u64,
     remote_hits: u64,
     remote_errors: u64,
+    /// Remote values refused as unsigned, mis-signed or corrupt.
+    remote_rejected: u64,
     oldest: Option<String>,
     newest: Option<String>,
     max_size: u64,
@@ -53,6 +55,7 @@ pub fn stats(config: &Config, args: StatsArgs) -> Result<i32> {
         let usage = Usage::totals(&store);
         (stats.hits, stats.misses, stats.evictions) = (usage.hits, usage.misses, usage.evictions);
         (stats.remote_hits, stats.remote_errors) = (usage.remote_hits, usage.remote_errors);
+        stats.remote_rejected = usage.remote_rejected;
     }
     let lookups = stats.hits.saturating_add(stats.misses);
     stats.hit_ratio = (lookups > 0).then(|| stats.hits as f64 / lookups as f64);
@@ -81,7 +84,13 @@ pub fn stats(config: &Config, args: StatsArgs) -> Result<i32> {
         ("misses", stats.misses.to_string()),
         ("hit ratio", ratio),
         ("evictions", stats.evictions.to_string()),
-        ("remote", format!("{} hits, {} runs with errors", stats.remote_hits, stats.remote_errors)),
+        (
+            "remote",
+            format!(
+                "{} hits, {} runs with errors, {} values rejected",
+                stats.remote_hits, stats.remote_errors, stats.remote_rejected
+            ),
+        ),
         ("oldest", ago(oldest)),
         ("newest", ago(newest)),
     ];

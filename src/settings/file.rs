@@ -23,6 +23,10 @@ pub(super) struct ConfigFile {
     pub remote: Option<String>,
     pub remote_read_only: Option<bool>,
     pub remote_max_entry_size: Option<SizeValue>,
+    pub remote_mode: Option<String>,
+    pub remote_timeout: Option<String>,
+    pub remote_signing_key_file: Option<PathBuf>,
+    pub s3_endpoint: Option<String>,
 }
 
 /// A size as a byte count or as text such as `64 MiB`.

@@ -297,7 +297,12 @@ mod tests {
     #[test]
     fn remote_schemes_are_checked_by_the_remote_module() {
         let config = config("").unwrap();
-        let args = |url: &str| crate::cli::RemoteArgs { url: Some(url.into()), read_only: false };
+        let args = |url: &str| crate::cli::RemoteArgs {
+            url: Some(url.into()),
+            mode: None,
+            read_only: false,
+            timeout: None,
+        };
         let err = config.remote(&args("s4://user:hunter2@bucket/x")).unwrap_err().to_string();
         assert!(err.starts_with("--remote: "), "{err}");
         assert!(err.contains("unsupported scheme 's4'") && !err.contains("hunter2"), "{err}");

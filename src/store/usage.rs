@@ -43,6 +43,8 @@ pub enum Event {
     RemoteHit = 3,
     /// A run in which the remote tier failed.
     RemoteError = 4,
+    /// A remote value refused: unsigned, mis-signed or corrupt (a miss).
+    RemoteRejected = 5,
 }
 
 /// Use of one key.
@@ -60,6 +62,9 @@ pub struct Usage {
     pub evictions: u64,
     pub remote_hits: u64,
     pub remote_errors: u64,
+    /// Remote values refused (unsigned, mis-signed, corrupt). Journal only:
+    /// the summary format has no room, so compaction folds them away.
+    pub remote_rejected: u64,
     pub keys: HashMap<Key, KeyUsage>,
 }
 
@@ -192,6 +197,7 @@ impl Usage {
             }
             2 => bump(&mut self.misses),
             4 => bump(&mut self.remote_errors),
+            5 => bump(&mut self.remote_rejected),
             _ => {}
         }
     }

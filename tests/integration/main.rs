@@ -21,6 +21,8 @@ mod remote_cli;
 mod remote_http;
 #[cfg(feature = "s3")]
 mod remote_s3;
+#[cfg(feature = "redis")]
+mod remote_tier;
 mod run_mode;
 mod security;
 mod storage;

@@ -156,6 +156,11 @@ struct Guarded<'a> {
 }
 
 impl HeldLock for Guarded<'_> {
+    fn renew(&mut self, lease: Duration) -> Result<bool, RemoteError> {
+        let Some(lock) = self.lock.as_mut() else { return Ok(false) };
+        self.owner.record(lock.renew(lease))
+    }
+
     fn release(&mut self) -> Result<bool, RemoteError> {
         let Some(lock) = self.lock.take() else { return Ok(false) };
         let was_disabled = self.owner.disabled.get();
@@ -167,10 +172,5 @@ impl HeldLock for Guarded<'_> {
                 e
             }
         })
-    }
-
-    fn renew(&mut self, lease: Duration) -> Result<bool, RemoteError> {
-        let Some(lock) = self.lock.as_mut() else { return Ok(false) };
-        lock.renew(lease).inspect_err(|e| self.owner.disable(e))
     }
 }

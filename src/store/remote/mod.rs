@@ -2,10 +2,11 @@
 //! too (`--remote URL`), behind one synchronous interface, [`RemoteStore`].
 //!
 //! [`open`] picks the backend from the URL's scheme and wraps it in the
-//! decorators every backend gets: [`ReadOnly`] (`--remote-read-only`) and
-//! [`FailFast`] (the first server failure of a run disables the remote for
-//! the rest of it, so a dead, blackholed or full server costs one timeout at
-//! most and then nothing). Run mode and `list`/`clear --remote` know only the
+//! decorators every backend gets: [`Signed`] (HMAC trailers with
+//! `CACHECMD_REMOTE_SIGNING_KEY`), the mode ([`ReadOnly`], [`WriteOnly`];
+//! `--remote-mode`) and [`FailFast`] (the first server failure of a run
+//! disables the remote for the rest of it, so a dead, blackholed or full
+//! server costs one timeout at most and then nothing). Run mode and `list`/`clear --remote` know only the
 //! trait and the factory.
 //!
 //! The server is untrusted: [`RemoteStore::fetch`] only copies bytes into a
@@ -38,7 +39,9 @@ pub mod redact;
 mod redis;
 #[cfg(feature = "s3")]
 mod s3;
+mod signed;
 mod verify;
+mod write_only;
 
 use std::fmt;
 use std::fs::File;
@@ -49,13 +52,42 @@ pub use keys::{entry_key, PREFIX};
 pub use outcome::{RemoteCounters, RemoteError, SkipReason, Stored};
 pub use read_only::ReadOnly;
 pub use redact::redact as redacted_url;
+pub use signed::{Signed, SigningKey};
 pub use verify::verify_entry;
+pub use write_only::WriteOnly;
 
 /// Values move in pieces of this size (memory stays at a few of these).
 pub const CHUNK: u64 = 4 << 20;
 pub const DEFAULT_MAX_ENTRY_SIZE: u64 = 64 << 20;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(200);
 pub const DEFAULT_OP_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a remote lock outlives a holder that stopped renewing it (one
+/// killed with SIGKILL, say); the holder renews it every third of this.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(15);
+
+/// Which way entries flow between this machine and the remote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RemoteMode {
+    #[default]
+    ReadWrite,
+    /// Fetch, never write (no entries, no locks, no clear).
+    ReadOnly,
+    /// Never fetch (every lookup is a miss); upload after a miss.
+    WriteOnly,
+}
+
+impl RemoteMode {
+    pub const NAMES: [&'static str; 3] = ["read-write", "read-only", "write-only"];
+
+    pub fn parse(text: &str) -> Option<RemoteMode> {
+        match text {
+            "read-write" => Some(RemoteMode::ReadWrite),
+            "read-only" => Some(RemoteMode::ReadOnly),
+            "write-only" => Some(RemoteMode::WriteOnly),
+            _ => None,
+        }
+    }
+}
 
 /// Where the remote is and how to use it; every backend reads the fields
 /// that apply to it.
@@ -72,15 +104,19 @@ pub struct RemoteConfig {
     pub token: Option<String>,
     /// Read entries, never write anything (no entries, no locks, no clear).
     pub read_only: bool,
+    /// Never read entries; write them (`--remote-mode write-only`).
+    pub write_only: bool,
+    /// Sign uploads and serve only values whose signature verifies.
+    pub signing_key: Option<SigningKey>,
+    /// An S3-compatible endpoint instead of AWS (`http://host:port`, path-style
+    /// addressing; `CACHECMD_S3_ENDPOINT`, config `s3_endpoint`); unset: AWS.
+    pub s3_endpoint: Option<String>,
     /// Larger entries stay local-only.
     pub max_entry_size: u64,
     pub connect_timeout: Duration,
-    /// Deadline of each request (each chunk of a large value is one; S3:
-    /// of each whole fetch, store or listing).
+    /// Deadline of one whole operation (`--remote-timeout`): a lookup's
+    /// connect, fetch and checks together.
     pub op_timeout: Duration,
-    /// An S3-compatible endpoint instead of AWS (`http://host:port`, path-style
-    /// addressing); unset: `CACHECMD_S3_ENDPOINT`, else AWS.
-    pub s3_endpoint: Option<String>,
 }
 
 impl RemoteConfig {
@@ -91,10 +127,12 @@ impl RemoteConfig {
             password: None,
             token: None,
             read_only: false,
+            write_only: false,
+            signing_key: None,
+            s3_endpoint: None,
             max_entry_size: DEFAULT_MAX_ENTRY_SIZE,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             op_timeout: DEFAULT_OP_TIMEOUT,
-            s3_endpoint: None,
         }
     }
 }
@@ -106,6 +144,8 @@ impl fmt::Debug for RemoteConfig {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("read_only", &self.read_only)
+            .field("write_only", &self.write_only)
+            .field("signing_key", &self.signing_key)
             .field("max_entry_size", &self.max_entry_size)
             .field("connect_timeout", &self.connect_timeout)
             .field("op_timeout", &self.op_timeout)
@@ -187,8 +227,8 @@ pub trait HeldLock {
     /// to someone else by now, and is left alone).
     fn release(&mut self) -> Result<bool, RemoteError>;
 
-    /// Extends the lease to `lease` from now; whether the lock was still
-    /// ours. Backends whose leases need no renewal keep the default.
+    /// Extends the lock to expire `lease` from now; whether it was still
+    /// ours. A backend whose locks cannot be extended keeps the first lease.
     fn renew(&mut self, lease: Duration) -> Result<bool, RemoteError> {
         let _ = lease;
         Ok(true)
@@ -261,16 +301,20 @@ fn opener(url: &str) -> Result<Opener, RemoteError> {
     }
 }
 
-/// The remote store for `config.url`, with the read-only and fail-fast
+/// The remote store for `config.url`, with the signing, mode and fail-fast
 /// decorators. Never touches the network. `Err` only for a scheme this
 /// build has no backend for; any other bad URL gives a store that is
 /// disabled from the start (every call says why).
 pub fn open(config: &RemoteConfig) -> Result<Box<dyn RemoteStore>, RemoteError> {
     let backend = opener(&config.url)?(config).map(|backend| {
+        let signed: Box<dyn RemoteStore> =
+            Box::new(Signed::new(backend, config.signing_key.clone()));
         if config.read_only {
-            Box::new(ReadOnly::new(backend))
+            Box::new(ReadOnly::new(signed))
+        } else if config.write_only {
+            Box::new(WriteOnly::new(signed))
         } else {
-            backend
+            signed
         }
     });
     Ok(Box::new(FailFast::new(redacted_url(&config.url), backend)))

@@ -21,6 +21,9 @@ pub enum RemoteError {
     /// The stored value is larger than the caller accepts: a miss.
     #[error("remote value of {len} bytes exceeds the limit of {max} bytes")]
     TooLarge { len: u64, max: u64 },
+    /// The value is unsigned or its signature does not verify: a miss.
+    #[error("remote value is unsigned or its signature does not verify")]
+    BadSignature,
     #[error("remote cache is read-only")]
     ReadOnly,
     /// The backend has no cross-machine lock; the local lock alone guards.
@@ -51,6 +54,7 @@ impl RemoteError {
                 | RemoteError::ReadOnly
                 | RemoteError::NoLock
                 | RemoteError::BadKey(_)
+                | RemoteError::BadSignature
         )
     }
 }

@@ -1,15 +1,19 @@
 //! The Redis backend (`redis://`, `rediss://` over TLS; feature `redis`):
-//! one connection, opened by the first call that needs it, with a deadline
-//! on every socket operation (`connect_timeout`, then `op_timeout` per
-//! command). Values move in [`CHUNK`](super::CHUNK)-sized pieces
-//! (`chunked`); the single-flight lock is `SET NX PX` (`lock`).
+//! one connection, opened by the first call that needs it. Every command
+//! runs on a worker thread that the caller waits for only until the
+//! operation's deadline (a whole lookup: `op_timeout`; anything else:
+//! `op_timeout` per command): socket timeouts alone cannot stop a server
+//! that trickles one byte at a time. Values move in
+//! [`CHUNK`](super::CHUNK)-sized pieces (`chunked`); the single-flight lock
+//! is `SET NX PX`, renewed while held (`lock`).
 
 mod chunked;
 mod lock;
 
-use std::cell::{Cell, RefCell, RefMut};
+use std::cell::{Cell, RefCell};
 use std::fs::File;
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use redis::{Connection, IntoConnectionInfo, RedisError};
 
@@ -28,7 +32,13 @@ pub struct RedisStore {
     /// be out of step, so it is never used again (not even to release a
     /// lock); the next call opens a new one.
     broken: Cell<bool>,
+    /// The end of the operation in progress, when it has one deadline
+    /// (a lookup); `None`: each command gets `op_timeout`.
+    deadline: Cell<Option<Instant>>,
 }
+
+/// What a command's worker thread hands back.
+type Worked = Result<(Connection, redis::RedisResult<redis::Value>), RedisError>;
 
 impl RedisStore {
     /// Parses the URL; the connection is opened by the first call that
@@ -55,74 +65,104 @@ impl RedisStore {
             client,
             conn: RefCell::new(None),
             broken: Cell::new(false),
+            deadline: Cell::new(None),
         }))
     }
 
-    /// The open connection, opening it on first use (or after it broke).
-    fn conn(&self) -> Result<RefMut<'_, Connection>, RemoteError> {
-        let mut slot = self.conn.borrow_mut();
+    /// Runs one command on the open connection, opening it first if
+    /// needed (and `reuse_only` is false). The command runs on a worker
+    /// thread; past the deadline the caller gives up, and the worker (and
+    /// its connection, now out of step) is abandoned.
+    fn command<T: redis::FromRedisValue>(
+        &self,
+        op: &'static str,
+        command: &redis::Cmd,
+        reuse_only: bool,
+    ) -> Result<T, RemoteError> {
+        let end = self.deadline.get().unwrap_or_else(|| Instant::now() + self.config.op_timeout);
+        let timed_out = || {
+            self.broken.set(true);
+            self.command_error(op, format!("timed out after {:?}", self.config.op_timeout))
+        };
+        let Some(remaining) = end.checked_duration_since(Instant::now()).filter(|d| !d.is_zero())
+        else {
+            return Err(timed_out());
+        };
+        let mut slot = self.conn.try_borrow_mut().map_err(|_| timed_out())?;
         if self.broken.replace(false) {
             *slot = None;
         }
-        if slot.is_none() {
-            *slot = Some(self.connect()?);
+        let conn = slot.take();
+        if conn.is_none() && reuse_only {
+            return Err(self.command_error(op, "the connection was lost".into()));
         }
-        Ok(RefMut::map(slot, |slot| slot.as_mut().expect("opened above")))
-    }
-
-    /// The connection for releasing a lock: the existing one while it is in
-    /// step, never a new one (the lock expires with its lease anyway).
-    fn release_conn(&self) -> Result<RefMut<'_, Connection>, RemoteError> {
-        let lost = || self.command_error("release lock", "the connection was lost".into());
-        if self.broken.get() {
-            return Err(lost());
-        }
-        let slot = self.conn.try_borrow_mut().map_err(|_| lost())?;
-        RefMut::filter_map(slot, Option::as_mut).map_err(|_| lost())
-    }
-
-    fn connect(&self) -> Result<Connection, RemoteError> {
-        let connect_err = |e: RedisError| RemoteError::Connect {
-            url: self.scrubber.redacted().to_string(),
-            message: if e.is_timeout() {
-                format!("timed out after {:?}", self.config.connect_timeout)
-            } else {
-                self.scrubber.scrub(&e.to_string())
-            },
+        let (client, command) = (self.client.clone(), command.clone());
+        let connect_timeout = at_least_1ms(self.config.connect_timeout.min(remaining));
+        let (tx, rx) = mpsc::sync_channel::<Worked>(1);
+        let worker = move || {
+            let worked = conn.map_or_else(|| connect(&client, connect_timeout), Ok).map(|mut c| {
+                // The socket gives up too, so an abandoned worker ends.
+                let _ = c.set_read_timeout(Some(remaining));
+                let _ = c.set_write_timeout(Some(remaining));
+                let result = command.query::<redis::Value>(&mut c);
+                (c, result)
+            });
+            let _ = tx.send(worked);
         };
-        let conn = self
-            .client
-            .get_connection_with_timeout(at_least_1ms(self.config.connect_timeout))
-            .map_err(connect_err)?;
-        let op = Some(at_least_1ms(self.config.op_timeout));
-        conn.set_read_timeout(op).map_err(connect_err)?;
-        conn.set_write_timeout(op).map_err(connect_err)?;
-        Ok(conn)
-    }
-
-    /// Runs one command; an error that may leave the connection out of step
-    /// marks it broken.
-    fn run<T: redis::FromRedisValue>(
-        &self,
-        conn: &mut Connection,
-        op: &'static str,
-        command: &redis::Cmd,
-    ) -> Result<T, RemoteError> {
-        command.query(conn).map_err(|e| {
+        std::thread::Builder::new()
+            .name("redis".into())
+            .spawn(worker)
+            .map_err(|e| self.command_error(op, e.to_string()))?;
+        let (conn, result) = match rx.recv_timeout(remaining) {
+            Ok(Ok(done)) => done,
+            Ok(Err(e)) => return Err(self.connect_error(&e)),
+            Err(_) => return Err(timed_out()),
+        };
+        let value = result.map_err(|e| {
             let broken = e.is_timeout()
                 || e.is_io_error()
                 || e.is_connection_dropped()
                 || e.is_connection_refusal();
-            if broken {
-                self.broken.set(true);
-            }
+            self.broken.set(broken);
             let message = if e.is_timeout() {
                 format!("timed out after {:?}", self.config.op_timeout)
             } else {
                 self.scrubber.scrub(&e.to_string())
             };
             self.command_error(op, message)
-        })
+        });
+        *slot = Some(conn);
+        drop(slot);
+        T::from_redis_value(value?).map_err(|e| self.command_error(op, e.to_string()))
+    }
+
+    /// Runs one command, opening the connection if needed.
+    fn run<T: redis::FromRedisValue>(
+        &self,
+        op: &'static str,
+        command: &redis::Cmd,
+    ) -> Result<T, RemoteError> {
+        self.command(op, command, false)
+    }
+
+    /// Runs one command, and with a deadline for all commands until `body`
+    /// is done.
+    fn within<T>(&self, body: impl FnOnce() -> T) -> T {
+        self.deadline.set(Some(Instant::now() + self.config.op_timeout));
+        let result = body();
+        self.deadline.set(None);
+        result
+    }
+
+    fn connect_error(&self, e: &RedisError) -> RemoteError {
+        RemoteError::Connect {
+            url: self.scrubber.redacted().to_string(),
+            message: if e.is_timeout() {
+                format!("timed out after {:?}", self.config.connect_timeout)
+            } else {
+                self.scrubber.scrub(&e.to_string())
+            },
+        }
     }
 
     fn command_error(&self, op: &'static str, message: String) -> RemoteError {
@@ -136,17 +176,14 @@ impl RedisStore {
         let pattern = format!("{PREFIX}*");
         let mut cursor = 0u64;
         loop {
-            let (next, batch): (u64, Vec<String>) = {
-                let mut conn = self.conn()?;
-                let scan = redis::cmd("SCAN")
-                    .arg(cursor)
-                    .arg("MATCH")
-                    .arg(&pattern)
-                    .arg("COUNT")
-                    .arg(SCAN_COUNT)
-                    .clone();
-                self.run(&mut conn, "SCAN", &scan)?
-            };
+            let scan = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(SCAN_COUNT)
+                .clone();
+            let (next, batch): (u64, Vec<String>) = self.run("SCAN", &scan)?;
             // SCAN may return a key twice; UNLINK and the caller cope.
             let batch: Vec<String> = batch.into_iter().filter(|k| k.starts_with(PREFIX)).collect();
             each(&batch)?;
@@ -165,7 +202,7 @@ impl RemoteStore for RedisStore {
 
     fn fetch(&self, key_hex: &str, dest: &mut File, max_len: u64) -> Result<bool, RemoteError> {
         let key = entry_key(key_hex)?;
-        let result = self.fetch_into(&key, dest, max_len);
+        let result = self.within(|| self.fetch_into(&key, dest, max_len));
         if !matches!(result, Ok(true)) {
             let _ = dest.set_len(0);
         }
@@ -214,18 +251,24 @@ impl RemoteStore for RedisStore {
         self.scan(|batch| {
             let (entries, others): (Vec<&String>, Vec<&String>) =
                 batch.iter().partition(|k| entry_hex(k).is_some());
-            let mut conn = self.conn()?;
             if !entries.is_empty() {
-                removed +=
-                    self.run::<u64>(&mut conn, "UNLINK", redis::cmd("UNLINK").arg(entries))?;
+                removed += self.run::<u64>("UNLINK", redis::cmd("UNLINK").arg(entries))?;
             }
             if !others.is_empty() {
-                self.run::<u64>(&mut conn, "UNLINK", redis::cmd("UNLINK").arg(others))?;
+                self.run::<u64>("UNLINK", redis::cmd("UNLINK").arg(others))?;
             }
             Ok(())
         })?;
         Ok(removed)
     }
+}
+
+/// A new connection with socket timeouts, so no read or write blocks forever.
+fn connect(client: &redis::Client, timeout: Duration) -> Result<Connection, RedisError> {
+    let conn = client.get_connection_with_timeout(timeout)?;
+    conn.set_read_timeout(Some(timeout))?;
+    conn.set_write_timeout(Some(timeout))?;
+    Ok(conn)
 }
 
 fn at_least_1ms(d: Duration) -> Duration {

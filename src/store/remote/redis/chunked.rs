@@ -30,13 +30,12 @@ impl RedisStore {
         dest: &File,
         max_len: u64,
     ) -> Result<bool, RemoteError> {
-        let mut conn = self.conn()?;
         // One GETRANGE reads a small entry whole (one command is atomic);
         // asking for a byte past `max_len` tells an oversized value apart.
         // (No MULTI pipelines: the sync client mishandles their errors.)
         let want = CHUNK.min(max_len.saturating_add(1));
         let first: Vec<u8> =
-            self.run(&mut conn, "GETRANGE", redis::cmd("GETRANGE").arg(key).arg(0).arg(want - 1))?;
+            self.run("GETRANGE", redis::cmd("GETRANGE").arg(key).arg(0).arg(want - 1))?;
         let got = first.len() as u64;
         if got == 0 {
             return Ok(false);
@@ -44,7 +43,7 @@ impl RedisStore {
         let len = if got < want {
             got
         } else {
-            self.run::<u64>(&mut conn, "STRLEN", redis::cmd("STRLEN").arg(key))?
+            self.run::<u64>("STRLEN", redis::cmd("STRLEN").arg(key))?
         };
         if len > max_len || got > max_len {
             return Err(RemoteError::TooLarge { len: len.max(got), max: max_len });
@@ -55,16 +54,13 @@ impl RedisStore {
         dest.set_len(0).map_err(RemoteError::Local)?;
         dest.write_all_at(&first, 0).map_err(RemoteError::Local)?;
         drop(first);
-        let deadline = self.transfer_deadline(len);
+        // The lookup's one deadline (see `RedisStore::within`) bounds the
+        // whole transfer.
         let mut at = got;
         while at < len {
-            self.check_deadline(deadline, "GETRANGE")?;
             let end = len.min(at + CHUNK);
-            let chunk: Vec<u8> = self.run(
-                &mut conn,
-                "GETRANGE",
-                redis::cmd("GETRANGE").arg(key).arg(at).arg(end - 1),
-            )?;
+            let chunk: Vec<u8> =
+                self.run("GETRANGE", redis::cmd("GETRANGE").arg(key).arg(at).arg(end - 1))?;
             if chunk.len() as u64 != end - at {
                 return Ok(false); // replaced or expired under us
             }
@@ -72,7 +68,7 @@ impl RedisStore {
             at = end;
         }
         if len > got {
-            let now: u64 = self.run(&mut conn, "STRLEN", redis::cmd("STRLEN").arg(key))?;
+            let now: u64 = self.run("STRLEN", redis::cmd("STRLEN").arg(key))?;
             if now != len {
                 return Ok(false);
             }
@@ -110,13 +106,12 @@ impl RedisStore {
         let mut buf = vec![0u8; len.min(CHUNK) as usize];
         if len <= CHUNK {
             src.read_exact_at(&mut buf, 0).map_err(RemoteError::Local)?;
-            let mut conn = self.conn()?;
             let mut set = redis::cmd("SET");
             set.arg(key).arg(&buf);
             if let Some(px) = px {
                 set.arg("PX").arg(px);
             }
-            self.run::<()>(&mut conn, "SET", &set)?;
+            self.run::<()>("SET", &set)?;
             return Ok(Stored::Written);
         }
         let tmp = format!("{TMP_PREFIX}{key_hex}:{}", random_token());
@@ -130,18 +125,16 @@ impl RedisStore {
             self.check_deadline(deadline, "APPEND")?;
             let n = (len - at).min(CHUNK) as usize;
             src.read_exact_at(&mut buf[..n], at).map_err(RemoteError::Local)?;
-            let mut conn = self.conn()?;
             if at == 0 {
                 let set = redis::cmd("SET").arg(&tmp).arg(&buf[..n]).arg("PX").arg(tmp_ms).clone();
-                self.run::<()>(&mut conn, "SET", &set)?;
+                self.run::<()>("SET", &set)?;
             } else {
                 let append = redis::cmd("APPEND").arg(&tmp).arg(&buf[..n]).clone();
-                self.run::<u64>(&mut conn, "APPEND", &append)?;
+                self.run::<u64>("APPEND", &append)?;
             }
             at += n as u64;
         }
         drop(buf);
-        let mut conn = self.conn()?;
         let px = px.map_or(String::new(), |px| px.to_string());
         let finish = redis::cmd("EVAL")
             .arg(FINISH_SCRIPT)
@@ -151,11 +144,11 @@ impl RedisStore {
             .arg(len)
             .arg(px)
             .clone();
-        let done: i64 = self.run(&mut conn, "RENAME", &finish)?;
+        let done: i64 = self.run("RENAME", &finish)?;
         if done == 1 {
             Ok(Stored::Written)
         } else {
-            let _ = self.run::<()>(&mut conn, "UNLINK", redis::cmd("UNLINK").arg(&tmp));
+            let _ = self.run::<()>("UNLINK", redis::cmd("UNLINK").arg(&tmp));
             Err(self.command_error(
                 "RENAME",
                 "the upload was incomplete (temporary key expired?)".into(),

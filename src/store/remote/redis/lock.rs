@@ -1,5 +1,6 @@
-//! The Redis single-flight lock: `SET NX PX` of a random token, released by
-//! a script that deletes the key only while it still holds our token.
+//! The Redis single-flight lock: `SET NX PX` of a random token, renewed
+//! (`PEXPIRE`) and released by scripts that act only while the key still
+//! holds our token.
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,15 @@ const RELEASE_SCRIPT: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0";
 
+/// Extends a lock's lease only while it still holds our token.
+const RENEW_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0";
+
+fn lease_ms(lease: Duration) -> u64 {
+    lease.as_millis().clamp(1, i64::MAX as u128 / 2) as u64
+}
+
 /// Takes the lock of `key_hex` (already checked), polling with backoff for
 /// up to `wait`.
 pub(super) fn take<'a>(
@@ -22,16 +32,12 @@ pub(super) fn take<'a>(
 ) -> Result<Option<RemoteLock<'a>>, RemoteError> {
     let key = format!("{LOCK_PREFIX}{key_hex}");
     let token = random_token();
-    let lease_ms = lease.as_millis().clamp(1, i64::MAX as u128 / 2) as u64;
+    let lease_ms = lease_ms(lease);
     let deadline = Instant::now() + wait;
     let mut pause = Duration::from_millis(10);
     loop {
-        let taken: Option<String> = {
-            let mut conn = store.conn()?;
-            let set =
-                redis::cmd("SET").arg(&key).arg(&token).arg("NX").arg("PX").arg(lease_ms).clone();
-            store.run(&mut conn, "SET NX", &set)?
-        };
+        let set = redis::cmd("SET").arg(&key).arg(&token).arg("NX").arg("PX").arg(lease_ms).clone();
+        let taken: Option<String> = store.run("SET NX", &set)?;
         if taken.is_some() {
             return Ok(Some(RemoteLock::new(RedisLock { store, key, token })));
         }
@@ -52,10 +58,23 @@ struct RedisLock<'a> {
 
 impl HeldLock for RedisLock<'_> {
     fn release(&mut self) -> Result<bool, RemoteError> {
-        let mut conn = self.store.release_conn()?;
         let eval =
             redis::cmd("EVAL").arg(RELEASE_SCRIPT).arg(1).arg(&self.key).arg(&self.token).clone();
-        let deleted: i64 = self.store.run(&mut conn, "release lock", &eval)?;
+        // Only over a connection still in step, never a new one: the lock
+        // expires with its lease anyway.
+        let deleted: i64 = self.store.command("release lock", &eval, true)?;
         Ok(deleted == 1)
+    }
+
+    fn renew(&mut self, lease: Duration) -> Result<bool, RemoteError> {
+        let eval = redis::cmd("EVAL")
+            .arg(RENEW_SCRIPT)
+            .arg(1)
+            .arg(&self.key)
+            .arg(&self.token)
+            .arg(lease_ms(lease))
+            .clone();
+        let renewed: i64 = self.store.run("renew lock", &eval)?;
+        Ok(renewed == 1)
     }
 }
