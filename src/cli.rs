@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueHint};
 
+pub use crate::format::ColorWhen;
 use crate::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
 
 fn parse_count(text: &str) -> Result<u64, String> {
@@ -272,15 +273,6 @@ pub struct ClearArgs {
     /// Also remove every entry in the remote tier (CACHECMD_REMOTE or config `remote`)
     #[arg(long)]
     pub remote: bool,
-}
-
-/// When a report may use colour.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum ColorWhen {
-    #[default]
-    Auto,
-    Always,
-    Never,
 }
 
 /// The colour switch of the subcommands that print reports.

@@ -1,14 +1,21 @@
 //! Human-readable sizes, ages, command lines and colour for `list`, `show`,
 //! `stats`.
 
+/// When a report may use colour (`--color`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 use anstream::{AutoStream, ColorChoice};
 use anstyle::Style;
-
-use crate::cli::ColorWhen;
 
 /// `0 B`, `4.0 KiB`, `64.0 MiB`.
 pub fn size(bytes: u64) -> String {

@@ -2,7 +2,7 @@
 //! idle lock files, then the size limits, least recently used first.
 //! Runs on demand (`cachecmd gc`) and, in the background, at most every
 //! `AUTO_INTERVAL` after a miss. The hit path only compacts the usage
-//! journal, when it outgrows its bound (`compact_usage`).
+//! journal, when it outgrows its bound (`usage::compact_now`).
 //!
 //! gc deletes only what the store created, recognised by the same rules as
 //! `clear` (`layout::classify` plus the entry magic): a key-named file
@@ -114,15 +114,6 @@ fn remove_idle_locks(store: &DiskStore, now: SystemTime) -> usize {
     removed
 }
 
-/// Folds the usage journal into its summary, keeping the counts of keys
-/// that still have an entry; skipped when another gc runs (it compacts).
-pub fn compact_usage(store: &DiskStore) {
-    let Some(_lock) = try_lock(store) else { return };
-    let live: std::collections::HashSet<_> =
-        store.entry_files().into_iter().map(|f| f.key).collect();
-    let _ = Usage::compact(store, &|key| live.contains(key), 0);
-}
-
 fn stamp_path(store: &DiskStore) -> std::path::PathBuf {
     store.v1().join("gc.stamp")
 }
@@ -148,7 +139,5 @@ pub fn auto_due(store: &DiskStore) -> bool {
 
 /// Takes the gc lock without waiting; `None` when another gc runs.
 pub fn try_lock(store: &DiskStore) -> Option<fs::File> {
-    let file =
-        store.open_in(&store.v1().join("gc.lock"), libc::O_RDWR | libc::O_CREAT, 0o600).ok()?;
-    file.try_lock().ok().map(|()| file)
+    store.try_maintenance_lock()
 }

@@ -6,6 +6,7 @@
 pub mod args;
 pub mod cli;
 pub mod commands;
+pub mod diag;
 pub mod entry;
 pub mod error;
 pub mod exec;

@@ -96,7 +96,7 @@ pub(super) fn read_private(path: &Path) -> std::io::Result<Option<String>> {
     };
     let mode = file.metadata()?.mode() & 0o7777;
     if mode & 0o022 != 0 {
-        crate::error::warn(format_args!(
+        crate::diag::warn(format_args!(
             "ignoring config file {}: it is writable by others (mode {mode:04o}); \
              fix with: chmod go-w {}",
             path.display(),

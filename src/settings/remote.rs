@@ -119,7 +119,7 @@ impl Config {
                 let names = RemoteMode::NAMES.join(", ");
                 SettingsError::Invalid(format!(
                     "--remote-mode (CACHECMD_REMOTE_MODE): '{}' is not one of {names}",
-                    crate::error::escape(text)
+                    crate::diag::escape(text)
                 ))
             })?),
             None => None,
@@ -153,7 +153,7 @@ impl Config {
         use std::io::Read;
         use std::os::unix::fs::MetadataExt;
         let key = "remote_signing_key_file";
-        let shown = crate::error::escape(&path.display().to_string());
+        let shown = crate::diag::escape(&path.display().to_string());
         let file =
             std::fs::File::open(path).map_err(|e| self.error(key, format!("{shown}: {e}")))?;
         let meta = file.metadata().map_err(|e| self.error(key, format!("{shown}: {e}")))?;
@@ -163,7 +163,7 @@ impl Config {
         if mode & 0o077 != 0 || !mine {
             let why =
                 if mine { format!("its mode is {mode:04o}") } else { "it is not yours".into() };
-            crate::error::warn(format_args!(
+            crate::diag::warn(format_args!(
                 "ignoring {key} {shown}: {why}, so others may know the key; the remote is \
                  not used; fix with: chmod 600 {shown}"
             ));

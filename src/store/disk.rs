@@ -165,6 +165,14 @@ impl DiskStore {
         self.shard_dir("entries", key).join(key.hex())
     }
 
+    /// Takes the lock of maintenance (gc, journal compaction) without
+    /// waiting; `None` when another holder has it.
+    pub fn try_maintenance_lock(&self) -> Option<File> {
+        let path = self.v1().join("gc.lock");
+        let file = self.open_in(&path, libc::O_RDWR | libc::O_CREAT, 0o600).ok()?;
+        file.try_lock().ok().map(|()| file)
+    }
+
     /// Takes the per-key single-flight lock.
     pub fn lock(&self, key: &Key, timeout: Duration) -> LockOutcome {
         let dir = self.shard_dir("locks", key);

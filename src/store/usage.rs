@@ -98,8 +98,17 @@ pub fn record(store: &DiskStore, event: Event, key: &Key) {
     if journal.write_all(&record).is_ok() && journal.metadata().is_ok_and(|m| m.len() >= COMPACT_AT)
     {
         drop(journal);
-        crate::gc::compact_usage(store);
+        compact_now(store);
     }
+}
+
+/// Folds the journal into its summary, keeping the counts of keys that
+/// still have an entry; skipped when a gc runs (it compacts too).
+pub fn compact_now(store: &DiskStore) {
+    let Some(_lock) = store.try_maintenance_lock() else { return };
+    let live: std::collections::HashSet<_> =
+        store.entry_files().into_iter().map(|f| f.key).collect();
+    let _ = Usage::compact(store, &|key| live.contains(key), 0);
 }
 
 /// Reads `header` from the file at `path` and, if `valid` accepts it, calls
