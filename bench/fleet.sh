@@ -71,7 +71,7 @@ fi
 SIZE=${SIZE:-32768} WORK=${WORK:-0.05} OP_LIMIT=${OP_LIMIT:-300}
 ((SAMPLES <= KEYS)) || SAMPLES=$KEYS
 
-for tool in python3 shuf timeout; do
+for tool in python3 timeout; do
   command -v "$tool" >/dev/null || die "$tool not found"
 done
 for b in "${BACKENDS[@]}"; do
@@ -103,14 +103,15 @@ cleanup() {
 }
 trap cleanup EXIT
 # Nothing may touch ~/.cache or a user config.
+BIN_REQUEST=${CACHECMD_BIN:-}
 export XDG_CACHE_HOME="$BENCH_TMP/xdg-cache" XDG_CONFIG_HOME="$BENCH_TMP/xdg-config"
 export CACHECMD_DIR="$BENCH_TMP/stray-cachecmd"
 for v in $(compgen -e | grep '^CACHECMD_' | grep -v '^CACHECMD_DIR$' || true); do unset "$v"; done
 for v in $(compgen -e | grep '^AWS_' || true); do unset "$v"; done
 
 # ------------------------------------------------------------------ binary
-if [[ -n ${CACHECMD_BIN:-} ]]; then
-  SRC=$(command -v "$CACHECMD_BIN") || die "CACHECMD_BIN=$CACHECMD_BIN not found"
+if [[ -n $BIN_REQUEST ]]; then
+  SRC=$(command -v "$BIN_REQUEST") || die "CACHECMD_BIN=$BIN_REQUEST not found"
 else
   log "cargo build --release"
   cargo build --release >&2
@@ -243,7 +244,10 @@ machine() { # m
   local m=$1 dir="$WORKDIR/m$1" log="$RAW/$B-machine$1.tsv" j t0 t1 rc
   local err="$WORKDIR/m$1.err"
   : >"$log"
-  for j in $(shuf -i "1-$KEYS" --random-source=<(yes "fleet-$m")); do
+  for j in $(python3 -c 'import random, sys
+order = list(range(1, int(sys.argv[2]) + 1))
+random.Random("fleet-" + sys.argv[1]).shuffle(order)
+print(*order)' "$m" "$KEYS"); do
     t0=$EPOCHREALTIME
     rc=0
     FLEET_MACHINE=$m "$CC" -v --cache-dir "$dir" --no-cwd --ttl 1d --remote "$URL" \
@@ -299,7 +303,7 @@ probe() {
 remote_admin() { # list|clear out-file
   local t0 t1 rc=0
   t0=$EPOCHREALTIME
-  CACHECMD_REMOTE=$URL timeout "$OP_LIMIT" "$CC" --cache-dir "$WORKDIR/admin" "$1" --remote \
+  CACHECMD_REMOTE=$URL timeout "$OP_LIMIT" "$CC" "$1" --cache-dir "$WORKDIR/admin" --remote \
     >"$2" 2>"$2.err" || rc=$?
   t1=$EPOCHREALTIME
   printf '%s\t%s\n' "$((${t1/./} - ${t0/./}))" "$rc"
