@@ -440,8 +440,12 @@ if growth:
         n, lus, cus = int(n), int(lus), int(cus)
         def cell(us, rc):
             return ms(us) if rc == "0" else f"{ms(us)} (exit {rc}{', killed' if rc == '124' else ''})"
+        def per_1k(us, rc):
+            return ms(us * 1000 / n) if rc == "0" else "failed"
         listed, left = counts.get((b, str(n)), ("?", "?"))
-        print(f"| {b} | {n} | {cell(lus, lrc)} | {cell(cus, crc)} | {ms(lus * 1000 / n)} | {ms(cus * 1000 / n)} | {listed} / {left} |")
+        listed = listed if lrc == "0" else "failed"
+        left = left if left.isdigit() else "unknown (list failed)"
+        print(f"| {b} | {n} | {cell(lus, lrc)} | {cell(cus, crc)} | {per_1k(lus, lrc)} | {per_1k(cus, crc)} | {listed} / {left} |")
     print()
 print(f"Servers on 127.0.0.1: {'; '.join(versions)}. {cpus} CPUs, load average {load0} at start, {load1} at end.")
 EOF
