@@ -54,7 +54,7 @@ esac
 
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
-bench_init raw-fleet 31 "${PASS[@]}"
+bench_init raw-fleet 33 "${PASS[@]}"
 export LC_ALL=C
 unset LANG LANGUAGE
 
