@@ -64,6 +64,13 @@ pub enum Command {
     Stats(StatsArgs),
     /// Remove expired entries and stray files; enforce the size limits
     Gc(GcArgs),
+    /// Print the completion script for bash, zsh, fish, powershell or elvish
+    Completions(crate::commands::completions::CompletionsArgs),
+    /// Print a man page: cachecmd's own, or a subcommand's
+    Man(crate::commands::man::ManArgs),
+    /// Internal: key prefixes of the cached entries, for the completion scripts
+    #[command(name = "__complete-keys", hide = true)]
+    CompleteKeys(crate::commands::completions::CompleteKeysArgs),
 }
 
 /// Options of run mode.

@@ -11,6 +11,7 @@ pub mod exec;
 pub mod exit_codes;
 pub mod format;
 pub mod gc;
+pub mod generate;
 pub mod key;
 pub mod outputs;
 pub mod par;
@@ -80,6 +81,9 @@ fn dispatch(cli: Cli) -> error::Result<i32> {
         Some(Command::Show(args)) => commands::show::show(&config, args),
         Some(Command::Stats(args)) => commands::stats::stats(&config, args),
         Some(Command::Gc(args)) => commands::gc::gc(&config, args),
+        Some(Command::Completions(args)) => commands::completions::completions(args),
+        Some(Command::Man(args)) => commands::man::man(args),
+        Some(Command::CompleteKeys(args)) => commands::completions::complete_keys(&config, args),
         None => {
             let settings = config.run(cli.run)?;
             commands::run::run(&settings)

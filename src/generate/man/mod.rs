@@ -4,6 +4,7 @@
 
 mod markup;
 mod prose;
+mod reference;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use markup::Page;
 const SECTION: &str = "1";
 
 /// The release history; a page's date is its version's release date.
-const CHANGELOG: &str = include_str!("../../CHANGELOG.md");
+const CHANGELOG: &str = include_str!("../../../CHANGELOG.md");
 
 /// `cachecmd.1` plus `cachecmd-<sub>.1` for every visible subcommand.
 pub(crate) fn render(cmd: &Command, dir: &Path) -> io::Result<Vec<(PathBuf, Vec<u8>)>> {
@@ -92,7 +93,7 @@ fn main_page(cmd: &Command, man: &Man) -> io::Result<Vec<u8>> {
         prose::storage(),
         prose::exit_status(),
         prose::environment(&env_options(cmd)),
-        prose::files(),
+        reference::files(),
     ] {
         page.append(&section);
     }
@@ -120,12 +121,12 @@ fn after_help(cmd: &Command) -> Option<String> {
 }
 
 fn is_examples(after_help: &str) -> bool {
-    after_help.trim_start().starts_with(prose::EXAMPLES_HEADING)
+    after_help.trim_start().starts_with(reference::EXAMPLES_HEADING)
 }
 
 fn append_examples(page: &mut Page, cmd: &Command) {
     if let Some(text) = after_help(cmd).filter(|text| is_examples(text)) {
-        page.append(&prose::examples(&text));
+        page.append(&reference::examples(&text));
     }
 }
 

@@ -1,0 +1,62 @@
+//! `cachecmd completions SHELL`: print a completion script; and the hidden
+//! `cachecmd __complete-keys`, which the scripts call to offer key prefixes.
+
+use std::io::Write as _;
+
+use clap::Args;
+
+use crate::cli::CommonArgs;
+use crate::error::Result;
+use crate::generate::{self, Shell};
+use crate::settings::Config;
+use crate::store::disk::DiskStore;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  # bash (with the bash-completion package loaded)
+  cachecmd completions bash > ~/.local/share/bash-completion/completions/cachecmd
+
+  # zsh: a directory on $fpath, before compinit runs
+  cachecmd completions zsh > ~/.zfunc/_cachecmd
+
+  # fish
+  cachecmd completions fish > ~/.config/fish/completions/cachecmd.fish")]
+pub struct CompletionsArgs {
+    /// The shell to print the script for
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: Shell,
+}
+
+/// Arguments of the hidden key-prefix helper.
+#[derive(Debug, Args)]
+pub struct CompleteKeysArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+pub fn completions(args: CompletionsArgs) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(&generate::completion(args.shell))?;
+    Ok(0)
+}
+
+/// One line per entry, most recent first: the short key prefix `list`
+/// shows, a tab, and the command line (shells that can show it do).
+pub fn complete_keys(config: &Config, args: CompleteKeysArgs) -> Result<i32> {
+    let common = config.common(&args.common)?;
+    let Some(store) = DiskStore::open_existing(&common.cache_dir)? else {
+        return Ok(0);
+    };
+    let mut infos = store.entry_infos();
+    infos.sort_by_key(|info| std::cmp::Reverse(info.modified_secs()));
+    let mut out = std::io::stdout().lock();
+    for info in infos {
+        let argv: Vec<_> = info.meta.argv.iter().map(|a| a.to_os()).collect();
+        let command = crate::format::command_line(argv.iter().map(|a| a.as_os_str()));
+        // A tab or newline in the command would split the line.
+        let command: String =
+            command.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        writeln!(out, "{}\t{command}", info.key.short())?;
+    }
+    Ok(0)
+}
