@@ -45,5 +45,8 @@ pub fn man_page(subcommand: Option<&str>) -> io::Result<Option<Vec<u8>>> {
 /// The subcommands with a man page of their own.
 pub fn man_subcommands() -> Vec<String> {
     let cmd = Cli::command();
-    cmd.get_subcommands().filter(|sub| !sub.is_hide_set()).map(|sub| sub.get_name().to_owned()).collect()
+    cmd.get_subcommands()
+        .filter(|sub| !sub.is_hide_set())
+        .map(|sub| sub.get_name().to_owned())
+        .collect()
 }

@@ -57,7 +57,8 @@ fn hidden_options_are_never_offered() {
 #[test]
 fn the_wrapped_command_gets_its_own_completion() {
     each_shell(|shell, scene| {
-        for line in ["cachecmd -- git chec", "cachecmd --ttl 5m git chec", "cachecmd evict git chec"]
+        for line in
+            ["cachecmd -- git chec", "cachecmd --ttl 5m git chec", "cachecmd evict git chec"]
         {
             let offered = scene.complete(shell, line);
             assert!(offered.contains("checkout"), "{shell:?} on {line:?}: {offered:?}");
@@ -101,7 +102,8 @@ fn the_command_word_completes_command_names() {
 #[test]
 fn durations_sizes_and_names_complete_no_files() {
     each_shell(|shell, scene| {
-        for line in ["cachecmd --ttl ", "cachecmd --max-size ", "cachecmd --scope ", "cachecmd --ttl fi"]
+        for line in
+            ["cachecmd --ttl ", "cachecmd --max-size ", "cachecmd --scope ", "cachecmd --ttl fi"]
         {
             assert_eq!(scene.complete(shell, line), set(&[]), "{shell:?} on {line:?}");
         }

@@ -114,11 +114,15 @@ pub(crate) fn render(cli: &Cli) -> String {
             Words::None => None,
         };
         if let Some(words) = words {
-            let condition = format!("'__@FN@_in {}; and not __fish_prev_arg_in {}'", context.name, {
-                let v: Vec<String> =
-                    context.valued().flat_map(|o| o.spellings()).collect();
-                if v.is_empty() { "--".to_owned() } else { v.join(" ") }
-            });
+            let condition =
+                format!("'__@FN@_in {}; and not __fish_prev_arg_in {}'", context.name, {
+                    let v: Vec<String> = context.valued().flat_map(|o| o.spellings()).collect();
+                    if v.is_empty() {
+                        "--".to_owned()
+                    } else {
+                        v.join(" ")
+                    }
+                });
             script.push_str(&format!("complete -c @BIN@ -n {condition} -a {words}\n"));
         }
     }

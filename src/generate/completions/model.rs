@@ -97,18 +97,14 @@ fn context(name: &str, cmd: &Command, subcommands: &[String]) -> Context {
         .filter(|arg| !arg.is_positional() && !arg.is_hide_set())
         .filter_map(|arg| option(name, arg))
         .collect();
-    let positionals: Vec<&Arg> =
-        cmd.get_positionals().filter(|arg| !arg.is_hide_set()).collect();
+    let positionals: Vec<&Arg> = cmd.get_positionals().filter(|arg| !arg.is_hide_set()).collect();
     let first = positionals.iter().find(|arg| !arg.is_last_set());
     let last = positionals.iter().any(|arg| arg.is_last_set());
     let words = match first {
         Some(arg) if arg.is_trailing_var_arg_set() => Words::Command,
         Some(arg) => {
-            let value = if name == "man" {
-                Value::Choices(subcommands.to_vec())
-            } else {
-                value(name, arg)
-            };
+            let value =
+                if name == "man" { Value::Choices(subcommands.to_vec()) } else { value(name, arg) };
             if last {
                 Words::ValueThenCommand(value)
             } else {
@@ -140,7 +136,8 @@ fn option(context: &str, arg: &Arg) -> Option<Opt> {
 fn value(context: &str, arg: &Arg) -> Value {
     let name = arg.get_value_names().and_then(|n| n.first()).map(ToString::to_string);
     // `evict --key KEY-PREFIX` without a command names an entry by key.
-    if name.as_deref() == Some("KEY-PREFIX") || (context == "evict" && arg.get_long() == Some("key"))
+    if name.as_deref() == Some("KEY-PREFIX")
+        || (context == "evict" && arg.get_long() == Some("key"))
     {
         return Value::Keys;
     }

@@ -49,7 +49,9 @@ _@FN@_first_word() {
 pub(crate) fn render(cli: &Cli) -> String {
     let subcommands: Vec<String> = cli
         .subcommands()
-        .map(|c| format!("            {}", quote(&format!("{}:{}", c.name, c.about.replace(':', "\\:")))))
+        .map(|c| {
+            format!("            {}", quote(&format!("{}:{}", c.name, c.about.replace(':', "\\:"))))
+        })
         .collect();
     let mut script = HEADER.replace("@SUBCOMMANDS@", &subcommands.join("\n"));
     for context in cli.subcommands() {
@@ -104,7 +106,8 @@ fn arguments(context: &Context) -> String {
     let mut specs: Vec<String> = context.options.iter().flat_map(option_specs).collect();
     let flags = match &context.words {
         Words::Command => {
-            let first = if context.name == "run" { "_@FN@_first_word" } else { "_command_names -e" };
+            let first =
+                if context.name == "run" { "_@FN@_first_word" } else { "_command_names -e" };
             specs.push(quote(&format!("(-)1: :{first}")));
             specs.push(quote("*:: :_@FN@_wrapped"));
             "-s -S -A '-*'"

@@ -1,119 +1,139 @@
-//! Man pages: clap_mangen's sections for what clap knows (synopsis, options,
-//! subcommands), then prose it does not (see `prose`). One page for the tool
-//! and one per subcommand, found by walking the command tree.
+//! Man pages: one for the tool and one per visible subcommand, found by
+//! walking the command tree. The sections clap knows (NAME, SYNOPSIS,
+//! OPTIONS) come from the definition (`clap`), the rest is prose (`prose`,
+//! `shared`, `reference`, `pages`). Pages pass `mandoc -Tlint` silently.
 
+mod clap;
 mod markup;
+mod pages;
 mod prose;
 mod reference;
+mod shared;
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
-use clap::Command;
-use clap_mangen::roff::{bold, roman, Roff};
-use clap_mangen::Man;
+use ::clap::Command;
+use clap_mangen::roff::{bold, italic, roman, Roff};
 
-use markup::Page;
+use self::clap::{page_name, visible_subcommands};
 
 const SECTION: &str = "1";
 
-/// The release history; a page's date is its version's release date.
+/// The release history; a page's date is that of the newest release.
 const CHANGELOG: &str = include_str!("../../../CHANGELOG.md");
+
+/// The date of pages built before any release is dated in CHANGELOG.md.
+/// Fixed, not today's, so the committed pages stay reproducible.
+const UNRELEASED_DATE: &str = "2026-12-01";
 
 /// `cachecmd.1` plus `cachecmd-<sub>.1` for every visible subcommand.
 pub(crate) fn render(cmd: &Command, dir: &Path) -> io::Result<Vec<(PathBuf, Vec<u8>)>> {
     // `cachecmd help <sub>` is the same as `-h`; a cachecmd-help(1) page
-    // would be noise (clap_mangen's own generate_to does the same).
+    // would be noise.
     let mut cmd = cmd.clone().disable_help_subcommand(true);
     cmd.build();
     let version = cmd.get_version().unwrap_or_default().to_owned();
     let footer = Footer {
         source: format!("{} {version}", cmd.get_name()),
-        // roff drops an empty argument unless it is quoted.
-        date: release_date(CHANGELOG, &version).unwrap_or("\"\"").to_owned(),
+        date: newest_release_date(CHANGELOG).unwrap_or(UNRELEASED_DATE).to_owned(),
     };
-    let mut pages = Vec::new();
-    render_tree(&cmd, None, dir, &footer, &mut pages)?;
+    let mut pages = vec![(dir.join("cachecmd.1"), main_page(&cmd, &footer))];
+    for sub in visible_subcommands(&cmd) {
+        let file = format!("{}.1", page_name(sub));
+        pages.push((dir.join(file), subcommand_page(sub, &cmd, &footer)));
+    }
     Ok(pages)
 }
 
 /// What every page's `.TH` line says besides its name.
 struct Footer {
     source: String,
-    /// Empty until the version is released: the page must be reproducible,
-    /// so it cannot be today's date (mandoc warns "missing date" meanwhile).
     date: String,
 }
 
-/// The date of `## [version] - YYYY-MM-DD` in a Keep a Changelog file.
-fn release_date<'a>(changelog: &'a str, version: &str) -> Option<&'a str> {
-    let heading = format!("## [{version}] - ");
-    changelog.lines().find_map(|line| line.strip_prefix(&heading)).map(str::trim)
+/// The date of the first `## [version] - YYYY-MM-DD` heading of a Keep a
+/// Changelog file (the newest release comes first).
+fn newest_release_date(changelog: &str) -> Option<&str> {
+    changelog.lines().find_map(|line| {
+        let rest = line.strip_prefix("## [")?;
+        let (_, date) = rest.split_once("] - ")?;
+        Some(date.trim())
+    })
 }
 
-fn render_tree(
-    cmd: &Command,
-    parent: Option<&Command>,
-    dir: &Path,
-    footer: &Footer,
-    pages: &mut Vec<(PathBuf, Vec<u8>)>,
-) -> io::Result<()> {
-    let man = Man::new(cmd.clone())
-        .title(page_name(cmd).to_uppercase())
-        .section(SECTION)
-        .date(footer.date.as_str())
-        .source(footer.source.as_str())
-        .manual("User Commands");
-    let bytes = match parent {
-        None => main_page(cmd, &man)?,
-        Some(parent) => subcommand_page(cmd, parent, &man)?,
-    };
-    pages.push((dir.join(man.get_filename()), bytes));
-    for sub in visible_subcommands(cmd) {
-        render_tree(sub, Some(cmd), dir, footer, pages)?;
-    }
-    Ok(())
+fn title(roff: &mut Roff, cmd: &Command, footer: &Footer) {
+    let name = page_name(cmd).to_uppercase();
+    roff.control("TH", [name.as_str(), SECTION, &footer.date, &footer.source, "User Commands"]);
 }
 
-/// `cachecmd`, `cachecmd-evict`: what clap displays and the page is named.
-fn page_name(cmd: &Command) -> &str {
-    cmd.get_display_name().unwrap_or_else(|| cmd.get_name())
-}
-
-fn visible_subcommands(cmd: &Command) -> impl Iterator<Item = &Command> {
-    cmd.get_subcommands().filter(|sub| !sub.is_hide_set())
-}
-
-fn main_page(cmd: &Command, man: &Man) -> io::Result<Vec<u8>> {
-    let mut page = clap_sections(cmd, man, prose::description_notes())?;
+fn main_page(cmd: &Command, footer: &Footer) -> Vec<u8> {
+    let mut r = Roff::new();
+    title(&mut r, cmd, footer);
+    clap::name(&mut r, cmd);
+    markup::heading(&mut r, "SYNOPSIS");
+    clap::synopsis(&mut r, cmd, cmd.get_name());
+    r.control("SY", [cmd.get_name()]);
+    r.text([italic("SUBCOMMAND"), roman(" [OPTIONS]")]);
+    r.control("YS", []);
+    markup::heading(&mut r, "DESCRIPTION");
+    markup::text(
+        &mut r,
+        "The first run of a command records its stdout, stderr and exit status; later runs \
+         with the same key replay them while they are fresh, without running the command.",
+    );
+    let mut page = markup::Page::default();
+    page.append(&r);
+    page.append(&prose::description_notes());
+    let mut r = Roff::new();
+    clap::options(&mut r, cmd);
+    clap::subcommands(&mut r, cmd, SECTION);
+    page.append(&r);
     for section in [
         prose::key(),
         prose::freshness(),
         prose::concurrency(),
         prose::storage(),
+        shared::outputs(),
+        shared::remote_tier(),
         prose::exit_status(),
-        prose::environment(&env_options(cmd)),
+        prose::environment(&prose::env_options(cmd)),
+        reference::configuration(),
         reference::files(),
     ] {
         page.append(&section);
     }
-    append_examples(&mut page, cmd);
+    if let Some(text) = after_help(cmd).filter(|text| is_examples(text)) {
+        page.append(&reference::examples(&text));
+    }
     let related: Vec<&str> = visible_subcommands(cmd).map(page_name).collect();
     page.append(&see_also(&related));
-    Ok(page.into_bytes())
+    markup::tidy(&page.into_string()).into_bytes()
 }
 
-fn subcommand_page(cmd: &Command, parent: &Command, man: &Man) -> io::Result<Vec<u8>> {
-    let notes = match after_help(cmd) {
-        Some(text) if !is_examples(&text) => prose::notes(&text),
-        _ => Roff::new(),
-    };
-    let mut page = clap_sections(cmd, man, notes)?;
-    append_examples(&mut page, cmd);
+fn subcommand_page(cmd: &Command, parent: &Command, footer: &Footer) -> Vec<u8> {
+    let prose = pages::prose(cmd.get_name());
+    let mut r = Roff::new();
+    title(&mut r, cmd, footer);
+    clap::name(&mut r, cmd);
+    markup::heading(&mut r, "SYNOPSIS");
+    clap::synopsis(&mut r, cmd, &format!("{} {}", parent.get_name(), cmd.get_name()));
+    markup::heading(&mut r, "DESCRIPTION");
+    markup::text(&mut r, prose.description);
+    let mut page = markup::Page::default();
+    page.append(&r);
+    if let Some(text) = after_help(cmd).filter(|text| !is_examples(text)) {
+        page.append(&prose::notes(&text));
+    }
+    let mut r = Roff::new();
+    clap::options(&mut r, cmd);
+    page.append(&r);
+    page.append(&pages::exit_status(&prose));
+    page.append(&pages::examples(&prose));
     let mut related = vec![page_name(parent)];
     related.extend(visible_subcommands(cmd).map(page_name));
     page.append(&see_also(&related));
-    Ok(page.into_bytes())
+    markup::tidy(&page.into_string()).into_bytes()
 }
 
 fn after_help(cmd: &Command) -> Option<String> {
@@ -122,70 +142,6 @@ fn after_help(cmd: &Command) -> Option<String> {
 
 fn is_examples(after_help: &str) -> bool {
     after_help.trim_start().starts_with(reference::EXAMPLES_HEADING)
-}
-
-fn append_examples(page: &mut Page, cmd: &Command) {
-    if let Some(text) = after_help(cmd).filter(|text| is_examples(text)) {
-        page.append(&reference::examples(&text));
-    }
-}
-
-/// The sections clap_mangen derives from the definition, in its order, with
-/// `notes` added to the DESCRIPTION.
-fn clap_sections(cmd: &Command, man: &Man, notes: Roff) -> io::Result<Page> {
-    let head: [Render; 4] = [
-        Man::render_title,
-        Man::render_name_section,
-        Man::render_synopsis_section,
-        Man::render_description_section,
-    ];
-    let mut page = Page::default();
-    for section in head {
-        page.append_rendered(render_with(man, section)?);
-    }
-    page.append(&notes);
-    if cmd.get_arguments().any(|arg| !arg.is_hide_set()) {
-        page.append_rendered(render_with(man, Man::render_options_section)?);
-    }
-    if visible_subcommands(cmd).next().is_some() {
-        page.append_rendered(render_with(man, Man::render_subcommands_section)?);
-    }
-    Ok(page)
-}
-
-/// One of clap_mangen's section renderers.
-type Render = fn(&Man, &mut dyn Write) -> io::Result<()>;
-
-fn render_with(man: &Man, section: Render) -> io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    section(man, &mut out)?;
-    Ok(out)
-}
-
-/// Every variable that clap reads for an option, once, in declaration
-/// order, with the option it stands in for and that option's help.
-fn env_options(cmd: &Command) -> Vec<prose::EnvOption> {
-    fn collect(cmd: &Command, found: &mut Vec<prose::EnvOption>) {
-        for arg in cmd.get_arguments().filter(|arg| !arg.is_hide_set() && !arg.is_hide_env_set()) {
-            let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) else {
-                continue;
-            };
-            let name = env.to_string_lossy().into_owned();
-            if found.iter().all(|known| known.name != name) {
-                found.push(prose::EnvOption {
-                    name,
-                    flag: format!("--{long}"),
-                    help: arg.get_help().map(ToString::to_string).unwrap_or_default(),
-                });
-            }
-        }
-        for sub in cmd.get_subcommands() {
-            collect(sub, found);
-        }
-    }
-    let mut found = Vec::new();
-    collect(cmd, &mut found);
-    found
 }
 
 fn see_also(pages: &[&str]) -> Roff {
@@ -208,9 +164,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_release_date_is_that_of_the_version() {
+    fn the_date_is_that_of_the_newest_release() {
         let changelog = "## [Unreleased]\n\n## [0.2.0] - 2027-01-05\n\n## [0.1.0] - 2026-12-01\n";
-        assert_eq!(release_date(changelog, "0.1.0"), Some("2026-12-01"));
-        assert_eq!(release_date(changelog, "0.3.0"), None);
+        assert_eq!(newest_release_date(changelog), Some("2027-01-05"));
+        assert_eq!(newest_release_date("## [Unreleased]\n"), None);
     }
 }

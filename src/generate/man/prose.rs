@@ -3,6 +3,7 @@
 //! numbers and names come from the code where the code has them.
 
 use crate::exit_codes;
+use clap::Command;
 use clap_mangen::roff::Roff;
 
 use super::markup::{
@@ -353,4 +354,30 @@ pub(crate) fn environment(options: &[EnvOption]) -> Roff {
         }
     }
     r
+}
+
+/// Every variable that clap reads for an option, once, in declaration
+/// order, with the option it stands in for and that option's help.
+pub(crate) fn env_options(cmd: &Command) -> Vec<EnvOption> {
+    fn collect(cmd: &Command, found: &mut Vec<EnvOption>) {
+        for arg in cmd.get_arguments().filter(|arg| !arg.is_hide_set() && !arg.is_hide_env_set()) {
+            let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) else {
+                continue;
+            };
+            let name = env.to_string_lossy().into_owned();
+            if found.iter().all(|known| known.name != name) {
+                found.push(EnvOption {
+                    name,
+                    flag: format!("--{long}"),
+                    help: arg.get_help().map(ToString::to_string).unwrap_or_default(),
+                });
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            collect(sub, found);
+        }
+    }
+    let mut found = Vec::new();
+    collect(cmd, &mut found);
+    found
 }

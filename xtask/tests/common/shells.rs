@@ -88,10 +88,10 @@ impl Scene {
         let setup = self.home.path().join("setup.zsh");
         std::fs::write(&setup, ZSH_CAPTURE_SETUP).unwrap();
         let mut zsh = Command::new("zsh");
-        zsh.args(["-f", "-c", ZSH_CAPTURE_DRIVER, "zsh"]).arg(&setup).arg(line).env(
-            "XTASK_COMPLETIONS",
-            committed("completions/_cachecmd").parent().unwrap(),
-        );
+        zsh.args(["-f", "-c", ZSH_CAPTURE_DRIVER, "zsh"])
+            .arg(&setup)
+            .arg(line)
+            .env("XTASK_COMPLETIONS", committed("completions/_cachecmd").parent().unwrap());
         self.setup(&mut zsh);
         let out = run(zsh, TIMEOUT);
         assert_eq!(out.status, Some(0), "zsh completion of {line:?} failed:\n{}", out.all());
@@ -124,20 +124,23 @@ impl Scene {
     }
 }
 
-/// The built binary, next to the test's own directory; built if missing
-/// (`cargo test -p xtask` alone does not build it).
+/// The built binary, next to the test's own directory, built once per test
+/// process so it is never older than the sources (`cargo test -p xtask`
+/// alone does not build it).
 pub fn cachecmd_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("cachecmd");
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--package", "cachecmd", "--bin", "cachecmd"])
-            .current_dir(super::root())
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "could not build cachecmd");
-    }
-    bin
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().unwrap();
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--quiet", "--package", "cachecmd", "--bin", "cachecmd"])
+                .current_dir(super::root())
+                .status()
+                .expect("run cargo build");
+            assert!(status.success(), "could not build cachecmd");
+            exe.parent().unwrap().parent().unwrap().join("cachecmd")
+        })
+        .clone()
 }
 
 /// Loads bash-completion, then the script, and calls the function that
