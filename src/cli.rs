@@ -1,5 +1,4 @@
-//! The command-line declaration and nothing else: what the user may type.
-//! Meaning (defaults from the config file, validation) lives in `settings.rs`.
+//! The command-line declaration only; meaning (config defaults, validation) is in `settings`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -64,13 +63,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Remove expired entries and stray files; enforce the size limits
     Gc(GcArgs),
-    /// Print the completion script for bash, zsh, fish, powershell or elvish
-    Completions(crate::commands::completions::CompletionsArgs),
-    /// Print a man page: cachecmd's own, or a subcommand's
-    Man(crate::commands::man::ManArgs),
-    /// Internal: key prefixes of the cached entries, for the completion scripts
-    #[command(name = "__complete-keys", hide = true)]
-    CompleteKeys(crate::commands::completions::CompleteKeysArgs),
+    #[command(flatten)]
+    Generated(crate::commands::completions::Generated),
 }
 
 /// Options of run mode.

@@ -81,9 +81,7 @@ fn dispatch(cli: Cli) -> error::Result<i32> {
         Some(Command::Show(args)) => commands::show::show(&config, args),
         Some(Command::Stats(args)) => commands::stats::stats(&config, args),
         Some(Command::Gc(args)) => commands::gc::gc(&config, args),
-        Some(Command::Completions(args)) => commands::completions::completions(args),
-        Some(Command::Man(args)) => commands::man::man(args),
-        Some(Command::CompleteKeys(args)) => commands::completions::complete_keys(&config, args),
+        Some(Command::Generated(sub)) => commands::completions::dispatch(&config, sub),
         None => {
             let settings = config.run(cli.run)?;
             commands::run::run(&settings)

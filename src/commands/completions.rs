@@ -1,15 +1,37 @@
-//! `cachecmd completions SHELL`: print a completion script; and the hidden
-//! `cachecmd __complete-keys`, which the scripts call to offer key prefixes.
+//! The subcommands that serve the shell rather than the cache:
+//! `cachecmd completions SHELL` prints a completion script, `cachecmd man`
+//! a man page (see `man`), and the hidden `cachecmd __complete-keys` lists
+//! key prefixes for the scripts.
 
 use std::io::Write as _;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
 use crate::cli::CommonArgs;
 use crate::error::Result;
 use crate::generate::{self, Shell};
 use crate::settings::Config;
 use crate::store::disk::DiskStore;
+
+/// Flattened into `cli::Command`, so these are top-level subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Generated {
+    /// Print the completion script for bash, zsh, fish, powershell or elvish
+    Completions(CompletionsArgs),
+    /// Print a man page: cachecmd's own, or a subcommand's
+    Man(super::man::ManArgs),
+    /// Internal: key prefixes of the cached entries, for the completion scripts
+    #[command(name = "__complete-keys", hide = true)]
+    CompleteKeys(CompleteKeysArgs),
+}
+
+pub fn dispatch(config: &Config, command: Generated) -> Result<i32> {
+    match command {
+        Generated::Completions(args) => completions(args),
+        Generated::Man(args) => super::man::man(args),
+        Generated::CompleteKeys(args) => complete_keys(config, args),
+    }
+}
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
