@@ -165,3 +165,51 @@ fn help_line(arg: &Arg) -> String {
     let line = line.split(" [default").next().unwrap_or_default();
     line.replace('`', "").trim().to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn cli() -> Cli {
+        Cli::read(&crate::cli::Cli::command())
+    }
+
+    fn option<'a>(cli: &'a Cli, context: &str, long: &str) -> Option<&'a Opt> {
+        let context = cli.contexts.iter().find(|c| c.name == context).expect("context");
+        context.options.iter().find(|o| o.long == long)
+    }
+
+    #[test]
+    fn hidden_options_and_subcommands_are_left_out() {
+        let cli = cli();
+        assert!(option(&cli, "run", "refresh").is_none());
+        assert!(option(&cli, "gc", "auto").is_none());
+        assert!(cli.subcommands().all(|c| !c.name.starts_with("__")));
+    }
+
+    #[test]
+    fn values_complete_what_they_are() {
+        let cli = cli();
+        let value = |context, long| option(&cli, context, long).unwrap().value.clone();
+        assert_eq!(value("run", "ttl"), Some(Value::Nothing));
+        assert_eq!(value("run", "max-size"), Some(Value::Nothing));
+        assert_eq!(value("run", "env"), Some(Value::EnvVars));
+        assert_eq!(value("run", "input"), Some(Value::Files));
+        assert_eq!(value("run", "cache-dir"), Some(Value::Dirs));
+        assert_eq!(value("evict", "key"), Some(Value::Keys));
+        assert_eq!(value("run", "key"), Some(Value::Nothing));
+        assert_eq!(value("run", "force"), None);
+    }
+
+    #[test]
+    fn run_evict_and_key_wrap_a_command_and_show_takes_a_key_first() {
+        let cli = cli();
+        let words = |name| &cli.contexts.iter().find(|c| c.name == name).unwrap().words;
+        for name in ["run", "evict", "key"] {
+            assert_eq!(*words(name), Words::Command, "{name}");
+        }
+        assert_eq!(*words("show"), Words::ValueThenCommand(Value::Keys));
+        assert_eq!(*words("list"), Words::None);
+    }
+}
