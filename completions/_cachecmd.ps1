@@ -61,6 +61,9 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show everything known about one entry')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Summarize the cache: entries, bytes, hits, misses, evictions')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove expired entries and stray files; enforce the size limits')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for bash, zsh, fish, powershell or elvish')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page: cachecmd''s own, or a subcommand''s')
+            [CompletionResult]::new('__complete-keys', '__complete-keys', [CompletionResultType]::ParameterValue, 'Internal: key prefixes of the cached entries, for the completion scripts')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -164,6 +167,24 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'cachecmd;completions' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cachecmd;man' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cachecmd;__complete-keys' {
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'cachecmd;help' {
             [CompletionResult]::new('evict', 'evict', [CompletionResultType]::ParameterValue, 'Forget the cached entry of one invocation (same key options as a run)')
             [CompletionResult]::new('clear', 'clear', [CompletionResultType]::ParameterValue, 'Forget cached entries: all, or those matching the filters')
@@ -172,6 +193,9 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show everything known about one entry')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Summarize the cache: entries, bytes, hits, misses, evictions')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove expired entries and stray files; enforce the size limits')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for bash, zsh, fish, powershell or elvish')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page: cachecmd''s own, or a subcommand''s')
+            [CompletionResult]::new('__complete-keys', '__complete-keys', [CompletionResultType]::ParameterValue, 'Internal: key prefixes of the cached entries, for the completion scripts')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -194,6 +218,15 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             break
         }
         'cachecmd;help;gc' {
+            break
+        }
+        'cachecmd;help;completions' {
+            break
+        }
+        'cachecmd;help;man' {
+            break
+        }
+        'cachecmd;help;__complete-keys' {
             break
         }
         'cachecmd;help;help' {

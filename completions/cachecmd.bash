@@ -1,614 +1,145 @@
-_cachecmd() {
-    local i cur prev opts cmd
-    COMPREPLY=()
-    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-        cur="$2"
-    else
-        cur="${COMP_WORDS[COMP_CWORD]}"
-    fi
-    prev="$3"
-    cmd=""
-    opts=""
+# bash completion for cachecmd                                -*- shell-script -*-
+# Generated from cachecmd's clap definition (`cargo xtask generate`, or
+# `cachecmd completions bash`). Needs the bash-completion package: the words
+# after `--` or after the command's name are the wrapped command's, and go to
+# its own completion through _command_offset, as for sudo.
 
-    for i in "${COMP_WORDS[@]:0:COMP_CWORD}"
-    do
-        case "${cmd},${i}" in
-            ",$1")
-                cmd="cachecmd"
-                ;;
-            cachecmd,clear)
-                cmd="cachecmd__subcmd__clear"
-                ;;
-            cachecmd,evict)
-                cmd="cachecmd__subcmd__evict"
-                ;;
-            cachecmd,gc)
-                cmd="cachecmd__subcmd__gc"
-                ;;
-            cachecmd,help)
-                cmd="cachecmd__subcmd__help"
-                ;;
-            cachecmd,key)
-                cmd="cachecmd__subcmd__key"
-                ;;
-            cachecmd,list)
-                cmd="cachecmd__subcmd__list"
-                ;;
-            cachecmd,show)
-                cmd="cachecmd__subcmd__show"
-                ;;
-            cachecmd,stats)
-                cmd="cachecmd__subcmd__stats"
-                ;;
-            cachecmd__subcmd__help,clear)
-                cmd="cachecmd__subcmd__help__subcmd__clear"
-                ;;
-            cachecmd__subcmd__help,evict)
-                cmd="cachecmd__subcmd__help__subcmd__evict"
-                ;;
-            cachecmd__subcmd__help,gc)
-                cmd="cachecmd__subcmd__help__subcmd__gc"
-                ;;
-            cachecmd__subcmd__help,help)
-                cmd="cachecmd__subcmd__help__subcmd__help"
-                ;;
-            cachecmd__subcmd__help,key)
-                cmd="cachecmd__subcmd__help__subcmd__key"
-                ;;
-            cachecmd__subcmd__help,list)
-                cmd="cachecmd__subcmd__help__subcmd__list"
-                ;;
-            cachecmd__subcmd__help,show)
-                cmd="cachecmd__subcmd__help__subcmd__show"
-                ;;
-            cachecmd__subcmd__help,stats)
-                cmd="cachecmd__subcmd__help__subcmd__stats"
-                ;;
-            *)
-                ;;
-        esac
-    done
-
-    case "${cmd}" in
-        cachecmd)
-            opts="-v -h -V --env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose --ttl --failure-ttl --force --stale --warm --stale-if-error --retry --retry-delay --expires-at --refresh --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-read-only --remote-timeout --help --version evict clear key list show stats gc help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --env)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --scope)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --key)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --input)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --modtime)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                --output)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --cache-dir)
-                    COMPREPLY=()
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o plusdirs
-                    fi
-                    return 0
-                    ;;
-                --ttl)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --failure-ttl)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --stale)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --stale-if-error)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --retry)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --retry-delay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --expires-at)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lock-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-entry-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-entries)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --remote)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --remote-mode)
-                    COMPREPLY=($(compgen -W "read-write read-only write-only" -- "${cur}"))
-                    return 0
-                    ;;
-                --remote-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__clear)
-            opts="-v -h --cache-dir --verbose --scope --expired --older-than --command --remote --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --cache-dir)
-                    COMPREPLY=()
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o plusdirs
-                    fi
-                    return 0
-                    ;;
-                --scope)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --older-than)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --command)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__evict)
-            opts="-v -h --env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --env)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --scope)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --key)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --input)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --modtime)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                --output)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --cache-dir)
-                    COMPREPLY=()
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o plusdirs
-                    fi
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__gc)
-            opts="-v -h --cache-dir --verbose --max-size --max-entries --auto --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --cache-dir)
-                    COMPREPLY=()
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o plusdirs
-                    fi
-                    return 0
-                    ;;
-                --max-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-entries)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__help)
-            opts="evict clear key list show stats gc help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__help__subcmd__clear)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__help__subcmd__evict)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__help__subcmd__gc)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__help__subcmd__help)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__help__subcmd__key)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__help__subcmd__list)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__help__subcmd__show)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__help__subcmd__stats)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__key)
-            opts="-v -h --env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose --explain --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --env)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --scope)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --key)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --input)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --modtime)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                --output)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --cache-dir)
-                    COMPREPLY=()
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o plusdirs
-                    fi
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__list)
-            opts="-v -h --cache-dir --verbose --color --scope --json --remote --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --cache-dir)
-                    COMPREPLY=()
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o plusdirs
-                    fi
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --scope)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__show)
-            opts="-v -h --env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose --color --stdout --stderr --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --env)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --scope)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --key)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --input)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --modtime)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                --output)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --cache-dir)
-                    COMPREPLY=()
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o plusdirs
-                    fi
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        cachecmd__subcmd__stats)
-            opts="-v -h --cache-dir --verbose --color --max-size --max-entries --json --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --cache-dir)
-                    COMPREPLY=()
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o plusdirs
-                    fi
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --max-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-entries)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
+# The options of context $1.
+_cachecmd_options()
+{
+    case $1 in
+        run) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose -v --ttl --failure-ttl --force --stale --warm --stale-if-error --retry --retry-delay --expires-at --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-read-only --remote-timeout --help -h --version -V' ;;
+        evict) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose -v --help -h' ;;
+        clear) echo '--cache-dir --verbose -v --scope --expired --older-than --command --remote --help -h' ;;
+        key) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose -v --explain --help -h' ;;
+        list) echo '--cache-dir --verbose -v --color --scope --json --remote --help -h' ;;
+        show) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --cache-dir --verbose -v --color --stdout --stderr --help -h' ;;
+        stats) echo '--cache-dir --verbose -v --color --max-size --max-entries --json --help -h' ;;
+        gc) echo '--cache-dir --verbose -v --max-size --max-entries --help -h' ;;
+        completions) echo '--help -h' ;;
+        man) echo '--help -h' ;;
     esac
 }
 
-if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _cachecmd -o nosort -o bashdefault -o default cachecmd
-else
-    complete -F _cachecmd -o bashdefault -o default cachecmd
-fi
+# Succeeds if option $2 of context $1 takes a value.
+_cachecmd_takes_value()
+{
+    case $1:$2 in
+        run:--env | run:--scope | run:--key | run:--input | run:--modtime | run:--output | run:--cache-dir | run:--ttl | run:--failure-ttl | run:--stale | run:--stale-if-error | run:--retry | run:--retry-delay | run:--expires-at | run:--lock-timeout | run:--max-entry-size | run:--max-size | run:--max-entries | run:--remote | run:--remote-mode | run:--remote-timeout | evict:--env | evict:--scope | evict:--key | evict:--input | evict:--modtime | evict:--output | evict:--cache-dir | clear:--cache-dir | clear:--scope | clear:--older-than | clear:--command | key:--env | key:--scope | key:--key | key:--input | key:--modtime | key:--output | key:--cache-dir | list:--cache-dir | list:--color | list:--scope | show:--env | show:--scope | show:--key | show:--input | show:--modtime | show:--output | show:--cache-dir | show:--color | stats:--cache-dir | stats:--color | stats:--max-size | stats:--max-entries | gc:--cache-dir | gc:--max-size | gc:--max-entries) return 0 ;;
+    esac
+    return 1
+}
+
+# Completes the value of option $2 of context $1. Durations, sizes and
+# names complete nothing, and never file names.
+_cachecmd_value()
+{
+    case $1:$2 in
+        run:--env | evict:--env | key:--env | show:--env) COMPREPLY=($(compgen -e -- "$cur")) ;;
+        run:--scope | run:--key | run:--ttl | run:--failure-ttl | run:--stale | run:--stale-if-error | run:--retry | run:--retry-delay | run:--expires-at | run:--lock-timeout | run:--max-entry-size | run:--max-size | run:--max-entries | run:--remote | run:--remote-timeout | evict:--scope | clear:--scope | clear:--older-than | clear:--command | key:--scope | key:--key | list:--scope | show:--scope | show:--key | stats:--max-size | stats:--max-entries | gc:--max-size | gc:--max-entries) : ;;
+        run:--input | run:--modtime | run:--output | evict:--input | evict:--modtime | evict:--output | key:--input | key:--modtime | key:--output | show:--input | show:--modtime | show:--output) _filedir ;;
+        run:--cache-dir | evict:--cache-dir | clear:--cache-dir | key:--cache-dir | list:--cache-dir | show:--cache-dir | stats:--cache-dir | gc:--cache-dir) _filedir -d ;;
+        run:--remote-mode) COMPREPLY=($(compgen -W 'read-write read-only write-only' -- "$cur")) ;;
+        evict:--key) _cachecmd_keys ;;
+        list:--color | show:--color | stats:--color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")) ;;
+    esac
+}
+
+# The key prefixes of the cached entries, most recent first.
+_cachecmd_keys()
+{
+    local IFS=$'\n' line keys=()
+    for line in $(cachecmd __complete-keys 2>/dev/null); do
+        keys+=("${line%%$'\t'*}")
+    done
+    COMPREPLY=($(compgen -W "${keys[*]}" -- "$cur"))
+}
+
+_cachecmd()
+{
+    local cur prev words cword split
+    _init_completion -s || return
+
+    local context=run i=1 start=
+    case ${words[1]-} in
+        evict | clear | key | list | show | stats | gc | completions | man)
+            if ((cword > 1)); then
+                context=${words[1]}
+                i=2
+            fi
+            ;;
+    esac
+    # Find where the wrapped command line starts, if it has begun.
+    while ((i < cword)); do
+        case ${words[i]} in
+            --)
+                case $context in
+                    run | evict | key | show) start=$((i + 1)) ;;
+                    *) return ;;
+                esac
+                break
+                ;;
+            --*=*) ;;
+            -*)
+                if _cachecmd_takes_value "$context" "${words[i]}"; then
+                    ((i++))
+                    if ((i == cword)); then
+                        _cachecmd_value "$context" "${words[i - 1]}"
+                        return
+                    fi
+                fi
+                ;;
+            *)
+                case $context in
+                    run | evict | key)
+                        start=$i
+                        break
+                        ;;
+                esac
+                ;;
+        esac
+        ((i++))
+    done
+    if [[ $start ]]; then
+        # _command_offset reads the raw words; give it ours, which keep
+        # `--opt=value` whole as our offset counts it.
+        local COMP_WORDS=("${words[@]}") COMP_CWORD=$cword
+        _command_offset "$start"
+        return
+    fi
+    if [[ $split == true ]]; then
+        _cachecmd_takes_value "$context" "$prev" && _cachecmd_value "$context" "$prev"
+        return
+    fi
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$(_cachecmd_options "$context")" -- "$cur"))
+        return
+    fi
+    case $context in
+        run)
+            local COMP_WORDS=("${words[@]}") COMP_CWORD=$cword
+            _command_offset "$cword"
+            ((cword == 1)) && COMPREPLY+=($(compgen -W 'evict clear key list show stats gc completions man' -- "$cur"))
+            ;;
+        evict)
+            local COMP_WORDS=("${words[@]}") COMP_CWORD=$cword
+            _command_offset "$cword"
+            ;;
+        key)
+            local COMP_WORDS=("${words[@]}") COMP_CWORD=$cword
+            _command_offset "$cword"
+            ;;
+        show)
+            _cachecmd_keys
+            ;;
+        completions)
+            COMPREPLY=($(compgen -W 'bash elvish fish powershell zsh' -- "$cur"))
+            ;;
+        man)
+            COMPREPLY=($(compgen -W 'evict clear key list show stats gc completions man' -- "$cur"))
+            ;;
+    esac
+} &&
+    complete -F _cachecmd cachecmd
+
+# ex: filetype=sh

@@ -58,6 +58,9 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand show 'Show everything known about one entry'
             cand stats 'Summarize the cache: entries, bytes, hits, misses, evictions'
             cand gc 'Remove expired entries and stray files; enforce the size limits'
+            cand completions 'Print the completion script for bash, zsh, fish, powershell or elvish'
+            cand man 'Print a man page: cachecmd''s own, or a subcommand''s'
+            cand __complete-keys 'Internal: key prefixes of the cached entries, for the completion scripts'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cachecmd;evict'= {
@@ -153,6 +156,21 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'cachecmd;completions'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cachecmd;man'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cachecmd;__complete-keys'= {
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
+            cand -v 'Print one status line on stderr (hit or miss, age, key)'
+            cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'cachecmd;help'= {
             cand evict 'Forget the cached entry of one invocation (same key options as a run)'
             cand clear 'Forget cached entries: all, or those matching the filters'
@@ -161,6 +179,9 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand show 'Show everything known about one entry'
             cand stats 'Summarize the cache: entries, bytes, hits, misses, evictions'
             cand gc 'Remove expired entries and stray files; enforce the size limits'
+            cand completions 'Print the completion script for bash, zsh, fish, powershell or elvish'
+            cand man 'Print a man page: cachecmd''s own, or a subcommand''s'
+            cand __complete-keys 'Internal: key prefixes of the cached entries, for the completion scripts'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cachecmd;help;evict'= {
@@ -176,6 +197,12 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
         &'cachecmd;help;stats'= {
         }
         &'cachecmd;help;gc'= {
+        }
+        &'cachecmd;help;completions'= {
+        }
+        &'cachecmd;help;man'= {
+        }
+        &'cachecmd;help;__complete-keys'= {
         }
         &'cachecmd;help;help'= {
         }

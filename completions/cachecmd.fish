@@ -1,145 +1,191 @@
-# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
-function __fish_cachecmd_global_optspecs
-    string join \n env= no-cwd scope= key= input= modtime= stdin output= cache-dir= v/verbose ttl= failure-ttl= force stale= warm stale-if-error= retry= retry-delay= expires-at= refresh lock-timeout= max-entry-size= max-size= max-entries= remote= remote-mode= remote-read-only remote-timeout= h/help V/version
-end
+# fish completion for cachecmd. Generated from cachecmd's clap definition
+# (`cargo xtask generate`, or `cachecmd completions fish`). The words after
+# `--` or after the command's name are the wrapped command's, completed by
+# its own completion.
 
-function __fish_cachecmd_needs_command
-    # Figure out if the current invocation already has a command.
-    set -l cmd (commandline -opc)
-    set -e cmd[1]
-    argparse -s (__fish_cachecmd_global_optspecs) -- $cmd 2>/dev/null
-    or return
-    if set -q argv[1]
-        # Also print the command, so this can be used to figure out what it is.
-        echo $argv[1]
-        return 1
+# Prints the context (run or a subcommand) and the index of the wrapped
+# command's first word among the tokens before the cursor (0: not begun).
+function __cachecmd_parse
+    set -l tokens (commandline -opc)
+    set -l context run
+    set -l i 2
+    if test (count $tokens) -ge 2; and contains -- $tokens[2] evict clear key list show stats gc completions man
+        set context $tokens[2]
+        set i 3
     end
-    return 0
+    set -l valued run:--env run:--scope run:--key run:--input run:--modtime run:--output run:--cache-dir run:--ttl run:--failure-ttl run:--stale run:--stale-if-error run:--retry run:--retry-delay run:--expires-at run:--lock-timeout run:--max-entry-size run:--max-size run:--max-entries run:--remote run:--remote-mode run:--remote-timeout evict:--env evict:--scope evict:--key evict:--input evict:--modtime evict:--output evict:--cache-dir clear:--cache-dir clear:--scope clear:--older-than clear:--command key:--env key:--scope key:--key key:--input key:--modtime key:--output key:--cache-dir list:--cache-dir list:--color list:--scope show:--env show:--scope show:--key show:--input show:--modtime show:--output show:--cache-dir show:--color stats:--cache-dir stats:--color stats:--max-size stats:--max-entries gc:--cache-dir gc:--max-size gc:--max-entries
+    while test $i -le (count $tokens)
+        switch $tokens[$i]
+            case --
+                if contains -- $context run evict key show
+                    echo $context (math $i + 1)
+                else
+                    echo $context -1
+                end
+                return
+            case '--*=*'
+            case '-*'
+                if contains -- $context:$tokens[$i] $valued
+                    set i (math $i + 1)
+                end
+            case '*'
+                if contains -- $context run evict key
+                    echo $context $i
+                    return
+                end
+        end
+        set i (math $i + 1)
+    end
+    echo $context 0
 end
 
-function __fish_cachecmd_using_subcommand
-    set -l cmd (__fish_cachecmd_needs_command)
-    test -z "$cmd"
-    and return 1
-    contains -- $cmd[1] $argv
+# Succeeds in context $1 before any wrapped command.
+function __cachecmd_in
+    set -l parsed (string split ' ' -- (__cachecmd_parse))
+    test "$parsed[1]" = $argv[1]; and test "$parsed[2]" = 0
 end
 
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l env -d 'Key on this environment variable (repeatable; globs such as `AWS_*`)' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l scope -d 'A namespace for the entry, part of the key (any string)' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l key -d 'Extra key material, e.g. a version or date (repeatable)' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l input -d 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)' -r -F
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l modtime -d 'Key on this file\'s modification time only (repeatable)' -r -F
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l output -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)' -r -F
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l ttl -d 'How long an entry is served: `30s`, `10m`, `1h 30m`, `7d` or `forever` [default: 1h]' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l failure-ttl -d 'Also cache non-zero exits, served for this long [default: failures are not cached]' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l stale -d 'Serve entries older than this at once, refreshing them in the background (< --ttl)' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l stale-if-error -d 'If a run fails, serve the last good entry expired less than this ago' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l retry -d 'Retry a failed run up to N more times (output of the final attempt only)' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l retry-delay -d 'Wait before the first retry, doubling each time [default: 1s]' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l expires-at -d 'Expire the entry at a local time of day (`17:00`) or an RFC 3339 instant' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l lock-timeout -d 'Longest wait for another caller running the same key; past it, run anyway [default: 10m]' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l max-entry-size -d 'Larger outputs are streamed but not cached: `500M`, `2GiB` [default: 1GiB]' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l max-size -d 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l max-entries -d 'Keep at most this many entries [default: unlimited]' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l remote -d 'Share entries through a remote store: `redis://[user:pass@]host:port/db`, `rediss://` (TLS), `http[s]://host/prefix`, `s3://bucket/prefix`' -r -f
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l remote-mode -d 'Which way entries flow: read-write, read-only (untrusted jobs), write-only (never serve remote entries) [default: read-write]' -r -f -a "read-write\t''
-read-only\t''
-write-only\t''"
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l remote-timeout -d 'Deadline of one whole remote lookup or upload (connect, transfer, checks) [default: 2s]' -r
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l stdin -d 'Read stdin, key on its content, and feed it to the command'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l force -d 'Run the command and record it even if a fresh entry exists'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l warm -d 'Refresh the entry in the background and return at once, printing nothing'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l refresh -d 'Internal: the background refresh started by --stale or --warm'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -l remote-read-only -d 'Alias of `--remote-mode read-only`'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -s h -l help -d 'Print help'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -s V -l version -d 'Print version'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -a "evict" -d 'Forget the cached entry of one invocation (same key options as a run)'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -a "clear" -d 'Forget cached entries: all, or those matching the filters'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -a "key" -d 'Print the key a run with these options would use (`--explain`: its parts)'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -a "list" -d 'List cached entries, most recently used first'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -a "show" -d 'Show everything known about one entry'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -a "stats" -d 'Summarize the cache: entries, bytes, hits, misses, evictions'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -a "gc" -d 'Remove expired entries and stray files; enforce the size limits'
-complete -c cachecmd -n "__fish_cachecmd_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l env -d 'Key on this environment variable (repeatable; globs such as `AWS_*`)' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l scope -d 'A namespace for the entry, part of the key (any string)' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l key -d 'Extra key material, e.g. a version or date (repeatable)' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l input -d 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)' -r -F
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l modtime -d 'Key on this file\'s modification time only (repeatable)' -r -F
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l output -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)' -r -F
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -l stdin -d 'Read stdin, key on its content, and feed it to the command'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand evict" -s h -l help -d 'Print help'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -l scope -d 'Only entries with this scope' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -l older-than -d 'Only entries older than this' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -l command -d 'Only entries whose program name or whole command line matches this glob' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -l expired -d 'Only entries past the lifetime they were recorded with'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -l remote -d 'Also remove every entry in the remote tier (CACHECMD_REMOTE or config `remote`)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand clear" -s h -l help -d 'Print help'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l env -d 'Key on this environment variable (repeatable; globs such as `AWS_*`)' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l scope -d 'A namespace for the entry, part of the key (any string)' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l key -d 'Extra key material, e.g. a version or date (repeatable)' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l input -d 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)' -r -F
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l modtime -d 'Key on this file\'s modification time only (repeatable)' -r -F
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l output -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)' -r -F
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l stdin -d 'Read stdin, key on its content, and feed it to the command'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -l explain -d 'Print each part of the key (values of variables only as digests)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand key" -s h -l help -d 'Print help'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -l color -d 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -l scope -d 'Only entries with this scope' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -l json -d 'Print a JSON array instead of a table'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -l remote -d 'List the remote tier\'s keys (CACHECMD_REMOTE or config `remote`) instead'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand list" -s h -l help -d 'Print help'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l env -d 'Key on this environment variable (repeatable; globs such as `AWS_*`)' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l scope -d 'A namespace for the entry, part of the key (any string)' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l key -d 'Extra key material, e.g. a version or date (repeatable)' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l input -d 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)' -r -F
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l modtime -d 'Key on this file\'s modification time only (repeatable)' -r -F
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l output -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)' -r -F
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l color -d 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l stdin -d 'Read stdin, key on its content, and feed it to the command'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l stdout -d 'Print the stored stdout instead of the description'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -l stderr -d 'Print the stored stderr instead of the description'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand show" -s h -l help -d 'Print help'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand stats" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand stats" -l color -d 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand stats" -l max-size -d 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand stats" -l max-entries -d 'Keep at most this many entries [default: unlimited]' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand stats" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand stats" -l json -d 'Print a JSON object instead of text'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand stats" -s h -l help -d 'Print help'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand gc" -l cache-dir -d 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]' -r -f -a "(__fish_complete_directories)"
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand gc" -l max-size -d 'Keep the cache under this size, evicting least recently used entries [default: 1GiB]' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand gc" -l max-entries -d 'Keep at most this many entries [default: unlimited]' -r
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand gc" -s v -l verbose -d 'Print one status line on stderr (hit or miss, age, key)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand gc" -l auto -d 'Started by a miss: quit at once if another gc is running'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand gc" -s h -l help -d 'Print help'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand help; and not __fish_seen_subcommand_from evict clear key list show stats gc help" -f -a "evict" -d 'Forget the cached entry of one invocation (same key options as a run)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand help; and not __fish_seen_subcommand_from evict clear key list show stats gc help" -f -a "clear" -d 'Forget cached entries: all, or those matching the filters'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand help; and not __fish_seen_subcommand_from evict clear key list show stats gc help" -f -a "key" -d 'Print the key a run with these options would use (`--explain`: its parts)'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand help; and not __fish_seen_subcommand_from evict clear key list show stats gc help" -f -a "list" -d 'List cached entries, most recently used first'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand help; and not __fish_seen_subcommand_from evict clear key list show stats gc help" -f -a "show" -d 'Show everything known about one entry'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand help; and not __fish_seen_subcommand_from evict clear key list show stats gc help" -f -a "stats" -d 'Summarize the cache: entries, bytes, hits, misses, evictions'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand help; and not __fish_seen_subcommand_from evict clear key list show stats gc help" -f -a "gc" -d 'Remove expired entries and stray files; enforce the size limits'
-complete -c cachecmd -n "__fish_cachecmd_using_subcommand help; and not __fish_seen_subcommand_from evict clear key list show stats gc help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+# Succeeds once the wrapped command has begun.
+function __cachecmd_wrapping
+    set -l parsed (string split ' ' -- (__cachecmd_parse))
+    test "$parsed[2]" -gt 0
+end
+
+# Completes the wrapped command line as if it were typed alone.
+function __cachecmd_complete_wrapped
+    set -l parsed (string split ' ' -- (__cachecmd_parse))
+    set -l tokens (commandline -opc)
+    set -l words
+    if test $parsed[2] -le (count $tokens)
+        set words (string escape -- $tokens[$parsed[2]..-1])
+    end
+    complete -C (string join ' ' -- $words (commandline -ct))
+end
+
+# The key prefixes of the cached entries, with their command lines.
+function __cachecmd_keys
+    cachecmd __complete-keys 2>/dev/null
+end
+
+complete -c cachecmd -f
+complete -c cachecmd -n __cachecmd_wrapping -a '(__cachecmd_complete_wrapped)'
+
+complete -c cachecmd -n '__fish_is_nth_token 1' -a evict -d 'Forget the cached entry of one invocation (same key options as a run)'
+complete -c cachecmd -n '__fish_is_nth_token 1' -a clear -d 'Forget cached entries: all, or those matching the filters'
+complete -c cachecmd -n '__fish_is_nth_token 1' -a key -d 'Print the key a run with these options would use (--explain: its parts)'
+complete -c cachecmd -n '__fish_is_nth_token 1' -a list -d 'List cached entries, most recently used first'
+complete -c cachecmd -n '__fish_is_nth_token 1' -a show -d 'Show everything known about one entry'
+complete -c cachecmd -n '__fish_is_nth_token 1' -a stats -d 'Summarize the cache: entries, bytes, hits, misses, evictions'
+complete -c cachecmd -n '__fish_is_nth_token 1' -a gc -d 'Remove expired entries and stray files; enforce the size limits'
+complete -c cachecmd -n '__fish_is_nth_token 1' -a completions -d 'Print the completion script for bash, zsh, fish, powershell or elvish'
+complete -c cachecmd -n '__fish_is_nth_token 1' -a man -d 'Print a man page: cachecmd\'s own, or a subcommand\'s'
+complete -c cachecmd -n '__cachecmd_in run' -l env -x -a '(set --names --export)' -d 'Key on this environment variable (repeatable; globs such as AWS_*)'
+complete -c cachecmd -n '__cachecmd_in run' -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
+complete -c cachecmd -n '__cachecmd_in run' -l scope -x -d 'A namespace for the entry, part of the key (any string)'
+complete -c cachecmd -n '__cachecmd_in run' -l key -x -d 'Extra key material, e.g. a version or date (repeatable)'
+complete -c cachecmd -n '__cachecmd_in run' -l input -r -F -d 'Key on the content of these files: a path, a directory, or a glob with ** (repeatable)'
+complete -c cachecmd -n '__cachecmd_in run' -l modtime -r -F -d 'Key on this file\'s modification time only (repeatable)'
+complete -c cachecmd -n '__cachecmd_in run' -l stdin -d 'Read stdin, key on its content, and feed it to the command'
+complete -c cachecmd -n '__cachecmd_in run' -l output -r -F -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
+complete -c cachecmd -n '__cachecmd_in run' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
+complete -c cachecmd -n '__cachecmd_in run' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
+complete -c cachecmd -n '__cachecmd_in run' -l ttl -x -d 'How long an entry is served: 30s, 10m, 1h 30m, 7d or forever'
+complete -c cachecmd -n '__cachecmd_in run' -l failure-ttl -x -d 'Also cache non-zero exits, served for this long'
+complete -c cachecmd -n '__cachecmd_in run' -l force -d 'Run the command and record it even if a fresh entry exists'
+complete -c cachecmd -n '__cachecmd_in run' -l stale -x -d 'Serve entries older than this at once, refreshing them in the background (< --ttl)'
+complete -c cachecmd -n '__cachecmd_in run' -l warm -d 'Refresh the entry in the background and return at once, printing nothing'
+complete -c cachecmd -n '__cachecmd_in run' -l stale-if-error -x -d 'If a run fails, serve the last good entry expired less than this ago'
+complete -c cachecmd -n '__cachecmd_in run' -l retry -x -d 'Retry a failed run up to N more times (output of the final attempt only)'
+complete -c cachecmd -n '__cachecmd_in run' -l retry-delay -x -d 'Wait before the first retry, doubling each time'
+complete -c cachecmd -n '__cachecmd_in run' -l expires-at -x -d 'Expire the entry at a local time of day (17:00) or an RFC 3339 instant'
+complete -c cachecmd -n '__cachecmd_in run' -l lock-timeout -x -d 'Longest wait for another caller running the same key; past it, run anyway'
+complete -c cachecmd -n '__cachecmd_in run' -l max-entry-size -x -d 'Larger outputs are streamed but not cached: 500M, 2GiB'
+complete -c cachecmd -n '__cachecmd_in run' -l max-size -x -d 'Keep the cache under this size, evicting least recently used entries'
+complete -c cachecmd -n '__cachecmd_in run' -l max-entries -x -d 'Keep at most this many entries'
+complete -c cachecmd -n '__cachecmd_in run' -l remote -x -d 'Share entries through a remote store: redis://[user:pass@]host:port/db, rediss:// (TLS), http[s]://host/prefix, s3://bucket/prefix'
+complete -c cachecmd -n '__cachecmd_in run' -l remote-mode -x -a 'read-write read-only write-only' -d 'Which way entries flow: read-write, read-only (untrusted jobs), write-only (never serve remote entries)'
+complete -c cachecmd -n '__cachecmd_in run' -l remote-read-only -d 'Alias of --remote-mode read-only'
+complete -c cachecmd -n '__cachecmd_in run' -l remote-timeout -x -d 'Deadline of one whole remote lookup or upload (connect, transfer, checks)'
+complete -c cachecmd -n '__cachecmd_in run' -l help -s h -d 'Print help'
+complete -c cachecmd -n '__cachecmd_in run' -l version -s V -d 'Print version'
+complete -c cachecmd -n '__cachecmd_in run; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --cache-dir --ttl --failure-ttl --stale --stale-if-error --retry --retry-delay --expires-at --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-timeout' -a '(__fish_complete_command)'
+
+complete -c cachecmd -n '__cachecmd_in evict' -l env -x -a '(set --names --export)' -d 'Key on this environment variable (repeatable; globs such as AWS_*)'
+complete -c cachecmd -n '__cachecmd_in evict' -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
+complete -c cachecmd -n '__cachecmd_in evict' -l scope -x -d 'A namespace for the entry, part of the key (any string)'
+complete -c cachecmd -n '__cachecmd_in evict' -l key -x -a '(__cachecmd_keys)' -d 'Extra key material, e.g. a version or date (repeatable)'
+complete -c cachecmd -n '__cachecmd_in evict' -l input -r -F -d 'Key on the content of these files: a path, a directory, or a glob with ** (repeatable)'
+complete -c cachecmd -n '__cachecmd_in evict' -l modtime -r -F -d 'Key on this file\'s modification time only (repeatable)'
+complete -c cachecmd -n '__cachecmd_in evict' -l stdin -d 'Read stdin, key on its content, and feed it to the command'
+complete -c cachecmd -n '__cachecmd_in evict' -l output -r -F -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
+complete -c cachecmd -n '__cachecmd_in evict' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
+complete -c cachecmd -n '__cachecmd_in evict' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
+complete -c cachecmd -n '__cachecmd_in evict' -l help -s h -d 'Print help'
+complete -c cachecmd -n '__cachecmd_in evict; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --cache-dir' -a '(__fish_complete_command)'
+
+complete -c cachecmd -n '__cachecmd_in clear' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
+complete -c cachecmd -n '__cachecmd_in clear' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
+complete -c cachecmd -n '__cachecmd_in clear' -l scope -x -d 'Only entries with this scope'
+complete -c cachecmd -n '__cachecmd_in clear' -l expired -d 'Only entries past the lifetime they were recorded with'
+complete -c cachecmd -n '__cachecmd_in clear' -l older-than -x -d 'Only entries older than this'
+complete -c cachecmd -n '__cachecmd_in clear' -l command -x -d 'Only entries whose program name or whole command line matches this glob'
+complete -c cachecmd -n '__cachecmd_in clear' -l remote -d 'Also remove every entry in the remote tier (CACHECMD_REMOTE or config remote)'
+complete -c cachecmd -n '__cachecmd_in clear' -l help -s h -d 'Print help'
+
+complete -c cachecmd -n '__cachecmd_in key' -l env -x -a '(set --names --export)' -d 'Key on this environment variable (repeatable; globs such as AWS_*)'
+complete -c cachecmd -n '__cachecmd_in key' -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
+complete -c cachecmd -n '__cachecmd_in key' -l scope -x -d 'A namespace for the entry, part of the key (any string)'
+complete -c cachecmd -n '__cachecmd_in key' -l key -x -d 'Extra key material, e.g. a version or date (repeatable)'
+complete -c cachecmd -n '__cachecmd_in key' -l input -r -F -d 'Key on the content of these files: a path, a directory, or a glob with ** (repeatable)'
+complete -c cachecmd -n '__cachecmd_in key' -l modtime -r -F -d 'Key on this file\'s modification time only (repeatable)'
+complete -c cachecmd -n '__cachecmd_in key' -l stdin -d 'Read stdin, key on its content, and feed it to the command'
+complete -c cachecmd -n '__cachecmd_in key' -l output -r -F -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
+complete -c cachecmd -n '__cachecmd_in key' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
+complete -c cachecmd -n '__cachecmd_in key' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
+complete -c cachecmd -n '__cachecmd_in key' -l explain -d 'Print each part of the key (values of variables only as digests)'
+complete -c cachecmd -n '__cachecmd_in key' -l help -s h -d 'Print help'
+complete -c cachecmd -n '__cachecmd_in key; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --cache-dir' -a '(__fish_complete_command)'
+
+complete -c cachecmd -n '__cachecmd_in list' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
+complete -c cachecmd -n '__cachecmd_in list' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
+complete -c cachecmd -n '__cachecmd_in list' -l color -x -a 'auto always never' -d 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never'
+complete -c cachecmd -n '__cachecmd_in list' -l scope -x -d 'Only entries with this scope'
+complete -c cachecmd -n '__cachecmd_in list' -l json -d 'Print a JSON array instead of a table'
+complete -c cachecmd -n '__cachecmd_in list' -l remote -d 'List the remote tier\'s keys (CACHECMD_REMOTE or config remote) instead'
+complete -c cachecmd -n '__cachecmd_in list' -l help -s h -d 'Print help'
+
+complete -c cachecmd -n '__cachecmd_in show' -l env -x -a '(set --names --export)' -d 'Key on this environment variable (repeatable; globs such as AWS_*)'
+complete -c cachecmd -n '__cachecmd_in show' -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
+complete -c cachecmd -n '__cachecmd_in show' -l scope -x -d 'A namespace for the entry, part of the key (any string)'
+complete -c cachecmd -n '__cachecmd_in show' -l key -x -d 'Extra key material, e.g. a version or date (repeatable)'
+complete -c cachecmd -n '__cachecmd_in show' -l input -r -F -d 'Key on the content of these files: a path, a directory, or a glob with ** (repeatable)'
+complete -c cachecmd -n '__cachecmd_in show' -l modtime -r -F -d 'Key on this file\'s modification time only (repeatable)'
+complete -c cachecmd -n '__cachecmd_in show' -l stdin -d 'Read stdin, key on its content, and feed it to the command'
+complete -c cachecmd -n '__cachecmd_in show' -l output -r -F -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
+complete -c cachecmd -n '__cachecmd_in show' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
+complete -c cachecmd -n '__cachecmd_in show' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
+complete -c cachecmd -n '__cachecmd_in show' -l color -x -a 'auto always never' -d 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never'
+complete -c cachecmd -n '__cachecmd_in show' -l stdout -d 'Print the stored stdout instead of the description'
+complete -c cachecmd -n '__cachecmd_in show' -l stderr -d 'Print the stored stderr instead of the description'
+complete -c cachecmd -n '__cachecmd_in show' -l help -s h -d 'Print help'
+complete -c cachecmd -n '__cachecmd_in show; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --cache-dir --color' -a '(__cachecmd_keys)'
+
+complete -c cachecmd -n '__cachecmd_in stats' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
+complete -c cachecmd -n '__cachecmd_in stats' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
+complete -c cachecmd -n '__cachecmd_in stats' -l color -x -a 'auto always never' -d 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never'
+complete -c cachecmd -n '__cachecmd_in stats' -l max-size -x -d 'Keep the cache under this size, evicting least recently used entries'
+complete -c cachecmd -n '__cachecmd_in stats' -l max-entries -x -d 'Keep at most this many entries'
+complete -c cachecmd -n '__cachecmd_in stats' -l json -d 'Print a JSON object instead of text'
+complete -c cachecmd -n '__cachecmd_in stats' -l help -s h -d 'Print help'
+
+complete -c cachecmd -n '__cachecmd_in gc' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
+complete -c cachecmd -n '__cachecmd_in gc' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
+complete -c cachecmd -n '__cachecmd_in gc' -l max-size -x -d 'Keep the cache under this size, evicting least recently used entries'
+complete -c cachecmd -n '__cachecmd_in gc' -l max-entries -x -d 'Keep at most this many entries'
+complete -c cachecmd -n '__cachecmd_in gc' -l help -s h -d 'Print help'
+
+complete -c cachecmd -n '__cachecmd_in completions' -l help -s h -d 'Print help'
+complete -c cachecmd -n '__cachecmd_in completions; and not __fish_prev_arg_in --' -a 'bash elvish fish powershell zsh'
+
+complete -c cachecmd -n '__cachecmd_in man' -l help -s h -d 'Print help'
+complete -c cachecmd -n '__cachecmd_in man; and not __fish_prev_arg_in --' -a 'evict clear key list show stats gc completions man'

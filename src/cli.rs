@@ -1,6 +1,5 @@
-//! The command-line declaration and nothing else: what the user may type.
-//! Meaning (defaults from the config file, validation) lives in `settings`;
-//! what clap cannot declare (options before a subcommand) in `args.rs`.
+//! The command-line declaration only; meaning (config defaults, validation)
+//! is in `settings`, what clap cannot declare (options before a subcommand) in `args.rs`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -67,6 +66,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Remove expired entries and stray files; enforce the size limits
     Gc(GcArgs),
+    #[command(flatten)]
+    Generated(crate::commands::completions::Generated),
 }
 
 /// Options of run mode.

@@ -14,6 +14,7 @@ pub mod exit_codes;
 pub mod format;
 pub mod freshness;
 pub mod gc;
+pub mod generate;
 pub mod key;
 pub mod outputs;
 pub mod par;
@@ -79,6 +80,9 @@ fn dispatch(cli: Cli) -> error::Result<i32> {
         // handle a vanished reader itself (see runner.rs).
         exec::sys::default_sigpipe();
     }
+    if let Some(Command::Generated(sub)) = cli.subcommand {
+        return commands::completions::dispatch(sub);
+    }
     let config = Config::load()?;
     match cli.subcommand {
         Some(Command::Evict(args)) => commands::evict::evict(&config, args),
@@ -88,6 +92,7 @@ fn dispatch(cli: Cli) -> error::Result<i32> {
         Some(Command::Show(args)) => commands::show::show(&config, args),
         Some(Command::Stats(args)) => commands::stats::stats(&config, args),
         Some(Command::Gc(args)) => commands::gc::gc(&config, args),
+        Some(Command::Generated(_)) => unreachable!("dispatched before the config is read"),
         None => {
             let (command, verbose) = (cli.run.command.clone(), cli.run.key.common.verbose);
             match config.run(cli.run) {

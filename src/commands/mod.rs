@@ -1,10 +1,12 @@
 //! One file per subcommand; `run` is the default mode.
 
 pub mod clear;
+pub mod completions;
 pub mod evict;
 pub mod gc;
 pub mod key;
 pub mod list;
+pub mod man;
 pub mod remote_admin;
 pub mod run;
 pub mod show;

@@ -27,6 +27,11 @@ enum Source {
 const TOOLS: &[Tool] = &[
     Tool { needs: "zsh", from: Source::Apt("zsh"), why: "completion tests" },
     Tool { needs: "fish", from: Source::Apt("fish"), why: "completion tests" },
+    Tool {
+        needs: "/usr/share/bash-completion/bash_completion",
+        from: Source::Apt("bash-completion"),
+        why: "bash completion tests (the script hands the wrapped command to _command_offset)",
+    },
     Tool { needs: "mandoc", from: Source::Apt("mandoc"), why: "man page lint" },
     Tool { needs: "redis-server", from: Source::Apt("redis-server"), why: "Redis tier tests" },
     Tool { needs: "openssl", from: Source::Apt("openssl"), why: "TLS certificates, htpasswd" },

@@ -1,26 +1,15 @@
-//! Files generated from cachecmd's clap definition: shell completions and
-//! man pages. Everything is rendered in memory so the binary can write it and
-//! the tests can compare it with what is committed.
-
-mod completions;
-mod man;
+//! The files generated from cachecmd's clap definition (shell completions
+//! and man pages) as cachecmd's own `generate` module renders them, and
+//! where they are committed.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-use clap::CommandFactory;
-
-/// Where the completion scripts are committed, relative to the workspace root.
-pub const COMPLETIONS_DIR: &str = "completions";
-/// Where the man pages are committed, relative to the workspace root.
-pub const MAN_DIR: &str = "man";
+pub use cachecmd::generate::{COMPLETIONS_DIR, MAN_DIR};
 
 /// Every generated file as (path relative to the workspace root, contents).
 pub fn generate() -> io::Result<Vec<(PathBuf, Vec<u8>)>> {
-    let cmd = cachecmd::cli::Cli::command();
-    let mut files = completions::render(&cmd, Path::new(COMPLETIONS_DIR));
-    files.extend(man::render(&cmd, Path::new(MAN_DIR))?);
-    Ok(files)
+    cachecmd::generate::files()
 }
 
 /// The workspace root: the parent of this crate's directory.

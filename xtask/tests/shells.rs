@@ -1,66 +1,165 @@
-//! The committed completion scripts, loaded into real bash, zsh and fish.
+//! The committed completion scripts, loaded into real bash (with
+//! bash-completion), zsh and fish, complete like `sudo`: cachecmd's own
+//! options and subcommands first, then the wrapped command's completion.
 
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use common::shells::{Scene, Shell, SHELLS};
 use common::{committed, isolated, run, subcommands};
 
-const TIMEOUT: Duration = Duration::from_secs(30);
+fn each_shell(check: impl Fn(Shell, &Scene)) {
+    let scene = Scene::new();
+    for shell in SHELLS {
+        check(shell, &scene);
+    }
+}
 
-/// Drives the function that `complete -p cachecmd` names the way bash does
-/// on TAB: words, cursor word index, and the current and previous words.
-const BASH_DRIVER: &str = r#"
-source "$1" || exit 3
-shift
-spec=$(complete -p cachecmd) || { echo "no completion registered for cachecmd" >&2; exit 4; }
-function=${spec#*-F }
-function=${function%% *}
-COMP_WORDS=("$@")
-COMP_CWORD=$(( $# - 1 ))
-COMP_LINE="$*"
-COMP_POINT=${#COMP_LINE}
-COMPREPLY=()
-"$function" cachecmd "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-printf '%s\n' "${COMPREPLY[@]}"
-"#;
-
-fn bash_complete(words: &[&str]) -> BTreeSet<String> {
-    let home = tempfile::tempdir().unwrap();
-    let mut bash = Command::new("bash");
-    bash.args(["--norc", "--noprofile", "-c", BASH_DRIVER, "bash"])
-        .arg(committed("completions/cachecmd.bash"))
-        .args(words);
-    isolated(&mut bash, home.path());
-    let out = run(bash, TIMEOUT);
-    assert_eq!(out.status, Some(0), "bash completion of {words:?} failed:\n{}", out.all());
-    assert!(out.stderr.is_empty(), "bash printed errors for {words:?}:\n{}", out.all());
-    out.stdout.lines().map(str::to_owned).collect()
+fn set(words: &[&str]) -> BTreeSet<String> {
+    words.iter().map(|w| w.to_string()).collect()
 }
 
 #[test]
-fn bash_offers_subcommands_first() {
-    let offered = bash_complete(&["cachecmd", ""]);
-    for sub in subcommands() {
-        assert!(offered.contains(&sub), "bash does not offer {sub}: {offered:?}");
+fn subcommands_come_first() {
+    each_shell(|shell, scene| {
+        let offered = scene.complete(shell, "cachecmd ");
+        for sub in subcommands() {
+            assert!(offered.contains(&sub), "{shell:?} does not offer {sub}: {offered:?}");
+        }
+        assert!(!offered.contains("__complete-keys"), "{shell:?} offers the hidden helper");
+    });
+}
+
+#[test]
+fn long_options_complete() {
+    each_shell(|shell, scene| {
+        assert_eq!(scene.complete(shell, "cachecmd --tt"), set(&["--ttl"]), "{shell:?}");
+        let offered = scene.complete(shell, "cachecmd evict --no");
+        assert!(offered.contains("--no-cwd"), "{shell:?}: {offered:?}");
+    });
+}
+
+#[test]
+fn hidden_options_are_never_offered() {
+    each_shell(|shell, scene| {
+        let offered = scene.complete(shell, "cachecmd --re");
+        assert!(offered.contains("--retry"), "{shell:?}: {offered:?}");
+        assert!(!offered.contains("--refresh"), "{shell:?} offers --refresh: {offered:?}");
+        let offered = scene.complete(shell, "cachecmd gc --");
+        assert!(offered.contains("--max-size"), "{shell:?}: {offered:?}");
+        assert!(!offered.contains("--auto"), "{shell:?} offers gc --auto: {offered:?}");
+    });
+}
+
+#[test]
+fn the_wrapped_command_gets_its_own_completion() {
+    each_shell(|shell, scene| {
+        for line in
+            ["cachecmd -- git chec", "cachecmd --ttl 5m git chec", "cachecmd evict git chec"]
+        {
+            let offered = scene.complete(shell, line);
+            assert!(offered.contains("checkout"), "{shell:?} on {line:?}: {offered:?}");
+        }
+    });
+}
+
+#[test]
+fn cachecmd_options_do_not_leak_into_the_wrapped_command() {
+    each_shell(|shell, scene| {
+        for line in ["cachecmd -- sort --t", "cachecmd sort --t"] {
+            let offered = scene.complete(shell, line);
+            assert!(!offered.contains("--ttl"), "{shell:?} on {line:?}: {offered:?}");
+            // bash offers `--temporary-directory=`, the others without `=`.
+            assert!(
+                offered.iter().any(|w| w.starts_with("--temporary-directory")),
+                "{shell:?} on {line:?}: {offered:?}"
+            );
+        }
+    });
+}
+
+#[test]
+fn the_wrapped_command_completes_files() {
+    each_shell(|shell, scene| {
+        for line in ["cachecmd -- ls fi", "cachecmd ls fi", "cachecmd show -- ls fi"] {
+            let offered = scene.complete(shell, line);
+            assert_eq!(offered, set(&["fifth.txt", "first.txt"]), "{shell:?} on {line:?}");
+        }
+    });
+}
+
+#[test]
+fn the_command_word_completes_command_names() {
+    each_shell(|shell, scene| {
+        let offered = scene.complete(shell, "cachecmd -- bas");
+        assert!(offered.contains("bash"), "{shell:?}: {offered:?}");
+    });
+}
+
+#[test]
+fn durations_sizes_and_names_complete_no_files() {
+    each_shell(|shell, scene| {
+        for line in
+            ["cachecmd --ttl ", "cachecmd --max-size ", "cachecmd --scope ", "cachecmd --ttl fi"]
+        {
+            assert_eq!(scene.complete(shell, line), set(&[]), "{shell:?} on {line:?}");
+        }
+    });
+}
+
+#[test]
+fn env_completes_variable_names() {
+    each_shell(|shell, scene| {
+        let offered = scene.complete(shell, "cachecmd --env HO");
+        assert!(offered.contains("HOME"), "{shell:?}: {offered:?}");
+        assert!(offered.iter().all(|w| w.starts_with("HO")), "{shell:?}: {offered:?}");
+    });
+}
+
+#[test]
+fn show_and_evict_key_complete_key_prefixes_of_the_cache() {
+    let scene = Scene::new();
+    scene.cachecmd(&["--", "echo", "cached"]);
+    let list = scene.cachecmd(&["list", "--json"]);
+    let key = list.split("\"key\": \"").nth(1).expect("a listed key");
+    let prefix = &key[..12];
+    for shell in SHELLS {
+        for line in ["cachecmd show ", "cachecmd evict --key "] {
+            let offered = scene.complete(shell, line);
+            assert_eq!(offered, set(&[prefix]), "{shell:?} on {line:?}");
+        }
     }
 }
 
 #[test]
-fn bash_completes_long_options() {
-    assert_eq!(bash_complete(&["cachecmd", "--t"]), BTreeSet::from(["--ttl".to_owned()]));
-    let offered = bash_complete(&["cachecmd", "evict", "--no"]);
-    assert!(offered.contains("--no-cwd"), "{offered:?}");
+fn completions_and_man_complete_their_argument() {
+    each_shell(|shell, scene| {
+        let offered = scene.complete(shell, "cachecmd completions ");
+        assert_eq!(offered, set(&["bash", "elvish", "fish", "powershell", "zsh"]), "{shell:?}");
+        let offered = scene.complete(shell, "cachecmd man ");
+        for sub in subcommands() {
+            assert!(offered.contains(&sub), "{shell:?} does not offer {sub}: {offered:?}");
+        }
+    });
+}
+
+fn zsh_run(script: &str) -> common::Output {
+    let home = tempfile::tempdir().unwrap();
+    let mut zsh = Command::new("zsh");
+    zsh.args(["-f", "-c", script])
+        .env("XTASK_COMPLETIONS", committed("completions/_cachecmd").parent().unwrap());
+    isolated(&mut zsh, home.path());
+    run(zsh, Duration::from_secs(30))
 }
 
 #[test]
 fn zsh_script_parses() {
     let mut zsh = Command::new("zsh");
     zsh.args(["-f", "-n"]).arg(committed("completions/_cachecmd"));
-    let out = run(zsh, TIMEOUT);
+    let out = run(zsh, Duration::from_secs(30));
     assert_eq!(out.status, Some(0), "zsh -n rejects _cachecmd:\n{}", out.all());
 }
 
@@ -80,138 +179,4 @@ fn zsh_compinit_registers_and_autoloads_the_function() {
     assert!(out.stdout.contains("registered: _cachecmd\n"), "{}", out.all());
     assert!(out.stdout.contains("defined: 1\n"), "{}", out.all());
     assert!(out.stderr.is_empty(), "{}", out.all());
-}
-
-fn zsh_run(script: &str) -> common::Output {
-    let home = tempfile::tempdir().unwrap();
-    let mut zsh = Command::new("zsh");
-    zsh.args(["-f", "-c", script])
-        .env("XTASK_COMPLETIONS", committed("completions/_cachecmd").parent().unwrap());
-    isolated(&mut zsh, home.path());
-    run(zsh, TIMEOUT)
-}
-
-/// Loaded into an interactive zsh on a pseudo-terminal. `compadd` is
-/// wrapped to print every match it is given, and the shell exits after the
-/// first completion.
-const ZSH_CAPTURE_SETUP: &str = r#"
-PROMPT='' RPROMPT=''
-fpath=("$XTASK_COMPLETIONS" $fpath)
-autoload -Uz compinit && compinit -u -D
-compadd() {
-    # -O, -A and -D only collect matches for the caller's own filtering.
-    if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then
-        builtin compadd "$@"
-        return
-    fi
-    local -a __xtask_matches
-    builtin compadd -A __xtask_matches "$@"
-    local __xtask_match
-    for __xtask_match in $__xtask_matches; do
-        print -r -- $'\n'"XTASK-MATCH:$__xtask_match"
-    done
-    builtin compadd "$@"
-}
-__xtask_done() { print -r -- $'\n'"XTASK-DONE"; exit }
-comppostfuncs=(__xtask_done)
-print -r -- "XTASK-READY"
-"#;
-
-/// Types `line` and TAB into that shell.
-const ZSH_CAPTURE_DRIVER: &str = r#"
-zmodload zsh/zpty || exit 90
-zpty xtask zsh -f -i
-zpty -w xtask "source ${(q)1}"
-local out
-while zpty -r xtask out; do
-    [[ $out == *XTASK-READY* && $out != *print* ]] && break
-done
-zpty -w -n xtask "$2"$'\t'
-while zpty -r xtask out; do
-    print -r -- "$out"
-    [[ $out == *XTASK-DONE* ]] && break
-done
-zpty -d xtask
-"#;
-
-fn zsh_complete(line: &str) -> BTreeSet<String> {
-    let home = tempfile::tempdir().unwrap();
-    let setup = home.path().join("setup.zsh");
-    std::fs::write(&setup, ZSH_CAPTURE_SETUP).unwrap();
-    let mut zsh = Command::new("zsh");
-    zsh.args(["-f", "-c", ZSH_CAPTURE_DRIVER, "zsh"])
-        .arg(&setup)
-        .arg(line)
-        .env("XTASK_COMPLETIONS", committed("completions/_cachecmd").parent().unwrap());
-    isolated(&mut zsh, home.path());
-    let out = run(zsh, TIMEOUT);
-    assert_eq!(out.status, Some(0), "zsh completion of {line:?} failed:\n{}", out.all());
-    assert!(out.stdout.contains("XTASK-DONE"), "completion never ran:\n{}", out.all());
-    let errors: Vec<&str> = out.stdout.lines().filter(|l| is_zsh_error(l)).collect();
-    assert!(errors.is_empty(), "zsh errors completing {line:?}: {errors:#?}");
-    out.stdout
-        .lines()
-        .filter_map(|l| l.split_once("XTASK-MATCH:"))
-        .map(|(_, m)| m.trim_end().to_owned())
-        .collect()
-}
-
-/// `_tags:comptags:36: nesting level too deep`: a function, maybe a
-/// builtin, a line number, a message.
-fn is_zsh_error(line: &str) -> bool {
-    let line = line.trim_start_matches(|c: char| c.is_whitespace() || c.is_control());
-    let fields: Vec<&str> = line.splitn(4, ':').collect();
-    line.starts_with('_')
-        && fields.iter().skip(1).any(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
-}
-
-#[test]
-fn zsh_offers_subcommands_first() {
-    let offered = zsh_complete("cachecmd ");
-    for sub in subcommands() {
-        assert!(offered.contains(&sub), "zsh does not offer {sub}: {offered:?}");
-    }
-}
-
-#[test]
-fn zsh_completes_long_options() {
-    assert_eq!(zsh_complete("cachecmd --t"), BTreeSet::from(["--ttl".to_owned()]));
-    let offered = zsh_complete("cachecmd evict --n");
-    assert!(offered.contains("--no-cwd"), "{offered:?}");
-}
-
-fn fish_complete(line: &str) -> Vec<String> {
-    let home = tempfile::tempdir().unwrap();
-    let script = format!(
-        "source {} && complete -C {}",
-        fish_quote(&committed("completions/cachecmd.fish")),
-        fish_quote(Path::new(line))
-    );
-    let mut fish = Command::new("fish");
-    fish.args(["--no-config", "-c", &script]);
-    isolated(&mut fish, home.path());
-    let out = run(fish, TIMEOUT);
-    assert_eq!(out.status, Some(0), "fish completion of {line:?} failed:\n{}", out.all());
-    assert!(out.stderr.is_empty(), "fish printed errors for {line:?}:\n{}", out.all());
-    // Each candidate is `word<TAB>description`.
-    out.stdout.lines().map(|l| l.split('\t').next().unwrap_or_default().to_owned()).collect()
-}
-
-fn fish_quote(text: &Path) -> String {
-    format!("'{}'", text.display().to_string().replace('\\', "\\\\").replace('\'', "\\'"))
-}
-
-#[test]
-fn fish_offers_subcommands_first() {
-    let offered = fish_complete("cachecmd ");
-    for sub in subcommands() {
-        assert!(offered.contains(&sub), "fish does not offer {sub}: {offered:?}");
-    }
-}
-
-#[test]
-fn fish_completes_long_options() {
-    assert_eq!(fish_complete("cachecmd --t"), vec!["--ttl".to_owned()]);
-    let offered = fish_complete("cachecmd evict --n");
-    assert!(offered.contains(&"--no-cwd".to_owned()), "{offered:?}");
 }

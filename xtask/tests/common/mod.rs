@@ -104,3 +104,4 @@ pub fn isolated(command: &mut Command, home: &Path) {
         .env("TERM", "xterm")
         .current_dir(root());
 }
+pub mod shells;

@@ -25,9 +25,55 @@ impl Page {
         self.append_rendered(roff.render().into_bytes());
     }
 
-    pub(crate) fn into_bytes(self) -> Vec<u8> {
-        self.bytes
+    pub(crate) fn into_string(self) -> String {
+        String::from_utf8(self.bytes).expect("roff renders UTF-8")
     }
+}
+
+/// The rendered page as mandoc's lint likes it: no trailing whitespace,
+/// and filled text lines of at most 80 bytes, broken between words (a
+/// break in filled text is a space). Control lines, `.TP` tags and no-fill
+/// blocks stay.
+pub(crate) fn tidy(page: &str) -> String {
+    const WIDTH: usize = 80;
+    let mut out = String::with_capacity(page.len());
+    let mut filling = true;
+    // The line after `.TP` is the tag: one line, whatever its length.
+    let mut tag = false;
+    for line in page.lines().map(str::trim_end) {
+        let is_tag = std::mem::replace(&mut tag, line == ".TP");
+        match line {
+            ".nf" => filling = false,
+            ".fi" => filling = true,
+            _ => {}
+        }
+        let control = line.starts_with('.') || line.starts_with('\'');
+        if control || is_tag || !filling || line.len() <= WIDTH {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let mut current = String::new();
+        for word in line.split(' ').filter(|w| !w.is_empty()) {
+            if !current.is_empty() && current.len() + 1 + word.len() > WIDTH {
+                out.push_str(&current);
+                out.push('\n');
+                current.clear();
+            }
+            if current.is_empty() {
+                // A line starting with `.` or `'` would be a request.
+                if word.starts_with(['.', '\'']) {
+                    current.push_str("\\&");
+                }
+            } else {
+                current.push(' ');
+            }
+            current.push_str(word);
+        }
+        out.push_str(&current);
+        out.push('\n');
+    }
+    out
 }
 
 /// Prose, one sentence per line as roff prefers: `literal` in bold (what
@@ -181,11 +227,23 @@ mod tests {
     }
 
     #[test]
+    fn tidy_breaks_long_filled_lines_and_trims() {
+        let long = format!("{} .dot", "word ".repeat(20).trim_end());
+        let page = format!(".TH X  \n{long}\n.nf\n{long}\n.fi\n");
+        let tidied = tidy(&page);
+        let lines: Vec<&str> = tidied.lines().collect();
+        assert_eq!(lines[0], ".TH X");
+        assert!(lines[1].len() <= 80 && lines[2].starts_with("word"), "{tidied}");
+        assert!(tidied.contains("\n\\&.dot\n") || tidied.contains(" .dot\n"), "{tidied}");
+        assert!(tidied.contains(&format!("\n{long}\n.fi")), "no-fill lines stay: {tidied}");
+    }
+
+    #[test]
     fn the_preamble_is_kept_once() {
         let mut page = Page::default();
         page.append(Roff::new().control("TH", ["A"]));
         page.append(Roff::new().control("SH", ["B"]));
-        let text = String::from_utf8(page.into_bytes()).unwrap();
+        let text = page.into_string();
         assert_eq!(text.matches(".ds Aq").count(), 2, "{text}"); // .ie and .el
         assert!(text.ends_with(".TH A\n.SH B\n"), "{text}");
     }

@@ -2,8 +2,9 @@
 //! work, exit statuses, environment and files. The facts follow README.md;
 //! numbers and names come from the code where the code has them.
 
-use cachecmd::exit_codes;
-use clap_mangen::roff::{roman, Roff};
+use crate::exit_codes;
+use clap::Command;
+use clap_mangen::roff::Roff;
 
 use super::markup::{
     bullet, clap_text, heading, literal, numbered, para, subheading, tagged, text,
@@ -355,77 +356,28 @@ pub(crate) fn environment(options: &[EnvOption]) -> Roff {
     r
 }
 
-pub(crate) fn files() -> Roff {
-    let mut r = Roff::new();
-    heading(&mut r, "FILES");
-    tagged(
-        &mut r,
-        "`$XDG_CONFIG_HOME/cachecmd/config.toml`",
-        "The config file (usually `~/.config/cachecmd/config.toml`; `CACHECMD_CONFIG` \
-         names another).",
-    );
-    tagged(
-        &mut r,
-        "`$XDG_CACHE_HOME/cachecmd/`",
-        "The cache (usually `~/.cache/cachecmd/`); see STORAGE.",
-    );
-    para(&mut r, "Every key of the config file is optional:");
-    literal(
-        &mut r,
-        [
-            "ttl = \"1h\"",
-            "failure_ttl = \"30s\"",
-            "cache_dir = \"/home/me/.cache/cachecmd\"",
-            "env = [\"AWS_PROFILE\", \"KUBECONFIG\"]",
-            "lock_timeout = \"10m\"",
-            "max_entry_size = \"1GiB\"",
-            "max_size = \"1GiB\"",
-            "max_entries = 100000",
-        ],
-    );
-    para(
-        &mut r,
-        &format!(
-            "An unknown key, a malformed file or a bad value stops cachecmd with exit {} \
-             and a message naming the file and the key. `--env` adds to the file's `env` \
-             list rather than replacing it: the file names the variables that must always \
-             be keyed.",
-            exit_codes::USAGE
-        ),
-    );
-    r
-}
-
-/// EXAMPLES from the `--help` epilogue, so `--help` and the page agree:
-/// `# comment` lines become prose, the other lines literal commands.
-pub(crate) fn examples(after_help: &str) -> Roff {
-    fn flush(r: &mut Roff, commands: &mut Vec<&str>) {
-        if !commands.is_empty() {
-            literal(r, commands.drain(..));
-        }
-    }
-    let mut r = Roff::new();
-    heading(&mut r, "EXAMPLES");
-    let body = after_help.trim_start();
-    let body = body.strip_prefix(EXAMPLES_HEADING).unwrap_or(body);
-    let mut commands = Vec::new();
-    let mut first = true;
-    for line in body.lines().map(str::trim) {
-        if let Some(comment) = line.strip_prefix('#') {
-            flush(&mut r, &mut commands);
-            if !first {
-                r.control("PP", []);
+/// Every variable that clap reads for an option, once, in declaration
+/// order, with the option it stands in for and that option's help.
+pub(crate) fn env_options(cmd: &Command) -> Vec<EnvOption> {
+    fn collect(cmd: &Command, found: &mut Vec<EnvOption>) {
+        for arg in cmd.get_arguments().filter(|arg| !arg.is_hide_set() && !arg.is_hide_env_set()) {
+            let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) else {
+                continue;
+            };
+            let name = env.to_string_lossy().into_owned();
+            if found.iter().all(|known| known.name != name) {
+                found.push(EnvOption {
+                    name,
+                    flag: format!("--{long}"),
+                    help: arg.get_help().map(ToString::to_string).unwrap_or_default(),
+                });
             }
-            r.text([roman(comment.trim())]);
-            first = false;
-        } else if !line.is_empty() {
-            commands.push(line);
-            first = false;
+        }
+        for sub in cmd.get_subcommands() {
+            collect(sub, found);
         }
     }
-    flush(&mut r, &mut commands);
-    r
+    let mut found = Vec::new();
+    collect(cmd, &mut found);
+    found
 }
-
-/// How an epilogue of examples begins.
-pub(crate) const EXAMPLES_HEADING: &str = "Examples:";

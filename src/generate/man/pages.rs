@@ -1,0 +1,136 @@
+//! What each subcommand's page says beyond its options: a DESCRIPTION (the
+//! NAME line already holds the one-line summary), EXAMPLES and EXIT STATUS.
+
+use clap_mangen::roff::Roff;
+
+use super::markup::{heading, literal, tagged};
+use crate::exit_codes::{NO_ENTRY, USAGE};
+
+pub(crate) struct Prose {
+    pub(crate) description: &'static str,
+    /// (what it shows, the commands)
+    pub(crate) examples: &'static [(&'static str, &'static [&'static str])],
+    /// Statuses besides 0 and the usage error every subcommand has.
+    pub(crate) no_entry: bool,
+}
+
+pub(crate) fn prose(subcommand: &str) -> Prose {
+    let (description, examples, no_entry): (&str, &[(&str, &[&str])], bool) = match subcommand {
+        "evict" => (
+            "Computes the key exactly as a run with the same key options and {COMMAND} would, \
+             and removes that entry, so the next run is a miss.",
+            &[
+                ("Forget one cached invocation", &["cachecmd evict --no-cwd -- ./generate-schema.sh"]),
+                ("Forget an entry by the key prefix that list shows", &["cachecmd evict --key 3f9a1c"]),
+            ],
+            true,
+        ),
+        "clear" => (
+            "Without filters, removes every entry of the local cache. With filters, removes \
+             only the entries matching all of them. `--remote` also empties the remote tier.",
+            &[
+                ("Drop everything recorded for one scope", &["cachecmd clear --scope prompt"]),
+                ("Drop stale entries of one program", &["cachecmd clear --expired --command 'aws *'"]),
+            ],
+            false,
+        ),
+        "key" => (
+            "Prints the key a run with these options and {COMMAND} would look up, without \
+             running anything. Two invocations share an entry exactly when their keys match; \
+             `--explain` shows which part differs.",
+            &[("Why do two directories not share an entry?", &["cachecmd key --explain -- make -n"])],
+            false,
+        ),
+        "list" => (
+            "Prints one line per entry: its key prefix, age, expiry, exit status, size, hits, \
+             scope and command line. The key prefix names the entry for `show` and `evict --key`.",
+            &[
+                ("The table, then the same as JSON for a script", &["cachecmd list", "cachecmd list --json"]),
+            ],
+            false,
+        ),
+        "show" => (
+            "Describes one entry: its command line, working directory, scope, keyed variables, \
+             times, exit status and sizes; or prints its recorded stdout or stderr.",
+            &[
+                ("Inspect the entry list shows first", &["cachecmd show 3f9a1c"]),
+                ("Print what a run would replay", &["cachecmd show --stdout -- git status --short"]),
+            ],
+            true,
+        ),
+        "stats" => (
+            "Summarizes the cache: entries, bytes on disk against the limits, hits, misses, \
+             evictions and, with a remote tier, remote hits and errors.",
+            &[("A summary for a dashboard", &["cachecmd stats --json"])],
+            false,
+        ),
+        "gc" => (
+            "Removes expired entries and stray files, then evicts least recently used entries \
+             until the cache is within `--max-size` and `--max-entries`. A miss starts the same \
+             work in the background now and then, so running it by hand is rarely needed.",
+            &[("Shrink the cache now", &["cachecmd gc --max-size 200MiB"])],
+            false,
+        ),
+        "completions" => (
+            "Prints the completion script for {SHELL} on stdout. The bash script needs the \
+             bash-completion package; zsh finds the script on `$fpath` when `compinit` runs.",
+            &[
+                ("bash", &["cachecmd completions bash > ~/.local/share/bash-completion/completions/cachecmd"]),
+                ("zsh", &["cachecmd completions zsh > ~/.zfunc/_cachecmd"]),
+                ("fish", &["cachecmd completions fish > ~/.config/fish/completions/cachecmd.fish"]),
+            ],
+            false,
+        ),
+        "man" => (
+            "Prints a man page in roff on stdout: cachecmd's own, or that of {SUBCOMMAND}.",
+            &[
+                ("Read a page without installing it", &["cachecmd man list | man -l -"]),
+                (
+                    "Install the pages where man finds them",
+                    &[
+                        "mkdir -p ~/.local/share/man/man1",
+                        "for page in '' evict clear key list show stats gc completions man; do",
+                        "  cachecmd man $page > ~/.local/share/man/man1/cachecmd${page:+-$page}.1",
+                        "done",
+                    ],
+                ),
+            ],
+            false,
+        ),
+        _ => ("", &[], false),
+    };
+    Prose { description, examples, no_entry }
+}
+
+pub(crate) fn examples(prose: &Prose) -> Roff {
+    let mut r = Roff::new();
+    heading(&mut r, "EXAMPLES");
+    for (i, (what, commands)) in prose.examples.iter().enumerate() {
+        if i > 0 {
+            r.control("PP", []);
+        }
+        r.text([clap_mangen::roff::roman(format!("{what}:"))]);
+        literal(&mut r, commands.iter().copied());
+    }
+    r
+}
+
+pub(crate) fn exit_status(prose: &Prose) -> Roff {
+    let mut r = Roff::new();
+    heading(&mut r, "EXIT STATUS");
+    tagged(&mut r, "`0`", "Success.");
+    if prose.no_entry {
+        tagged(
+            &mut r,
+            &format!("`{NO_ENTRY}`"),
+            "No entry matches, or the key prefix is ambiguous.",
+        );
+    }
+    tagged(
+        &mut r,
+        &format!("`{USAGE}`"),
+        "A usage or setup error: a bad flag or value, a bad config file, an unusable cache \
+         directory. One line on stderr says what.",
+    );
+    r
+}
