@@ -41,7 +41,8 @@ pub fn list(config: &Config, json: bool) -> Result<i32> {
     if json {
         println!("{}", serde_json::to_string_pretty(&keys)?);
     } else {
-        println!("{} entries in {}", keys.len(), remote.redacted_url());
+        let noun = if keys.len() == 1 { "entry" } else { "entries" };
+        println!("{} {noun} in {}", keys.len(), remote.redacted_url());
         for key in keys {
             println!("{key}");
         }

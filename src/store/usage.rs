@@ -26,8 +26,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::key::Key;
 
 const RECORD_LEN: usize = 48;
-const SUMMARY_MAGIC: &[u8; 8] = b"CCUSAGE2";
-const SUMMARY_HEADER_LEN: usize = 48;
+/// Version 3 of the summary: its header holds `remote_rejected` too.
+const SUMMARY_MAGIC: &[u8; 8] = b"CCUSAGE3";
+const SUMMARY_HEADER_LEN: usize = 56;
+/// Version 2 (no `remote_rejected`) is still read; the next compaction
+/// rewrites it as version 3.
+const SUMMARY_V2_MAGIC: &[u8; 8] = b"CCUSAGE2";
+const SUMMARY_V2_HEADER_LEN: usize = 48;
 /// A journal past this size (about 170,000 records) is compacted by the
 /// append that grew it.
 pub const COMPACT_AT: u64 = 8 << 20;
@@ -62,8 +67,7 @@ pub struct Usage {
     pub evictions: u64,
     pub remote_hits: u64,
     pub remote_errors: u64,
-    /// Remote values refused (unsigned, mis-signed, corrupt). Journal only:
-    /// the summary format has no room, so compaction folds them away.
+    /// Remote values refused (unsigned, mis-signed, corrupt).
     pub remote_rejected: u64,
     pub keys: HashMap<Key, KeyUsage>,
 }
@@ -111,20 +115,31 @@ pub fn compact_now(store: &DiskStore) {
     let _ = Usage::compact(store, &|key| live.contains(key), 0);
 }
 
-/// Reads `header` from the file at `path` and, if `valid` accepts it, calls
+/// Reads a header from the file at `path` into `header` (nothing if it is
+/// empty; else its 8-byte magic, and the rest of the length `header_len`
+/// gives for that magic, which refuses the file with `None`), then calls
 /// `each` with every whole record after it, reading in bounded chunks; a
 /// torn final record is ignored.
 fn stream(
     store: &DiskStore,
     path: &Path,
     header: &mut [u8],
-    valid: impl Fn(&[u8]) -> bool,
+    header_len: impl Fn(&[u8]) -> Option<usize>,
     mut each: impl FnMut(&[u8]),
 ) {
     let Ok(file) = store.open_in(path, libc::O_RDONLY, 0) else { return };
     let mut reader = BufReader::with_capacity(64 * 1024, file);
-    if reader.read_exact(header).is_err() || !valid(header) {
-        return;
+    if !header.is_empty() {
+        if reader.read_exact(&mut header[..8]).is_err() {
+            return;
+        }
+        let Some(len) = header_len(&header[..8]).filter(|&n| (8..=header.len()).contains(&n))
+        else {
+            return;
+        };
+        if reader.read_exact(&mut header[8..len]).is_err() {
+            return;
+        }
     }
     let mut record = [0u8; RECORD_LEN];
     while reader.read_exact(&mut record).is_ok() {
@@ -150,7 +165,7 @@ impl Usage {
         let now = now_secs();
         usage.read_summary(store, keep, now);
         if let Some(journal) = journal {
-            stream(store, journal, &mut [], |_| true, |r| usage.add_journal_record(r, keep, now));
+            stream(store, journal, &mut [], |_| None, |r| usage.add_journal_record(r, keep, now));
         }
         usage
     }
@@ -159,22 +174,28 @@ impl Usage {
         let mut header = [0u8; SUMMARY_HEADER_LEN];
         let mut records = Vec::new();
         let path = summary_path(&store.v1());
-        let magic = |h: &[u8]| h[..8] == SUMMARY_MAGIC[..];
-        stream(store, &path, &mut header, magic, |record| {
+        let header_len = |magic: &[u8]| match magic {
+            m if m == SUMMARY_MAGIC => Some(SUMMARY_HEADER_LEN),
+            m if m == SUMMARY_V2_MAGIC => Some(SUMMARY_V2_HEADER_LEN),
+            _ => None,
+        };
+        stream(store, &path, &mut header, header_len, |record| {
             let Some(key) = Key::from_slice(&record[..32]).filter(|k| keep(k)) else { return };
             let last_hit = u64_at(record, 40);
             let last_hit = if plausible(last_hit, now) { last_hit } else { 0 };
             records.push((key, u64_at(record, 32), last_hit));
         });
-        if !magic(&header) {
+        if header_len(&header[..8]).is_none() {
             return;
         }
+        // A version 2 header is zero past its end: no rejections counted.
         for (total, at) in [
             (&mut self.hits, 8),
             (&mut self.misses, 16),
             (&mut self.evictions, 24),
             (&mut self.remote_hits, 32),
             (&mut self.remote_errors, 40),
+            (&mut self.remote_rejected, 48),
         ] {
             *total = total.saturating_add(u64_at(&header, at));
         }
@@ -232,9 +253,14 @@ impl Usage {
         usage.evictions = usage.evictions.saturating_add(evicted);
         let mut out = Vec::with_capacity(SUMMARY_HEADER_LEN + usage.keys.len() * RECORD_LEN);
         out.extend_from_slice(SUMMARY_MAGIC);
-        for total in
-            [usage.hits, usage.misses, usage.evictions, usage.remote_hits, usage.remote_errors]
-        {
+        for total in [
+            usage.hits,
+            usage.misses,
+            usage.evictions,
+            usage.remote_hits,
+            usage.remote_errors,
+            usage.remote_rejected,
+        ] {
             out.extend_from_slice(&total.to_le_bytes());
         }
         for (key, use_) in &usage.keys {
@@ -283,7 +309,7 @@ mod tests {
         padded[40] = 1;
         padded[44] = 0x10;
         let mut summary = SUMMARY_MAGIC.to_vec();
-        summary.extend_from_slice(&[0xff; 40]);
+        summary.extend_from_slice(&[0xff; 48]);
         std::fs::write(summary_path(&store.v1()), summary).unwrap();
         let mut journal = OpenOptions::new().append(true).open(journal_path(&store.v1())).unwrap();
         journal.write_all(&bad).unwrap();
@@ -328,5 +354,34 @@ mod tests {
         assert_eq!(usage.key(&key(2)).hits, 0);
         assert_eq!(usage.key(&key(1)).hits, 1);
         assert_eq!(usage.hits, 2);
+    }
+
+    #[test]
+    fn rejections_survive_compaction_and_old_summaries_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
+        std::fs::create_dir_all(store.v1()).unwrap();
+        record(&store, Event::RemoteRejected, &key(1));
+        record(&store, Event::RemoteRejected, &key(2));
+        Usage::compact(&store, &|_| true, 0).unwrap();
+        record(&store, Event::RemoteRejected, &key(1));
+        assert_eq!(load_all(&store).remote_rejected, 3);
+
+        // A version 2 summary: five totals, then one key record.
+        let mut v2 = SUMMARY_V2_MAGIC.to_vec();
+        for total in [4u64, 5, 6, 7, 8] {
+            v2.extend_from_slice(&total.to_le_bytes());
+        }
+        v2.extend_from_slice(key(9).bytes());
+        v2.extend_from_slice(&11u64.to_le_bytes());
+        v2.extend_from_slice(&now_secs().to_le_bytes());
+        std::fs::write(summary_path(&store.v1()), v2).unwrap();
+        std::fs::remove_file(journal_path(&store.v1())).unwrap();
+        let old = load_all(&store);
+        let totals = (old.hits, old.misses, old.evictions, old.remote_hits, old.remote_errors);
+        assert_eq!(totals, (4, 5, 6, 7, 8));
+        assert_eq!((old.remote_rejected, old.key(&key(9)).hits), (0, 11));
+        Usage::compact(&store, &|_| true, 0).unwrap();
+        assert_eq!(load_all(&store), old);
     }
 }

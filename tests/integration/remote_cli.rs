@@ -717,6 +717,22 @@ fn the_password_is_never_printed() {
 }
 
 #[test]
+fn list_remote_says_one_entry() {
+    let server = RedisServer::start();
+    let env = TestEnv::new();
+    let counter = env.counter("single");
+    let a = machine(&env, "a");
+    env.write_config(&format!("remote = \"{}\"\n", server.url()));
+    let one = counter.prints("one");
+    let out = env.cmd().arg("--cache-dir").arg(&a).args(["--no-cwd", "--"]).args(&one).output();
+    assert!(out.unwrap().status.success());
+    let out = env.cmd().args(["list", "--remote"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let expected = format!("1 entry in {}\n{}\n", server.url(), key_of(&env, &one));
+    assert_eq!(text(&out.stdout), expected);
+}
+
+#[test]
 fn list_and_clear_the_remote_tier() {
     let server = RedisServer::start();
     let env = TestEnv::new();

@@ -201,6 +201,29 @@ fn clear_removes_what_cachecmd_wrote_and_nothing_else() {
     });
 }
 
+/// Each listing page and each DELETE has an `op_timeout` of its own: a
+/// bucket of thousands of keys lists and clears however short it is.
+#[test]
+fn thousands_of_keys_list_and_clear_past_one_op_timeout() {
+    with_credentials("thousands_of_keys_list_and_clear_past_one_op_timeout", || {
+        const COUNT: usize = 2_500;
+        let server = S3Server::start();
+        let mut names: Vec<String> = (0..COUNT).map(|i| format!("{i:064x}")).collect();
+        for name in &names {
+            server.plant(&format!("team/cachecmd:v1:{name}"), b"planted");
+        }
+        let mut config = config(&server.endpoint(), "s3://bucket/team");
+        config.op_timeout = Duration::from_secs(1);
+        let remote = Remote::connect(&config);
+        let mut listed = remote.list_keys().unwrap();
+        listed.sort();
+        names.sort();
+        assert_eq!(listed, names);
+        assert_eq!(remote.clear().unwrap(), COUNT as u64);
+        assert_eq!(server.objects(), Vec::<String>::new());
+    });
+}
+
 #[test]
 fn the_lock_is_exclusive_waits_and_is_taken_over_when_expired() {
     with_credentials("the_lock_is_exclusive_waits_and_is_taken_over_when_expired", || {

@@ -282,3 +282,62 @@ fn the_signing_key_never_appears_in_any_output() {
         assert!(!all.contains(KEY), "{all}");
     }
 }
+
+/// A fake Redis that answers every GETRANGE with a 300 MB bulk string (and
+/// streams it), and anything else `+OK`.
+fn bloating_redis() -> u16 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        return;
+                    }
+                    if !buf[..n].windows(8).any(|w| w.eq_ignore_ascii_case(b"GETRANGE")) {
+                        let _ = stream.write_all(b"+OK\r\n");
+                        continue;
+                    }
+                    let _ = stream.write_all(format!("${}\r\n", 300 << 20).as_bytes());
+                    let block = vec![b'x'; 1 << 20];
+                    for _ in 0..300 {
+                        if stream.write_all(&block).is_err() {
+                            return;
+                        }
+                    }
+                    let _ = stream.write_all(b"\r\n");
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_reply_larger_than_the_chunk_asked_is_refused_unread() {
+    let env = TestEnv::new();
+    let url = format!("redis://127.0.0.1:{}/0", bloating_redis());
+    let counter = env.counter("runs");
+    let argv = counter.prints("fine\n");
+    let time = Path::new("/usr/bin/time");
+    assert!(time.exists(), "/usr/bin/time is missing: apt-get install time");
+    let report = env.path().join("rss");
+    let out = env
+        .std_command(time)
+        .args(["-f", "%M", "-o"])
+        .arg(&report)
+        .arg(harness::BIN)
+        .args(["-v", "--no-cwd", "--remote", &url, "--cache-dir"])
+        .arg(machine(&env, "a"))
+        .arg("--")
+        .args(&argv)
+        .output()
+        .unwrap();
+    assert_prints(&out, "fine\n");
+    assert!(text(&out.stderr).contains("GETRANGE answered"), "{}", text(&out.stderr));
+    let kib: u64 = std::fs::read_to_string(&report).unwrap().trim().parse().unwrap();
+    assert!(kib < 64 * 1024, "cachecmd peaked at {kib} KiB against a 300 MB reply");
+}

@@ -9,6 +9,7 @@
 
 mod chunked;
 mod lock;
+mod raw;
 
 use std::cell::{Cell, RefCell};
 use std::fs::File;

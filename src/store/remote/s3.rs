@@ -143,18 +143,18 @@ impl RemoteStore for S3Store {
     }
 
     /// Deletes every object under `PREFIX/cachecmd:v1:` and aborts the
-    /// multipart uploads there.
+    /// multipart uploads there; each DELETE has an `op_timeout` of its own
+    /// (a bucket of thousands of keys takes longer than one).
     fn clear(&self) -> Result<u64, RemoteError> {
         let names = self.list_objects()?;
-        let op = self.op("clear");
         let mut removed = 0;
         for name in &names {
-            op.delete(name)?;
+            self.op("clear").delete(name)?;
             if name.strip_prefix(&self.prefix).and_then(entry_hex).is_some() {
                 removed += 1;
             }
         }
-        self.abort_uploads(&op)?;
+        self.abort_uploads()?;
         Ok(removed)
     }
 }

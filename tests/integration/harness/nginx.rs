@@ -1,6 +1,8 @@
 //! A private nginx per test serving WebDAV (PUT, DELETE, MOVE, and PROPFIND
 //! through the dav-ext module) from a temp dir on a free loopback port,
-//! killed on drop. A test that cannot start one FAILS (it never skips):
+//! killed on drop. It runs as one process (`master_process off`): killing
+//! a master leaves its workers serving forever, killing the only process
+//! leaves nothing behind. A test that cannot start one FAILS (it never skips):
 //! install `nginx` and `libnginx-mod-http-dav-ext`.
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -85,7 +87,7 @@ impl Nginx {
 user root;
 pid {pid};
 error_log {log} info;
-worker_processes 1;
+master_process off;
 daemon off;
 events {{ worker_connections 64; }}
 http {{

@@ -2,7 +2,8 @@
 //! `GETRANGE` pieces, checked against `STRLEN` so a value replaced midway is
 //! a miss; uploads in `APPEND` pieces to a temporary key that a script
 //! renames into place only when complete, so readers never see a partial
-//! upload. A whole transfer has a deadline too.
+//! upload. A whole transfer has a deadline too. Over plain TCP a fetch
+//! reads through `raw`, so a reply longer than asked is refused unread.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -10,7 +11,15 @@ use std::time::{Duration, Instant};
 
 use super::super::keys::{random_token, TMP_PREFIX};
 use super::super::{RemoteError, Stored, CHUNK};
+use super::raw::Raw;
 use super::RedisStore;
+
+/// Where a fetch reads from: the bounded reader over plain TCP, or the
+/// redis crate (TLS, Unix sockets), which reads whole replies.
+enum Source {
+    Raw(Raw),
+    Crate,
+}
 
 /// An abandoned upload disappears after at least this (longer for big ones).
 const TMP_TTL: Duration = Duration::from_secs(120);
@@ -30,51 +39,96 @@ impl RedisStore {
         dest: &File,
         max_len: u64,
     ) -> Result<bool, RemoteError> {
+        let end = self.deadline.get().unwrap_or_else(|| Instant::now() + self.config.op_timeout);
+        let info = self.client.get_connection_info();
+        let mut source = match Raw::open(info, self.config.connect_timeout, end) {
+            Some(Ok(raw)) => Source::Raw(raw),
+            Some(Err(e)) => return Err(self.raw_error("GETRANGE", &e, true)),
+            None => Source::Crate,
+        };
         // One GETRANGE reads a small entry whole (one command is atomic);
         // asking for a byte past `max_len` tells an oversized value apart.
         // (No MULTI pipelines: the sync client mishandles their errors.)
+        dest.set_len(0).map_err(RemoteError::Local)?;
         let want = CHUNK.min(max_len.saturating_add(1));
-        let first: Vec<u8> =
-            self.run("GETRANGE", redis::cmd("GETRANGE").arg(key).arg(0).arg(want - 1))?;
-        let got = first.len() as u64;
+        let got = self.getrange(&mut source, key, 0, want - 1, dest)?;
         if got == 0 {
             return Ok(false);
         }
-        let len = if got < want {
-            got
-        } else {
-            self.run::<u64>("STRLEN", redis::cmd("STRLEN").arg(key))?
-        };
+        let len = if got < want { got } else { self.strlen(&mut source, key)? };
         if len > max_len || got > max_len {
             return Err(RemoteError::TooLarge { len: len.max(got), max: max_len });
         }
         if len < got {
             return Ok(false); // replaced under us
         }
-        dest.set_len(0).map_err(RemoteError::Local)?;
-        dest.write_all_at(&first, 0).map_err(RemoteError::Local)?;
-        drop(first);
         // The lookup's one deadline (see `RedisStore::within`) bounds the
         // whole transfer.
         let mut at = got;
         while at < len {
             let end = len.min(at + CHUNK);
-            let chunk: Vec<u8> =
-                self.run("GETRANGE", redis::cmd("GETRANGE").arg(key).arg(at).arg(end - 1))?;
-            if chunk.len() as u64 != end - at {
+            if self.getrange(&mut source, key, at, end - 1, dest)? != end - at {
                 return Ok(false); // replaced or expired under us
             }
-            dest.write_all_at(&chunk, at).map_err(RemoteError::Local)?;
             at = end;
         }
-        if len > got {
-            let now: u64 = self.run("STRLEN", redis::cmd("STRLEN").arg(key))?;
-            if now != len {
-                return Ok(false);
-            }
+        if len > got && self.strlen(&mut source, key)? != len {
+            return Ok(false);
         }
         dest.set_len(len).map_err(RemoteError::Local)?;
         Ok(true)
+    }
+
+    /// `GETRANGE key start end` written to `dest` at `start`; its length.
+    fn getrange(
+        &self,
+        source: &mut Source,
+        key: &str,
+        start: u64,
+        end: u64,
+        dest: &File,
+    ) -> Result<u64, RemoteError> {
+        match source {
+            Source::Raw(raw) => raw
+                .getrange(key, start, end, dest, start)
+                .map_err(|e| self.raw_error("GETRANGE", &e, false)),
+            Source::Crate => {
+                let range = redis::cmd("GETRANGE").arg(key).arg(start).arg(end).clone();
+                let chunk: Vec<u8> = self.run("GETRANGE", &range)?;
+                if chunk.len() as u64 > end - start + 1 {
+                    return Err(self.command_error("GETRANGE", "a reply over the range".into()));
+                }
+                dest.write_all_at(&chunk, start).map_err(RemoteError::Local)?;
+                Ok(chunk.len() as u64)
+            }
+        }
+    }
+
+    fn strlen(&self, source: &mut Source, key: &str) -> Result<u64, RemoteError> {
+        match source {
+            Source::Raw(raw) => raw.strlen(key).map_err(|e| self.raw_error("STRLEN", &e, false)),
+            Source::Crate => self.run("STRLEN", redis::cmd("STRLEN").arg(key)),
+        }
+    }
+
+    /// The error for a failure of the bounded reader.
+    fn raw_error(&self, op: &'static str, e: &std::io::Error, connecting: bool) -> RemoteError {
+        use std::io::ErrorKind as K;
+        let timed_out = matches!(e.kind(), K::TimedOut | K::WouldBlock);
+        if connecting && e.kind() != K::Other && e.kind() != K::InvalidData {
+            let message = if timed_out {
+                format!("timed out after {:?}", self.config.connect_timeout)
+            } else {
+                self.scrubber.scrub(&e.to_string())
+            };
+            return RemoteError::Connect { url: self.scrubber.redacted().to_string(), message };
+        }
+        let message = if timed_out {
+            format!("timed out after {:?}", self.config.op_timeout)
+        } else {
+            self.scrubber.scrub(&e.to_string())
+        };
+        self.command_error(op, message)
     }
 
     /// A chunked transfer may take one `op_timeout` per command (plus two)

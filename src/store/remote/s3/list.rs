@@ -1,6 +1,10 @@
 //! Listing and removing what cachecmd keeps in a bucket: every object
 //! whose name starts with `PREFIX/cachecmd:v1:` (ListObjectsV2, page after
 //! page) and the multipart uploads left there by interrupted stores.
+//!
+//! These are maintenance commands over a bucket of any size, so each page
+//! and each request gets a whole `op_timeout` of its own: one deadline for
+//! a listing of 10 000 keys would fail it however healthy the server.
 
 use rusty_s3::actions::{AbortMultipartUpload, DeleteObject, ListObjectsV2};
 use ureq::http::Method;
@@ -15,7 +19,6 @@ const PAGE_BODY: u64 = 4 << 20;
 impl S3Store {
     /// The names of every object under `PREFIX/cachecmd:v1:`.
     pub(super) fn list_objects(&self) -> Result<Vec<String>, RemoteError> {
-        let op = self.op("ListObjectsV2");
         let prefix = schema_prefix(self);
         let mut names = Vec::new();
         let mut token: Option<String> = None;
@@ -25,6 +28,7 @@ impl S3Store {
             if let Some(token) = &token {
                 list.with_continuation_token(token.clone());
             }
+            let op = self.op("ListObjectsV2");
             let mut resp = op.send(Method::GET, &op.sign(&list), &[], ())?;
             if !resp.status().is_success() {
                 return Err(op.status_error(&mut resp).1);
@@ -45,9 +49,10 @@ impl S3Store {
     /// Aborts the multipart uploads under `PREFIX/cachecmd:v1:` (one page
     /// of them: more would be left by over a thousand interrupted stores).
     /// A server without ListMultipartUploads has nothing to abort.
-    pub(super) fn abort_uploads(&self, op: &Op<'_>) -> Result<(), RemoteError> {
+    pub(super) fn abort_uploads(&self) -> Result<(), RemoteError> {
         let prefix = schema_prefix(self);
         let url = self.list_uploads_url(&prefix);
+        let op = self.op("ListMultipartUploads");
         let mut resp = op.send(Method::GET, &url, &[], ())?;
         if resp.status().as_u16() == 501 {
             return Ok(());
@@ -68,6 +73,7 @@ impl S3Store {
             }
             let id = unescape(id);
             let abort = AbortMultipartUpload::new(&self.bucket, self.creds.as_ref(), &key, &id);
+            let op = self.op("AbortMultipartUpload");
             let mut resp = op.send(Method::DELETE, &op.sign(&abort), &[], ())?;
             if !resp.status().is_success() && resp.status().as_u16() != 404 {
                 return Err(op.status_error(&mut resp).1);
