@@ -10,7 +10,7 @@
 #
 # Environment:
 #   CACHECMD_BIN=path   benchmark this binary instead of building one
-#   STATIC=0            benchmark the dynamic build (default: the static build the README recommends)
+#   DYNAMIC=1           benchmark the dynamic link (CACHECMD_DYNAMIC=1; default: the README's install build)
 #   BKT_BIN=path        use this bkt binary instead of installing bkt 0.8.2
 #   KEEP_TMP=1          keep the private temp dir (caches, data files) for inspection
 set -Eeuo pipefail
@@ -93,22 +93,18 @@ if [[ -n ${CACHECMD_BIN:-} ]]; then
   CC_SRC=$(command -v "$CACHECMD_BIN") || die "CACHECMD_BIN=$CACHECMD_BIN not found"
   note "benchmarked CACHECMD_BIN=$CACHECMD_BIN, not a fresh cargo build"
 else
-  # The recommended install (README): a static binary skips the dynamic
-  # loader, half the syscalls of a tiny process. STATIC=0 measures the
-  # default dynamic build instead.
+  # The README's install: a plain release build, which build.rs links as a
+  # static PIE where it can. DYNAMIC=1 measures the dynamic link instead.
   build_t0=$(date +%s)
-  if [[ ${STATIC:-1} == 1 && $(uname -m) == x86_64 ]]; then
-    log "cargo build --release (static, x86_64-unknown-linux-gnu)"
-    RUSTFLAGS='-C target-feature=+crt-static' \
-      cargo build --release -p cachecmd --target x86_64-unknown-linux-gnu >&2
-    CC_SRC="${CARGO_TARGET_DIR:-$REPO/target}/x86_64-unknown-linux-gnu/release/cachecmd"
-    note "static build (RUSTFLAGS=-C target-feature=+crt-static, --target x86_64-unknown-linux-gnu)"
+  if [[ ${DYNAMIC:-0} == 1 ]]; then
+    log "cargo build --release (CACHECMD_DYNAMIC=1)"
+    CACHECMD_DYNAMIC=1 cargo build --release --locked -p cachecmd >&2
   else
     log "cargo build --release"
-    cargo build --release -p cachecmd >&2
-    CC_SRC="${CARGO_TARGET_DIR:-$REPO/target}/release/cachecmd"
-    note "dynamic build (cargo build --release)"
+    cargo build --release --locked -p cachecmd >&2
   fi
+  CC_SRC="${CARGO_TARGET_DIR:-$REPO/target}/release/cachecmd"
+  note "cargo build --release --locked ($(ldd "$CC_SRC" 2>&1 | grep -qE 'statically|not a dynamic' && echo static || echo dynamic) binary)"
   BUILD_SECS=$(($(date +%s) - build_t0))
 fi
 [[ -x $CC_SRC ]] || die "no cachecmd binary at $CC_SRC"
