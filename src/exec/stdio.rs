@@ -137,7 +137,8 @@ pub fn message(line: std::fmt::Arguments<'_>) {
 /// page references instead of a copy: stdout is a blocking pipe we were
 /// given open, and stderr is not that same pipe (a caller that merged the
 /// two sees their order, and only the writer's single order keeps it). A
-/// non-blocking pipe would cut a `tee` short, so it takes the write path.
+/// pipe the caller made non-blocking keeps the write path, the one its
+/// tests pin down.
 pub fn stdout_accepts_tee() -> bool {
     use rustix::fs::{fcntl_getfl, fstat, FileType, OFlags};
     if check_open(Output::Stdout).is_err() {
@@ -158,9 +159,11 @@ pub fn stdout_accepts_tee() -> bool {
 
 /// Duplicates up to `len` bytes waiting in `pipe` onto our stdout without
 /// consuming them; the caller then reads exactly that many from `pipe`.
+/// Never waits: EAGAIN when our stdout is full (or `pipe` empty).
 pub fn tee_to_stdout(pipe: BorrowedFd<'_>, len: usize) -> rustix::io::Result<usize> {
+    let flags = rustix::pipe::SpliceFlags::NONBLOCK;
     loop {
-        match rustix::pipe::tee(pipe, fd(Output::Stdout), len, rustix::pipe::SpliceFlags::empty()) {
+        match rustix::pipe::tee(pipe, fd(Output::Stdout), len, flags) {
             Err(Errno::INTR) => {}
             other => return other,
         }

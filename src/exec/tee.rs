@@ -19,6 +19,7 @@
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
 
 use rustix::event::{poll, PollFd, PollFlags};
 use rustix::io::Errno;
@@ -53,15 +54,16 @@ pub struct Stream<'a> {
 /// write end closed) once the command has exited.
 pub fn tee(streams: [Stream<'_>; 2], stop: &OwnedFd) -> [Tee; 2] {
     let done = [AtomicBool::new(false), AtomicBool::new(false)];
+    let turn = Mutex::new(());
     let (tx, rx) = sync_channel(DEPTH);
     let tee_stdout = streams[0].output == Some(Output::Stdout) && stdio::stdout_accepts_tee();
     std::thread::scope(|scope| {
         let mut parts = Vec::new();
         for (index, stream) in streams.into_iter().enumerate() {
-            let (tx, done) = (tx.clone(), &done[index]);
+            let (tx, done, turn) = (tx.clone(), &done[index], &turn);
             let teeing = index == 0 && tee_stdout;
             if let Some(pipe) = stream.pipe {
-                scope.spawn(move || read(pipe, index, teeing, &tx, stop, done));
+                scope.spawn(move || read(pipe, index, teeing, &tx, stop, done, turn));
             }
             parts.push((stream.output, stream.sink));
         }
@@ -76,7 +78,9 @@ type Chunk = (usize, Vec<u8>, bool);
 
 /// Reads one pipe into the channel until EOF, the writer gives it up, or
 /// (after `stop`) the pipe is empty. With `teeing`, each chunk goes to our
-/// stdout by `tee` first.
+/// stdout by `tee` first. A reader takes `turn` from waking to queueing its
+/// chunk, so the queue's order is the order the pipes woke us in, however
+/// long one reader's path (`tee`, then read) is than the other's.
 fn read(
     pipe: OwnedFd,
     index: usize,
@@ -84,6 +88,7 @@ fn read(
     tx: &SyncSender<Chunk>,
     stop: &OwnedFd,
     done: &AtomicBool,
+    turn: &Mutex<()>,
 ) {
     let nonblocking = rustix::fs::fcntl_getfl(&pipe)
         .and_then(|flags| rustix::fs::fcntl_setfl(&pipe, flags | rustix::fs::OFlags::NONBLOCK));
@@ -107,10 +112,21 @@ fn read(
             draining = !fds[1].revents().is_empty();
             ready = !fds[0].revents().is_empty();
         }
+        // Only non-blocking reads happen under `turn`: a blocking one could
+        // wait on a command that is itself waiting on the other pipe.
+        let my_turn = nonblocking
+            .is_ok()
+            .then(|| turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         // Only on a pipe poll found readable: `tee` would wait for bytes.
         if teeing && ready && !draining {
             match stdio::tee_to_stdout(pipe.as_fd(), PIPE_BUFFER) {
                 Ok(0) => break,
+                Err(Errno::AGAIN) => {
+                    // The caller's pipe is full: wait for it without the turn.
+                    drop(my_turn);
+                    teeing = stdio::wait_writable(Output::Stdout).is_ok();
+                    continue;
+                }
                 Ok(n) => {
                     // Those n bytes are in the pipe, and we are its only reader.
                     if !read_exact(&pipe, &mut buf[..n])

@@ -10,6 +10,7 @@ mod errors;
 mod faults;
 mod inputs_freshness;
 mod management;
+mod miss_pipe;
 mod outputs_cli;
 mod properties;
 #[cfg(feature = "redis")]
