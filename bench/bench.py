@@ -256,7 +256,7 @@ def report(metrics_path, meta_path, notes_path):
                  fmt_r(d, base, dm, basem), "≤ 1.05× raw", status([("> 1.05× raw", ok)])])
     fl, flm = num(kv, "miss.floor.tee"), num(kv, "miss.floor.tee.min")
     basef, basefm = num(kv, "miss.floor.cat"), num(kv, "miss.floor.cat.min")
-    rows.append([f"floor: `cat {big} | tee file` → pipe", fmt_t(fl), "—", "—", f"raw cat {fmt_t(basef)}",
+    rows.append([f"floor: `cat {big} \\| tee file` → pipe", fmt_t(fl), "—", "—", f"raw cat {fmt_t(basef)}",
                  fmt_r(fl, basef, flm, basefm), "—", "—", "(the disk's floor for a miss)", "—"])
     # rss
     for kind in ("hit", "miss"):
