@@ -201,8 +201,8 @@ def report(metrics_path, meta_path, notes_path):
     have_bkt = meta.get("bkt_version", "") not in ("", "none")
     big = meta["big_label"]
     rows = []
-    head = ["Benchmark", "cachecmd", "bkt", "baseline", "cachecmd ratio", "bkt ratio",
-            "Target", "Status"]
+    head = ["Benchmark", "cachecmd", "bkt", "deja", "baseline", "cachecmd ratio", "bkt ratio",
+            "deja ratio", "Target", "Status"]
 
     def vs_bkt(c, b):
         if not have_bkt or c is None or b is None:
@@ -217,34 +217,47 @@ def report(metrics_path, meta_path, notes_path):
             base = num(kv, f"hit.{mode}.{size}.cat")
             targets = ["< bkt"]
             checks = [vs_bkt(c, b)]
-            if size == meta["size_4k"]:
-                targets.insert(0, "≤ 1.15× cat")
-                checks.insert(0, ("> 1.15× cat",
-                                  None if c is None or base is None else c / base <= 1.15))
+            if size in (meta["size_4k"], "0"):
+                targets.insert(0, "≤ 1.10× cat")
+                checks.insert(0, ("> 1.10× cat",
+                                  None if c is None or base is None else c / base <= 1.10))
             if size == meta["size_big"] and mode == "pipe":
-                targets.insert(0, "≤ 1.00× cat")
-                checks.insert(0, ("> 1.00× cat",
-                                  None if c is None or base is None else c / base <= 1.00))
-            cm, bm, basem = (num(kv, f"hit.{mode}.{size}.{t}.min") for t in ("cachecmd", "bkt", "cat"))
-            rows.append([f"hit {label} → {mode_label}", fmt_t(c), fmt_t(b), f"cat {fmt_t(base)}",
-                         fmt_r(c, base, cm, basem), fmt_r(b, base, bm, basem),
-                         ", ".join(targets), status(checks)])
+                targets.insert(0, "≤ 0.80× cat")
+                checks.insert(0, ("> 0.80× cat",
+                                  None if c is None or base is None else c / base <= 0.80))
+            cm, bm, dm, basem = (num(kv, f"hit.{mode}.{size}.{t}.min")
+                                 for t in ("cachecmd", "bkt", "deja", "cat"))
+            d = num(kv, f"hit.{mode}.{size}.deja")
+            rows.append([f"hit {label} → {mode_label}", fmt_t(c), fmt_t(b), fmt_t(d),
+                         f"cat {fmt_t(base)}", fmt_r(c, base, cm, basem), fmt_r(b, base, bm, basem),
+                         fmt_r(d, base, dm, basem), ", ".join(targets), status(checks)])
     # miss
     for mode, mode_label in (("null", "/dev/null"), ("pipe", "pipe")):
         c = num(kv, f"miss.{mode}.cachecmd")
         b = num(kv, f"miss.{mode}.bkt")
         base = num(kv, f"miss.{mode}.cat")
-        ok = None if c is None or base is None else c / base <= 1.25
-        cm, bm, basem = (num(kv, f"miss.{mode}.{t}.min") for t in ("cachecmd", "bkt", "cat"))
-        rows.append([f"miss {big} (--force) → {mode_label}", fmt_t(c), fmt_t(b),
+        ok = None if c is None or base is None else c / base <= 1.5
+        cm, bm, dm, basem = (num(kv, f"miss.{mode}.{t}.min") for t in ("cachecmd", "bkt", "deja", "cat"))
+        d = num(kv, f"miss.{mode}.deja")
+        rows.append([f"miss {big} (--force) → {mode_label}", fmt_t(c), fmt_t(b), fmt_t(d),
                      f"raw cat {fmt_t(base)}", fmt_r(c, base, cm, basem), fmt_r(b, base, bm, basem),
-                     "≤ 1.25× raw", status([("> 1.25× raw", ok)])])
-    c, b, base = (num(kv, f"miss.coldpipe.{t}") for t in ("cachecmd", "bkt", "cat"))
-    ok = None if c is None or base is None else c / base <= 1.25
-    cm, bm, basem = (num(kv, f"miss.coldpipe.{t}.min") for t in ("cachecmd", "bkt", "cat"))
-    rows.append([f"miss {big} (cold: empty cache, untimed rm) → pipe", fmt_t(c), fmt_t(b),
+                     fmt_r(d, base, dm, basem), "≤ 1.5× raw", status([("> 1.5× raw", ok)])])
+    c, b, d, base = (num(kv, f"miss.coldpipe.{t}") for t in ("cachecmd", "bkt", "deja", "cat"))
+    ok = None if c is None or base is None else c / base <= 1.5
+    cm, bm, dm, basem = (num(kv, f"miss.coldpipe.{t}.min") for t in ("cachecmd", "bkt", "deja", "cat"))
+    rows.append([f"miss {big} (cold: empty cache, untimed rm) → pipe", fmt_t(c), fmt_t(b), fmt_t(d),
                  f"raw cat {fmt_t(base)}", fmt_r(c, base, cm, basem), fmt_r(b, base, bm, basem),
-                 "≤ 1.25× raw", status([("> 1.25× raw", ok)])])
+                 fmt_r(d, base, dm, basem), "≤ 1.5× raw", status([("> 1.5× raw", ok)])])
+    c, b, d, base = (num(kv, f"miss.gzip.{t}") for t in ("cachecmd", "bkt", "deja", "gzip"))
+    ok = None if c is None or base is None else c / base <= 1.05
+    cm, bm, dm, basem = (num(kv, f"miss.gzip.{t}.min") for t in ("cachecmd", "bkt", "deja", "gzip"))
+    rows.append([f"miss {big} `gzip -c` (--force) → pipe", fmt_t(c), fmt_t(b), fmt_t(d),
+                 f"raw gzip {fmt_t(base)}", fmt_r(c, base, cm, basem), fmt_r(b, base, bm, basem),
+                 fmt_r(d, base, dm, basem), "≤ 1.05× raw", status([("> 1.05× raw", ok)])])
+    fl, flm = num(kv, "miss.floor.tee"), num(kv, "miss.floor.tee.min")
+    basef, basefm = num(kv, "miss.floor.cat"), num(kv, "miss.floor.cat.min")
+    rows.append([f"floor: `cat {big} \\| tee file` → pipe", fmt_t(fl), "—", "—", f"raw cat {fmt_t(basef)}",
+                 fmt_r(fl, basef, flm, basefm), "—", "—", "(the disk's floor for a miss)", "—"])
     # rss
     for kind in ("hit", "miss"):
         c = num(kv, f"rss.{kind}.cachecmd")
@@ -252,39 +265,47 @@ def report(metrics_path, meta_path, notes_path):
         base = num(kv, f"rss.{kind}.cat")
         d = None if c is None or base is None else (c - base) / 1024
         db = None if b is None or base is None else (b - base) / 1024
+        dj = num(kv, f"rss.{kind}.deja")
+        ddj = None if dj is None or base is None else (dj - base) / 1024
         ok = None if d is None else d <= 4.0
-        rows.append([f"peak RSS, {big} {kind} → pipe", fmt_mib(c), fmt_mib(b),
+        rows.append([f"peak RSS, {big} {kind} → pipe", fmt_mib(c), fmt_mib(b), fmt_mib(dj),
                      f"cat {fmt_mib(base)}", "—" if d is None else f"{d:+.1f} MiB",
-                     "—" if db is None else f"{db:+.1f} MiB", "≤ cat + 4 MiB",
+                     "—" if db is None else f"{db:+.1f} MiB",
+                     "—" if ddj is None else f"{ddj:+.1f} MiB", "≤ cat + 4 MiB",
                      status([(f"{d:+.1f} MiB" if d is not None else "", ok)])])
     # concurrency
     n = meta.get("conc_n", "50")
     ce, be = num(kv, "conc.cachecmd.execs"), num(kv, "conc.bkt.execs")
     cw, bw = num(kv, "conc.cachecmd.wall"), num(kv, "conc.bkt.wall")
     cok, bok = kv.get("conc.cachecmd.ok", "?"), kv.get("conc.bkt.ok", "?")
+    de, dw, dok = num(kv, "conc.deja.execs"), num(kv, "conc.deja.wall"), kv.get("conc.deja.ok", "?")
     reps = meta.get("conc_reps", "1")
     rows.append([f"{n} concurrent misses of 1 s cmd: executions (max of {reps})",
                  "—" if ce is None else f"{ce:.0f} ({cok}/{n} ok)",
-                 "—" if be is None else f"{be:.0f} ({bok}/{n} ok)", "—", "—", "—",
+                 "—" if be is None else f"{be:.0f} ({bok}/{n} ok)",
+                 "—" if de is None else f"{de:.0f} ({dok}/{n} ok)", "—", "—", "—", "—",
                  "1 execution",
                  status([(f"{ce:.0f} executions" if ce is not None else "",
                           None if ce is None else (ce == 1 and cok == n))])])
     rows.append([f"{n} concurrent misses of 1 s cmd: wall, all done (median of {reps})",
-                 fmt_t(cw), fmt_t(bw), "sleep 1.00 s", fmt_r(cw, 1.0), fmt_r(bw, 1.0), "≤ 1.5 s",
+                 fmt_t(cw), fmt_t(bw), fmt_t(dw), "sleep 1.00 s", fmt_r(cw, 1.0), fmt_r(bw, 1.0),
+                 fmt_r(dw, 1.0), "≤ 1.5 s",
                  status([("> 1.5 s", None if cw is None else cw <= 1.5)])])
     # many entries
     small, large = num(kv, "entries.small"), num(kv, "entries.large")
     el, es = int(meta.get("entries_large", 0)), int(meta.get("entries_small", 0))
-    rows.append([f"hit 4 KiB with {el:,} entries in cache (vs {es}) → /dev/null", fmt_t(large), "—",
+    rows.append([f"hit 4 KiB with {el:,} entries in cache (vs {es}) → /dev/null", fmt_t(large), "—", "—",
                  f"{es} entries {fmt_t(small)}",
-                 fmt_r(large, small, num(kv, "entries.large.min"), num(kv, "entries.small.min")), "—",
+                 fmt_r(large, small, num(kv, "entries.large.min"), num(kv, "entries.small.min")), "—", "—",
                  "≤ 1.10× small cache",
                  status([("> 1.10×", None if small is None or large is None else large / small <= 1.10)])])
     # syscalls
     c, b, base = num(kv, "sys.cachecmd"), num(kv, "sys.bkt"), num(kv, "sys.cat")
+    d = num(kv, "sys.deja")
     rows.append(["syscalls, 4 KiB hit (strace -c -f)", "—" if c is None else f"{c:.0f}",
-                 "—" if b is None else f"{b:.0f}", "—" if base is None else f"cat {base:.0f}",
-                 fmt_r(c, base), fmt_r(b, base), "≤ 45",
+                 "—" if b is None else f"{b:.0f}", "—" if d is None else f"{d:.0f}",
+                 "—" if base is None else f"cat {base:.0f}",
+                 fmt_r(c, base), fmt_r(b, base), fmt_r(d, base), "≤ 45",
                  status([(f"{c:.0f} calls" if c is not None else "", None if c is None else c <= 45)])])
 
     out = []
@@ -294,7 +315,7 @@ def report(metrics_path, meta_path, notes_path):
     out.append(f"- machine: {meta.get('cpu', '?')}, {meta.get('nproc', '?')} cores, kernel {meta.get('kernel', '?')};"
                f" cache dirs on {meta.get('fstype', '?')} ({meta.get('tmp', '?')})")
     out.append(f"- cachecmd {meta.get('cachecmd_version', '?')} ({meta.get('cachecmd_rev', '?')}); "
-               f"bkt {meta.get('bkt_version', 'none')}; {meta.get('hyperfine_version', '?')}; "
+               f"bkt {meta.get('bkt_version', 'none')}; deja {meta.get('deja_version', 'none')}; {meta.get('hyperfine_version', '?')}; "
                f"coreutils cat {meta.get('cat_version', '?')}")
     out.append(f"- times are hyperfine medians (`-N`, warmup {meta.get('warmup', '?')}); pipe rows use "
                f"{meta.get('pipe_method', '?')}; runs split into {meta.get('rounds', '?')} rounds with rotated command order; "
@@ -304,7 +325,7 @@ def report(metrics_path, meta_path, notes_path):
                "a steadier estimate of intrinsic cost when the machine is busy")
     out.append("")
     out.append("| " + " | ".join(head) + " |")
-    out.append("|" + "|".join(["---"] + ["--:"] * 5 + ["---", "---"]) + "|")
+    out.append("|" + "|".join(["---"] + ["--:"] * 7 + ["---", "---"]) + "|")
     for r in rows:
         out.append("| " + " | ".join(r) + " |")
     notes = []

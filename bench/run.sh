@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# cachecmd benchmark suite: cachecmd vs bkt vs plain cat, side by side.
+# cachecmd benchmark suite: cachecmd vs bkt vs deja vs plain cat, side by side.
 #
 # Usage (from anywhere; runs in the repo root):
 #   bench/run.sh            full run (~5-15 min on 2 cores incl. first bkt install and build)
-#   bench/run.sh --quick    smoke test: few runs, small sizes, no bkt install, no 100k fill
+#   bench/run.sh --quick    smoke test: few runs, small sizes, no bkt/deja install, no 100k fill
 #
 # Prints a markdown table to stdout and writes it to bench/out/results.md; progress goes to
 # stderr. Raw hyperfine JSON, strace output etc. land in bench/out/raw/.
 #
 # Environment:
 #   CACHECMD_BIN=path   benchmark this binary instead of building one
-#   STATIC=0            benchmark the dynamic build (default: the static build the README recommends)
+#   DYNAMIC=1           benchmark the dynamic link (CACHECMD_DYNAMIC=1; default: the README's install build)
 #   BKT_BIN=path        use this bkt binary instead of installing bkt 0.8.2
+#   DEJA_BIN=path       use this deja binary instead of installing deja 0.2.1
 #   KEEP_TMP=1          keep the private temp dir (caches, data files) for inspection
 set -Eeuo pipefail
 
@@ -71,44 +72,42 @@ if ((${#missing[@]})); then
 fi
 HYPERFINE_VERSION=$(hyperfine --version)
 
-BKT_VERSION=0.8.2
-BKT=""
-if [[ -n ${BKT_BIN:-} ]]; then
-  BKT=$(command -v "$BKT_BIN") || die "BKT_BIN=$BKT_BIN not found"
-elif [[ -x $OUT/bkt/bin/bkt ]] && "$OUT/bkt/bin/bkt" --version 2>/dev/null | grep -qF "$BKT_VERSION"; then
-  BKT="$OUT/bkt/bin/bkt"
-  log "using cached bkt install in $OUT/bkt"
-elif ((QUICK)); then
-  note "quick mode: bkt not installed in bench/out/bkt, bkt columns skipped (run the full suite once to cache it)"
-else
-  log "installing bkt $BKT_VERSION (cargo install, temp root; cached in bench/out/bkt afterwards)"
-  cargo install --quiet --locked bkt --version "$BKT_VERSION" --root "$BENCH_TMP/bkt" >&2
-  rm -rf "$OUT/bkt"
-  cp -a "$BENCH_TMP/bkt" "$OUT/bkt"
-  BKT="$OUT/bkt/bin/bkt"
-fi
+# The other caches, each installed once with `cargo install --locked` into bench/out/tools.
+TOOLS="$OUT/tools"
+install_tool() { # crate version -> path of its binary, or "" (quick mode, not yet installed)
+  local crate=$1 version=$2
+  if [[ -x $TOOLS/bin/$crate && -f $TOOLS/$crate.version && $(cat "$TOOLS/$crate.version") == "$version" ]]; then
+    echo "$TOOLS/bin/$crate"
+  elif ((QUICK)); then
+    note "quick mode: $crate not installed in bench/out/tools, $crate columns skipped (run the full suite once to install it)"
+  else
+    log "cargo install --locked --root bench/out/tools $crate@$version"
+    cargo install --quiet --locked --force --root "$TOOLS" "$crate" --version "$version" >&2
+    echo "$version" >"$TOOLS/$crate.version"
+    echo "$TOOLS/bin/$crate"
+  fi
+}
+BKT_VERSION=0.8.2 DEJA_VERSION=0.2.1
+if [[ -n ${BKT_BIN:-} ]]; then BKT=$(command -v "$BKT_BIN") || die "BKT_BIN=$BKT_BIN not found"; else BKT=$(install_tool bkt "$BKT_VERSION"); fi
+if [[ -n ${DEJA_BIN:-} ]]; then DEJA=$(command -v "$DEJA_BIN") || die "DEJA_BIN=$DEJA_BIN not found"; else DEJA=$(install_tool deja "$DEJA_VERSION"); fi
 
 # ------------------------------------------------------------------ 2. build
 if [[ -n ${CACHECMD_BIN:-} ]]; then
   CC_SRC=$(command -v "$CACHECMD_BIN") || die "CACHECMD_BIN=$CACHECMD_BIN not found"
   note "benchmarked CACHECMD_BIN=$CACHECMD_BIN, not a fresh cargo build"
 else
-  # The recommended install (README): a static binary skips the dynamic
-  # loader, half the syscalls of a tiny process. STATIC=0 measures the
-  # default dynamic build instead.
+  # The README's install: a plain release build, which build.rs links as a
+  # static PIE where it can. DYNAMIC=1 measures the dynamic link instead.
   build_t0=$(date +%s)
-  if [[ ${STATIC:-1} == 1 && $(uname -m) == x86_64 ]]; then
-    log "cargo build --release (static, x86_64-unknown-linux-gnu)"
-    RUSTFLAGS='-C target-feature=+crt-static' \
-      cargo build --release -p cachecmd --target x86_64-unknown-linux-gnu >&2
-    CC_SRC="${CARGO_TARGET_DIR:-$REPO/target}/x86_64-unknown-linux-gnu/release/cachecmd"
-    note "static build (RUSTFLAGS=-C target-feature=+crt-static, --target x86_64-unknown-linux-gnu)"
+  if [[ ${DYNAMIC:-0} == 1 ]]; then
+    log "cargo build --release (CACHECMD_DYNAMIC=1)"
+    CACHECMD_DYNAMIC=1 cargo build --release --locked -p cachecmd >&2
   else
     log "cargo build --release"
-    cargo build --release -p cachecmd >&2
-    CC_SRC="${CARGO_TARGET_DIR:-$REPO/target}/release/cachecmd"
-    note "dynamic build (cargo build --release)"
+    cargo build --release --locked -p cachecmd >&2
   fi
+  CC_SRC="${CARGO_TARGET_DIR:-$REPO/target}/release/cachecmd"
+  note "cargo build --release --locked ($(ldd "$CC_SRC" 2>&1 | grep -qE 'statically|not a dynamic' && echo static || echo dynamic) binary)"
   BUILD_SECS=$(($(date +%s) - build_t0))
 fi
 [[ -x $CC_SRC ]] || die "no cachecmd binary at $CC_SRC"
@@ -127,6 +126,7 @@ cp "$CC_SRC" "$BIN/cachecmd"
 CC="$BIN/cachecmd"
 CAT=$(command -v cat)
 if [[ -n $BKT ]]; then ln -s "$BKT" "$BIN/bkt"; BKT="$BIN/bkt"; fi
+if [[ -n $DEJA ]]; then ln -s "$DEJA" "$BIN/deja"; DEJA="$BIN/deja"; fi
 
 sanity=$("$CC" --cache-dir "$BENCH_TMP/sanity" -- echo hi) || die "cachecmd --cache-dir DIR -- echo hi failed"
 [[ $sanity == hi ]] || die "cachecmd -- echo hi printed '$sanity'"
@@ -171,6 +171,7 @@ mkdir -p "$DATA"
 for s in "${SIZES[@]}"; do head -c "$s" /dev/urandom >"$DATA/f$s"; done
 CCD="$BENCH_TMP/cc-cache"   # cachecmd cache for hit/miss/rss/strace
 BKD="$BENCH_TMP/bkt-cache"  # bkt cache
+DJD="$BENCH_TMP/deja-cache" # deja cache
 
 # hyperfine wrapper: hf OUTPUT_MODE RUNS NAME name1 cmd1 [name2 cmd2 ...]
 # Runs are split into $ROUNDS hyperfine invocations with the command order rotated each round,
@@ -225,10 +226,12 @@ for s in "${SIZES[@]}"; do
   f="$DATA/f$s"
   "$CC" --cache-dir "$CCD" --ttl 1h -- "$CAT" "$f" >/dev/null
   [[ -z $BKT ]] || "$BKT" --cache-dir "$BKD" --ttl 1h -- "$CAT" "$f" >/dev/null
+  [[ -z $DEJA ]] || "$DEJA" run --cache "$DJD" --cache-for 1h -- "$CAT" "$f" >/dev/null
   check_hit "$CCD" "$f"
   for mode in null pipe; do
     cmds=(cachecmd "$CC --cache-dir $CCD --ttl 1h -- $CAT $f")
     [[ -z $BKT ]] || cmds+=(bkt "$BKT --cache-dir $BKD --ttl 1h -- $CAT $f")
+    [[ -z $DEJA ]] || cmds+=(deja "$DEJA run --cache $DJD --cache-for 1h -- $CAT $f")
     cmds+=(cat "$CAT $f")
     log "hit $s B -> $mode"
     hf "$mode" "$(runs_for "$s")" "hit-$mode-$s" "${cmds[@]}"
@@ -242,6 +245,7 @@ f="$DATA/f$BIG"
 for mode in null pipe; do
   cmds=(cachecmd "$CC --cache-dir $CCD --ttl 1h --force -- $CAT $f")
   [[ -z $BKT ]] || cmds+=(bkt "$BKT --cache-dir $BKD --ttl 1h --force -- $CAT $f")
+  [[ -z $DEJA ]] || cmds+=(deja "$DEJA force --cache $DJD --cache-for 1h -- $CAT $f")
   cmds+=(cat "$CAT $f")
   hf "$mode" "$RUNS_MISS" "miss-$mode" "${cmds[@]}"
   record_times "miss-$mode" "miss.$mode"
@@ -250,17 +254,35 @@ done
 # A true miss: the cache dir is emptied before every run (untimed --prepare), so there is no
 # old entry to replace (with --force, the rename over the previous 64 MiB entry also pays for
 # evicting its inode, and ext4's auto_da_alloc starts writeback of the new one).
-CCM="$BENCH_TMP/cc-cold" BKM="$BENCH_TMP/bkt-cold"
+CCM="$BENCH_TMP/cc-cold" BKM="$BENCH_TMP/bkt-cold" DJM="$BENCH_TMP/deja-cold"
 cmds=(cachecmd "$CC --cache-dir $CCM --ttl 1h -- $CAT $f")
 HF_PREPARE=([cachecmd]="rm -rf $CCM")
 if [[ -n $BKT ]]; then
   cmds+=(bkt "$BKT --cache-dir $BKM --ttl 1h -- $CAT $f")
   HF_PREPARE[bkt]="rm -rf $BKM"
 fi
+if [[ -n $DEJA ]]; then
+  cmds+=(deja "$DEJA run --cache $DJM --cache-for 1h -- $CAT $f")
+  HF_PREPARE[deja]="rm -rf $DJM"
+fi
 cmds+=(cat "$CAT $f")
 hf pipe "$RUNS_MISS" miss-cold-pipe "${cmds[@]}"
 HF_PREPARE=()
 record_times miss-cold-pipe miss.coldpipe
+
+# A miss of a command that does real work: gzip of a compressible file.
+g="$DATA/g$BIG"
+(base64 -w 100 "$f" || true) | head -c "$BIG" >"$g" # base64 dies of SIGPIPE: expected
+cmds=(cachecmd "$CC --cache-dir $CCD --ttl 1h --force -- gzip -c $g")
+[[ -z $BKT ]] || cmds+=(bkt "$BKT --cache-dir $BKD --ttl 1h --force -- gzip -c $g")
+[[ -z $DEJA ]] || cmds+=(deja "$DEJA force --cache $DJD --cache-for 1h -- gzip -c $g")
+cmds+=(gzip "gzip -c $g")
+hf pipe "$((RUNS_MISS / 2 + 2))" miss-gzip "${cmds[@]}"
+record_times miss-gzip miss.gzip
+
+# The disk's floor for a miss: the bytes to the caller and to a file, by tee(1).
+hf pipe "$RUNS_MISS" miss-floor tee "sh -c '$CAT $f | tee $BENCH_TMP/floor.out'" cat "$CAT $f"
+record_times miss-floor miss.floor
 
 # Diagnostics only (not in the table): syscall mix of a big hit and miss to a pipe.
 "$CC" --cache-dir "$CCD" --ttl 1h -- "$CAT" "$f" >/dev/null
@@ -293,6 +315,11 @@ if [[ -n $BKT ]]; then
   rss rss.hit.bkt "$BKT" --cache-dir "$BKD" --ttl 1h -- "$CAT" "$f"
   rss rss.miss.bkt "$BKT" --cache-dir "$BKD" --ttl 1h --force -- "$CAT" "$f"
 fi
+if [[ -n $DEJA ]]; then
+  "$DEJA" run --cache "$DJD" --cache-for 1h -- "$CAT" "$f" >/dev/null
+  rss rss.hit.deja "$DEJA" run --cache "$DJD" --cache-for 1h -- "$CAT" "$f"
+  rss rss.miss.deja "$DEJA" force --cache "$DJD" --cache-for 1h -- "$CAT" "$f"
+fi
 rss rss.hit.cat "$CAT" "$f"
 metric rss.miss.cat "$(awk -F'\t' '$1 == "rss.hit.cat" { print $2 }' "$METRICS")"
 
@@ -304,12 +331,15 @@ conc() { # tool rep -> JSON line
   local inner="sleep 1; echo x >> $count; echo done"
   if [[ $tool == cachecmd ]]; then
     python3 "$BENCH/bench.py" concurrent "$CONC_N" "$count" -- "$CC" --cache-dir "$dir" --ttl 1h -- sh -c "$inner"
+  elif [[ $tool == deja ]]; then
+    python3 "$BENCH/bench.py" concurrent "$CONC_N" "$count" -- "$DEJA" run --cache "$dir" --cache-for 1h -- sh -c "$inner"
   else
     python3 "$BENCH/bench.py" concurrent "$CONC_N" "$count" -- "$BKT" --cache-dir "$dir" --ttl 1h -- sh -c "$inner"
   fi
 }
-for tool in cachecmd bkt; do
-  [[ $tool == cachecmd || -n $BKT ]] || continue
+for tool in cachecmd bkt deja; do
+  [[ $tool != bkt || -n $BKT ]] || continue
+  [[ $tool != deja || -n $DEJA ]] || continue
   : >"$RAW/conc-$tool.jsonl"
   for ((r = 1; r <= CONC_REPS; r++)); do
     conc "$tool" "$r" | tee -a "$RAW/conc-$tool.jsonl" >&2
@@ -358,6 +388,7 @@ sys_count() { # key cmd...
 sys_count cachecmd "$CC" --cache-dir "$CCD" --ttl 1h -- "$CAT" "$f"
 strace -f -o "$RAW/strace-cachecmd-hit-4k.txt" "$CC" --cache-dir "$CCD" --ttl 1h -- "$CAT" "$f" >/dev/null
 [[ -z $BKT ]] || sys_count bkt "$BKT" --cache-dir "$BKD" --ttl 1h -- "$CAT" "$f"
+[[ -z $DEJA ]] || sys_count deja "$DEJA" run --cache "$DJD" --cache-for 1h -- "$CAT" "$f"
 sys_count cat "$CAT" "$f"
 grep -F 'execve(' "$RAW/strace-cachecmd-hit-4k.txt" | grep -F "\"$f\"]" >/dev/null &&
   note "cachecmd ran 'cat $f' during the 4 KiB 'hit' strace run — it was not a hit"
@@ -382,6 +413,7 @@ dur=$((END_EPOCH - START_EPOCH))
   printf 'cachecmd_version\t%s\n' "$("$CC" --version 2>/dev/null | awk 'NR == 1 { print $NF }' || echo '?')"
   printf 'cachecmd_rev\t%s\n' "$CC_REV"
   printf 'bkt_version\t%s\n' "$(if [[ -n $BKT ]]; then "$BKT" --version | awk '{ print $NF }'; else echo none; fi)"
+  printf 'deja_version\t%s\n' "$(if [[ -n $DEJA ]]; then echo "$DEJA_VERSION"; else echo none; fi)"
   printf 'hyperfine_version\t%s\n' "$HYPERFINE_VERSION"
   printf 'cat_version\t%s\n' "$("$CAT" --version | head -n1 | awk '{ print $NF }')"
   printf 'warmup\t%s\n' "$WARMUP"

@@ -132,3 +132,40 @@ pub fn message(line: std::fmt::Arguments<'_>) {
     let text = format!("{line}\n");
     let _ = write_all(Output::Stderr, text.as_bytes());
 }
+
+/// Whether a command's output may be passed to our stdout with `tee(2)`,
+/// page references instead of a copy: stdout is a blocking pipe we were
+/// given open, and stderr is not that same pipe (a caller that merged the
+/// two sees their order, and only the writer's single order keeps it). A
+/// pipe the caller made non-blocking keeps the write path, the one its
+/// tests pin down.
+pub fn stdout_accepts_tee() -> bool {
+    use rustix::fs::{fcntl_getfl, fstat, FileType, OFlags};
+    if check_open(Output::Stdout).is_err() {
+        return false;
+    }
+    let Ok(out) = fstat(fd(Output::Stdout)) else { return false };
+    if FileType::from_raw_mode(out.st_mode) != FileType::Fifo {
+        return false;
+    }
+    if fcntl_getfl(fd(Output::Stdout)).map_or(true, |flags| flags.contains(OFlags::NONBLOCK)) {
+        return false;
+    }
+    let merged = !was_closed(2)
+        && fstat(fd(Output::Stderr))
+            .is_ok_and(|err| (err.st_dev, err.st_ino) == (out.st_dev, out.st_ino));
+    !merged
+}
+
+/// Duplicates up to `len` bytes waiting in `pipe` onto our stdout without
+/// consuming them; the caller then reads exactly that many from `pipe`.
+/// Never waits: EAGAIN when our stdout is full (or `pipe` empty).
+pub fn tee_to_stdout(pipe: BorrowedFd<'_>, len: usize) -> rustix::io::Result<usize> {
+    let flags = rustix::pipe::SpliceFlags::NONBLOCK;
+    loop {
+        match rustix::pipe::tee(pipe, fd(Output::Stdout), len, flags) {
+            Err(Errno::INTR) => {}
+            other => return other,
+        }
+    }
+}

@@ -11,6 +11,7 @@ mod faults;
 mod first_hour;
 mod inputs_freshness;
 mod management;
+mod miss_pipe;
 mod outputs_cli;
 mod properties;
 #[cfg(feature = "redis")]
