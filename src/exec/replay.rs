@@ -35,7 +35,11 @@ fn replay_runs(entry: &StoredEntry) -> Result<(), WriteError> {
         runs
     });
     let (mut out_at, mut err_at) = (header.stdout_range().start, header.stderr_range().start);
+    // A stream that failed is skipped from then on, but the other one still
+    // gets all its bytes, as each would when the command runs directly
+    // (`echo out; echo err >&2` with `2>/dev/full` still prints `out`).
     let mut gone = [false, false];
+    let mut failed = None;
     for run in &runs.0 {
         let (at, output) =
             if run.stderr { (&mut err_at, Output::Stderr) } else { (&mut out_at, Output::Stdout) };
@@ -46,11 +50,15 @@ fn replay_runs(entry: &StoredEntry) -> Result<(), WriteError> {
         }
         match write_region(entry, range, output) {
             Ok(()) => {}
-            Err(e) if e.is_broken_pipe() => gone[run.stderr as usize] = true,
-            Err(e) => return Err(e),
+            Err(e) => {
+                gone[run.stderr as usize] = true;
+                if !e.is_broken_pipe() && failed.is_none() {
+                    failed = Some(e);
+                }
+            }
         }
     }
-    Ok(())
+    failed.map_or(Ok(()), Err)
 }
 
 /// The entry's runs (already checksummed by the store), or `None` when they

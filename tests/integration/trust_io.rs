@@ -42,6 +42,19 @@ fn a_full_stdout_fails_on_miss_and_hit_and_the_run_is_still_recorded() {
     counter.assert_runs(1);
 }
 
+/// A failed stream never costs the other one its bytes: stderr, written
+/// first, fails; stdout still gets everything, on the miss and on the hit.
+#[test]
+fn a_failed_stream_leaves_the_other_whole() {
+    let env = TestEnv::new();
+    let command = Counter { path: env.path().join("c") }.sh("echo err >&2; sleep 0.1; echo out");
+    for what in ["miss", "hit"] {
+        let out = env.sh(&script(&[], &command, "2>/dev/full")).output().unwrap();
+        assert_eq!(out.status.code(), Some(120), "{what}");
+        assert_eq!(out.stdout, b"out\n", "{what}");
+    }
+}
+
 #[test]
 fn a_full_stderr_fails_on_miss_and_hit() {
     let env = TestEnv::new();
