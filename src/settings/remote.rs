@@ -72,7 +72,12 @@ impl Config {
         if let Err(e) = remote::open(&RemoteConfig::new(url.clone())) {
             let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
             if !OPTIONAL_BACKEND_SCHEMES.contains(&scheme) {
-                return Err(SettingsError::Invalid(format!("--remote: {e}")));
+                // Name where the URL came from: the flag or variable, or the
+                // config file's line.
+                return Err(match flag {
+                    Some(_) => SettingsError::Invalid(format!("--remote: {e}")),
+                    None => self.error("remote", e.to_string()),
+                });
             }
         }
         let signing_key = match env_secret("CACHECMD_REMOTE_SIGNING_KEY") {

@@ -122,6 +122,10 @@ fn a_config_error_names_the_file_the_line_and_the_key() {
     env.write_config("env = [\"A\"]\nlock_timeout = \"never\"\n");
     let out = env.cmd().args(["--", "true"]).output().unwrap();
     one_line(&out, 125, "line 2: lock_timeout: ");
+    // A remote URL no backend takes is the file's fault, not the flag's.
+    let path = env.write_config("ttl = \"1h\"\nremote = \"ftp://cache.example/x\"\n");
+    let out = env.cmd().args(["--", "true"]).output().unwrap();
+    one_line(&out, 125, &format!("config file {}: line 2: remote: ", path.display()));
 }
 
 #[test]
