@@ -10,11 +10,11 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use cachecmd::entry::{Header, Meta, HEADER_LEN, MAX_META_LEN};
-use cachecmd::key::Key;
-use cachecmd::store::disk::DiskStore;
-use cachecmd::store::inventory::EntryFile;
-use cachecmd::store::Store;
+use cachecmd::test_support::{Header, Meta, HEADER_LEN, MAX_META_LEN};
+use cachecmd::test_support::Key;
+use cachecmd::test_support::DiskStore;
+use cachecmd::test_support::EntryFile;
+use cachecmd::test_support::Store;
 use libfuzzer_sys::fuzz_target;
 use xxhash_rust::xxh3::xxh3_64;
 

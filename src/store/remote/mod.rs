@@ -48,7 +48,6 @@ use std::fs::File;
 use std::time::Duration;
 
 pub use fail_fast::FailFast;
-pub use keys::{entry_key, PREFIX};
 pub use outcome::{RemoteCounters, RemoteError, SkipReason, Stored};
 pub use read_only::ReadOnly;
 pub use redact::redact as redacted_url;
