@@ -31,9 +31,13 @@
 mod fail_fast;
 #[cfg(feature = "http")]
 mod http;
+// Without a backend, the helpers only backends use are unused.
+#[cfg_attr(not(any(feature = "redis", feature = "http", feature = "s3")), allow(dead_code))]
 pub mod keys;
 mod outcome;
 mod read_only;
+// Without a backend, the helpers only backends use are unused.
+#[cfg_attr(not(any(feature = "redis", feature = "http", feature = "s3")), allow(dead_code))]
 pub mod redact;
 #[cfg(feature = "redis")]
 mod redis;
