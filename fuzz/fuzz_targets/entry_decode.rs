@@ -10,11 +10,9 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use cachecmd::test_support::{Header, Meta, HEADER_LEN, MAX_META_LEN};
-use cachecmd::test_support::Key;
-use cachecmd::test_support::DiskStore;
-use cachecmd::test_support::EntryFile;
-use cachecmd::test_support::Store;
+use cachecmd::test_support::{
+    DiskStore, EntryFile, Header, Key, Meta, Store, HEADER_LEN, MAX_META_LEN,
+};
 use libfuzzer_sys::fuzz_target;
 use xxhash_rust::xxh3::xxh3_64;
 
