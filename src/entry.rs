@@ -65,7 +65,7 @@ pub const MAX_META_LEN: u32 = 16 << 20;
 pub const MAX_EPOCH_SECS: u64 = 253_402_300_799;
 
 mod runs;
-pub use runs::{Run, Runs, MAX_RUNS};
+pub use runs::{Runs, MAX_RUNS};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum DecodeError {

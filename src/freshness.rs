@@ -210,7 +210,7 @@ pub enum NotCached {
     Signal(i32),
     RefreshFailed,
     FailedWithOutputs(i32),
-    FailureNotCached(i32),
+    Failed(i32),
     TooLarge,
 }
 
@@ -224,7 +224,7 @@ impl std::fmt::Display for NotCached {
             NotCached::FailedWithOutputs(c) => {
                 write!(f, "exit {c}; runs with --output are cached only when they succeed")
             }
-            NotCached::FailureNotCached(c) => {
+            NotCached::Failed(c) => {
                 write!(f, "exit {c}; add --failure-ttl to cache failures")
             }
             NotCached::TooLarge => write!(f, "output over --max-entry-size"),
@@ -246,7 +246,7 @@ pub fn cacheable(end: &RunEnd, policy: &CachePolicy) -> Result<(), NotCached> {
         Some(0) => {}
         Some(_) if policy.refresh => return Err(NotCached::RefreshFailed),
         Some(c) if policy.has_outputs => return Err(NotCached::FailedWithOutputs(c)),
-        Some(c) if !policy.failure_ttl => return Err(NotCached::FailureNotCached(c)),
+        Some(c) if !policy.failure_ttl => return Err(NotCached::Failed(c)),
         Some(_) => {}
     }
     if end.size > policy.max_entry_size {

@@ -1,31 +1,30 @@
 //! cachecmd: cache the output of shell commands.
 //!
-//! The binary is a thin shell around [`run_cli`]; the modules are public so
-//! fuzz targets, the completion/man generator and tests can reach them.
+//! The binary is a thin shell around [`startup`] and [`run_cli`]; every
+//! module is private. What tests, fuzz targets and the completion/man
+//! generator need is re-exported, unstable, from [`test_support`].
 
-pub mod args;
-pub mod cli;
-pub mod commands;
-pub mod diag;
-pub mod entry;
-pub mod error;
-pub mod exec;
-pub mod exit_codes;
-pub mod format;
-pub mod freshness;
-pub mod gc;
-pub mod generate;
-pub mod key;
-pub mod outputs;
-pub mod par;
-pub mod record;
-pub mod settings;
-pub mod store;
-pub mod tier;
-pub mod units;
-
-// The process plumbing lives in `exec`; these paths are kept for callers.
-pub use exec::{background, replay, runner, spool, stdio};
+mod args;
+mod cli;
+mod commands;
+mod diag;
+mod entry;
+mod error;
+mod exec;
+mod exit_codes;
+mod format;
+mod freshness;
+mod gc;
+mod generate;
+mod key;
+mod outputs;
+mod par;
+mod record;
+mod settings;
+mod store;
+pub mod test_support;
+mod tier;
+mod units;
 
 use std::os::unix::process::CommandExt;
 
@@ -139,12 +138,11 @@ fn pass_through(argv: &[std::ffi::OsString]) -> i32 {
     };
     // Become the command exactly: the caller's dispositions and closed
     // descriptors, not ours.
-    let closed = stdio::closed_mask();
+    let closed = exec::stdio::closed_mask();
     let mut command = std::process::Command::new(program);
-    // SAFETY: child_setup is async-signal-safe (see exec::sys).
-    unsafe { command.pre_exec(move || exec::sys::child_setup(closed)) };
+    exec::sys::restore_caller_state(&mut command, closed);
     let error = command.args(args).exec();
-    let error = runner::SpawnError::from_io(program, error);
-    crate::stdio::message(format_args!("cachecmd: {error}"));
+    let error = exec::runner::SpawnError::from_io(program, error);
+    exec::stdio::message(format_args!("cachecmd: {error}"));
     error.exit_code()
 }

@@ -6,7 +6,7 @@ use std::fs::{self, File};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use cachecmd::outputs::{archive, restore};
+use cachecmd::test_support::{archive, restore};
 use tempfile::TempDir;
 
 fn status_kib(field: &str) -> u64 {

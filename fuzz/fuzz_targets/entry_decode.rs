@@ -10,11 +10,9 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use cachecmd::entry::{Header, Meta, HEADER_LEN, MAX_META_LEN};
-use cachecmd::key::Key;
-use cachecmd::store::disk::DiskStore;
-use cachecmd::store::inventory::EntryFile;
-use cachecmd::store::Store;
+use cachecmd::test_support::{
+    DiskStore, EntryFile, Header, Key, Meta, Store, HEADER_LEN, MAX_META_LEN,
+};
 use libfuzzer_sys::fuzz_target;
 use xxhash_rust::xxh3::xxh3_64;
 

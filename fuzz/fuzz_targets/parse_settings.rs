@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cachecmd::cli::Cli;
-use cachecmd::settings::{parse_expires_at, Config};
-use cachecmd::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
+use cachecmd::test_support::{
+    parse_expires_at, parse_lifetime, parse_size, parse_timeout, Cli, Config, Lifetime,
+};
 use clap::Parser;
 use libfuzzer_sys::fuzz_target;
 

@@ -32,7 +32,7 @@ pub fn man(args: ManArgs) -> Result<i32> {
         None => {
             let known = generate::man_subcommands().join(", ");
             let asked = args.subcommand.unwrap_or_default();
-            crate::stdio::message(format_args!(
+            crate::exec::stdio::message(format_args!(
                 "cachecmd: no man page for `{asked}`; the subcommands are {known}"
             ));
             Ok(exit_codes::USAGE)

@@ -8,9 +8,9 @@ use crate::error::{self, Error, Result};
 
 use super::list::{rfc3339, Listed};
 use crate::cli::ShowArgs;
+use crate::exec::replay::{write_stream, Stream};
 use crate::exit_codes;
 use crate::format;
-use crate::replay::{write_stream, Stream};
 use crate::settings::Config;
 use crate::store::disk::DiskStore;
 use crate::store::inventory::EntryFile;

@@ -3,7 +3,6 @@
 //! opens is close-on-exec). The caller never waits for them.
 
 use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
 /// Starts `cachecmd ARGS...` detached; failures are ignored (fail open).
@@ -13,8 +12,7 @@ pub fn spawn_self(args: &[OsString]) {
     };
     let mut command = Command::new(exe);
     command.args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-    // SAFETY: detach_setup is async-signal-safe (see exec::sys).
-    unsafe { command.pre_exec(super::sys::detach_setup) };
+    super::sys::detach(&mut command);
     // The child is not waited for: it reparents to init when we exit.
     let _ = command.spawn();
 }

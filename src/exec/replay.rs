@@ -10,7 +10,7 @@ use std::os::unix::fs::FileExt;
 use rustix::io::Errno;
 
 use crate::entry::Runs;
-use crate::stdio::{self, Output, WriteError};
+use crate::exec::stdio::{self, Output, WriteError};
 use crate::store::StoredEntry;
 
 /// Replays `entry`. A reader that goes away (`| head -1`) ends that stream

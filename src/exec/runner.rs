@@ -18,16 +18,15 @@
 
 use std::ffi::OsString;
 use std::os::fd::OwnedFd;
-use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 
 use thiserror::Error;
 
+use crate::exec::stdio::{self, Output, WriteError};
 use crate::exec::sys;
 use crate::exec::tee::{self, Stream, PIPE_BUFFER};
 use crate::exit_codes;
 use crate::record::Sink;
-use crate::stdio::{self, Output, WriteError};
 
 #[derive(Debug, Error)]
 pub enum SpawnError {
@@ -163,8 +162,7 @@ pub fn run(
     };
     let piped = |fd: i32| if closed & (1 << fd) != 0 { Stdio::null() } else { Stdio::piped() };
     let mut command = Command::new(program);
-    // SAFETY: child_setup is async-signal-safe (see exec::sys).
-    unsafe { command.pre_exec(move || sys::child_setup(closed)) };
+    sys::restore_caller_state(&mut command, closed);
     sys::install_relay();
     if let Some(signal) = sys::interrupted() {
         // Interrupted between attempts (a `--retry` backoff): no new attempt.

@@ -17,7 +17,7 @@
 use std::ffi::c_int;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
-use crate::stdio;
+use crate::exec::stdio;
 
 /// Relayed to the command while it runs.
 const RELAYED: [c_int; 4] = [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGQUIT];
@@ -151,10 +151,29 @@ pub fn interrupted() -> Option<i32> {
     Some(INTERRUPTED.load(Ordering::SeqCst)).filter(|s| *s != 0)
 }
 
-/// In the child, between fork and exec: the caller's dispositions for the
-/// signals we ignore (exec itself resets our handlers to the default), and
-/// the caller's closed descriptors closed again. Async-signal-safe.
-pub fn child_setup(closed: u8) -> std::io::Result<()> {
+/// Has `command`'s child, between fork and exec, restore the caller's
+/// dispositions for the signals we ignore (exec itself resets our handlers
+/// to the default) and close again the caller's descriptors in `closed`
+/// (bit n for descriptor n).
+pub fn restore_caller_state(command: &mut std::process::Command, closed: u8) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec, where only
+    // async-signal-safe calls are allowed: child_setup makes only signal(2)
+    // and close(2) calls, and touches no lock or allocation.
+    unsafe { command.pre_exec(move || child_setup(closed)) };
+}
+
+/// Has `command`'s child start a new session with no descriptor but 0-2.
+pub fn detach(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the hook runs between fork and exec: detach_setup makes only
+    // the async-signal-safe setsid(2) and close_range(2) calls.
+    unsafe { command.pre_exec(detach_setup) };
+}
+
+/// In the child, between fork and exec: see `restore_caller_state`.
+/// Async-signal-safe.
+fn child_setup(closed: u8) -> std::io::Result<()> {
     for signal in IGNORED_BY_US {
         let disposition = if inherited_ignored(signal) { libc::SIG_IGN } else { libc::SIG_DFL };
         // SAFETY: signal(2) is async-signal-safe.
@@ -171,7 +190,7 @@ pub fn child_setup(closed: u8) -> std::io::Result<()> {
 /// In a detached helper, between fork and exec: a new session, and no
 /// descriptor but 0-2. Descriptors std opened are close-on-exec already;
 /// close_range also drops any our own parent passed us.
-pub fn detach_setup() -> std::io::Result<()> {
+fn detach_setup() -> std::io::Result<()> {
     // SAFETY: setsid and close_range are async-signal-safe system calls
     // that touch no memory of ours.
     unsafe {

@@ -24,8 +24,8 @@ use std::sync::Mutex;
 use rustix::event::{poll, PollFd, PollFlags};
 use rustix::io::Errno;
 
+use crate::exec::stdio::{self, Output, WriteError};
 use crate::record::{Recorded, Sink};
-use crate::stdio::{self, Output, WriteError};
 
 /// Bytes read at once; also the pipe size we ask for.
 pub const PIPE_BUFFER: usize = 1 << 20;

@@ -148,7 +148,7 @@ fn cacheability_of_a_finished_run() {
         (RunEnd { interrupted: true, ..end }, policy, Err(NotCached::Interrupted)),
         (RunEnd { output_closed: true, ..end }, policy, Err(NotCached::OutputClosed)),
         (RunEnd { code: None, signal: 9, ..end }, policy, Err(NotCached::Signal(9))),
-        (failed, policy, Err(NotCached::FailureNotCached(2))),
+        (failed, policy, Err(NotCached::Failed(2))),
         (failed, CachePolicy { failure_ttl: true, ..policy }, Ok(())),
         (
             failed,

@@ -12,8 +12,10 @@ mod material;
 
 use std::fmt;
 
-pub use capture::{select_env, CaptureError, EnvPatternError, KeySpec};
-pub use inputs::{collect, hash_file, DigestCache, Hashed, InputError, NoCache};
+pub use capture::{CaptureError, KeySpec};
+#[cfg(test)]
+pub use inputs::collect;
+pub use inputs::{DigestCache, Hashed};
 pub use material::{Input, KeyMaterial, KeyView, Kind, SpooledStdin};
 
 /// A 32-byte SHA-256 key.

@@ -20,8 +20,8 @@ use crate::key::KeySpec;
 use crate::units::{parse_lifetime, parse_timeout, Lifetime};
 use file::ConfigFile;
 pub use freshness::{parse_expires_at, Freshness};
-pub use limits::{DEFAULT_MAX_ENTRY_SIZE, DEFAULT_MAX_SIZE, DEFAULT_REMOTE_MAX_ENTRY_SIZE};
-pub use remote::{redact, redact_urls_in, RemoteSettings};
+pub use limits::DEFAULT_MAX_ENTRY_SIZE;
+pub use remote::{redact_urls_in, RemoteSettings};
 
 pub const DEFAULT_TTL: Lifetime = Lifetime::For(Duration::from_secs(3600));
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(600);

@@ -163,8 +163,7 @@ impl Config {
             std::fs::File::open(path).map_err(|e| self.error(key, format!("{shown}: {e}")))?;
         let meta = file.metadata().map_err(|e| self.error(key, format!("{shown}: {e}")))?;
         let mode = meta.mode() & 0o7777;
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let mine = meta.uid() == unsafe { libc::geteuid() };
+        let mine = meta.uid() == rustix::process::geteuid().as_raw();
         if mode & 0o077 != 0 || !mine {
             let why =
                 if mine { format!("its mode is {mode:04o}") } else { "it is not yours".into() };

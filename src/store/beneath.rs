@@ -15,12 +15,12 @@
 //! `O_DIRECTORY` was asked for), so a FIFO, socket or device planted at any
 //! name under the root is refused before a single read or write.
 
-use std::ffi::CString;
 use std::fs::{File, Metadata};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
+
+use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 /// An open handle on the cache root.
 #[derive(Debug)]
@@ -29,21 +29,16 @@ pub struct RootDir {
     path: PathBuf,
 }
 
-fn c_path(path: &Path) -> io::Result<CString> {
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| io::ErrorKind::InvalidInput.into())
+/// Our `libc` open flags as rustix's (the same bits on Linux).
+fn oflags(flags: libc::c_int) -> OFlags {
+    OFlags::from_bits_retain(flags as u32)
 }
 
 impl RootDir {
     pub fn open(path: &Path) -> io::Result<RootDir> {
-        let c = c_path(path)?;
-        // SAFETY: a valid NUL-terminated path; the result is checked.
-        let fd =
-            unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` is a descriptor we just opened and own.
-        Ok(RootDir { fd: unsafe { OwnedFd::from_raw_fd(fd) }, path: path.to_path_buf() })
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(path, flags, Mode::empty())?;
+        Ok(RootDir { fd, path: path.to_path_buf() })
     }
 
     /// The root's own metadata (of the directory the descriptor holds, so
@@ -67,39 +62,23 @@ impl RootDir {
     }
 
     fn open_raw(&self, rel: &Path, flags: libc::c_int, mode: u32) -> io::Result<File> {
-        let c = c_path(rel)?;
-        // SAFETY: open_how is plain data; all-zero is its documented default.
-        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-        how.flags = (flags | libc::O_CLOEXEC) as u64;
-        how.mode = if flags & libc::O_CREAT != 0 { u64::from(mode) } else { 0 };
-        how.resolve = libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_BENEATH;
-        // SAFETY: `how` is a valid open_how of the size passed, `c` a valid
-        // NUL-terminated path; the result is checked.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_openat2,
-                self.fd.as_raw_fd(),
-                c.as_ptr(),
-                &how as *const libc::open_how,
-                std::mem::size_of::<libc::open_how>(),
-            )
+        let flags = oflags(flags) | OFlags::CLOEXEC;
+        // openat2 refuses a mode without O_CREAT.
+        let how_mode = if flags.contains(OFlags::CREATE) {
+            Mode::from_bits_retain(mode)
+        } else {
+            Mode::empty()
         };
-        if fd >= 0 {
-            // SAFETY: a descriptor the kernel just returned to us.
-            return Ok(unsafe { File::from_raw_fd(fd as libc::c_int) });
+        let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH;
+        match rustix::fs::openat2(&self.fd, rel, flags, how_mode, resolve) {
+            Ok(fd) => Ok(File::from(fd)),
+            Err(rustix::io::Errno::NOSYS) => {
+                let fallback = flags | OFlags::NOFOLLOW;
+                let fd = rustix::fs::openat(&self.fd, rel, fallback, Mode::from_bits_retain(mode))?;
+                Ok(File::from(fd))
+            }
+            Err(e) => Err(e.into()),
         }
-        let error = io::Error::last_os_error();
-        if error.raw_os_error() != Some(libc::ENOSYS) {
-            return Err(error);
-        }
-        let fallback = flags | libc::O_CLOEXEC | libc::O_NOFOLLOW;
-        // SAFETY: as above, with plain openat.
-        let fd = unsafe { libc::openat(self.fd.as_raw_fd(), c.as_ptr(), fallback, mode) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: a descriptor the kernel just returned to us.
-        Ok(unsafe { File::from_raw_fd(fd) })
     }
 
     /// `path` (under the root) made relative to it.
@@ -121,15 +100,8 @@ pub fn not_regular() -> io::Error {
 /// Opens `name` in the already opened directory `dir` (one component:
 /// `O_NOFOLLOW` covers it), non-blocking and only if it is a regular file.
 pub fn open_regular_at(dir: &File, name: &str, flags: libc::c_int) -> io::Result<File> {
-    let name = CString::new(name).map_err(|_| io::ErrorKind::InvalidInput)?;
-    let flags = flags | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK;
-    // SAFETY: a valid descriptor and NUL-terminated name; the result is checked.
-    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a descriptor the kernel just returned to us.
-    let file = unsafe { File::from_raw_fd(fd) };
+    let flags = oflags(flags) | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let file = File::from(rustix::fs::openat(dir, name, flags, Mode::empty())?);
     if !file.metadata()?.is_file() {
         return Err(not_regular());
     }
@@ -163,9 +135,8 @@ mod tests {
     #[test]
     fn special_files_are_refused_without_blocking() {
         let dir = tempfile::tempdir().unwrap();
-        let fifo = std::ffi::CString::new(dir.path().join("p").as_os_str().as_bytes()).unwrap();
-        // SAFETY: a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        rustix::fs::mkfifoat(rustix::fs::CWD, dir.path().join("p"), Mode::from_bits_retain(0o600))
+            .unwrap();
         let handle = RootDir::open(dir.path()).unwrap();
         for flags in [libc::O_RDONLY, libc::O_WRONLY | libc::O_APPEND, libc::O_RDWR] {
             assert!(handle.open_file(Path::new("p"), flags, 0).is_err());

@@ -222,8 +222,7 @@ fn check_root(root: &Path, meta: &fs::Metadata) -> Result<(), StoreError> {
     if !meta.is_dir() {
         return Err(refuse("it is not a directory".into()));
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
+    let me = rustix::process::geteuid().as_raw();
     if meta.uid() != me {
         return Err(refuse(format!(
             "it is owned by uid {}, not by you (uid {me}); use a directory of your own",

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cachecmd::entry::{Header, Meta};
+use cachecmd::test_support::{Header, Meta};
 use filetime::FileTime;
 use harness::{age_file, wait_for, Counter, Group, Rng, TestEnv, BIN};
 

@@ -17,13 +17,13 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use crate::harness;
 use crate::harness::fixtures::entry_file;
-use cachecmd::entry::{Bytes, DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
-use cachecmd::key::{Input, Kind};
-use cachecmd::key::{Key, KeyView as KeyMaterial};
-use cachecmd::store::disk::DiskStore;
-use cachecmd::store::inventory::EntryFile;
-use cachecmd::store::Store;
-use cachecmd::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
+use cachecmd::test_support::DiskStore;
+use cachecmd::test_support::EntryFile;
+use cachecmd::test_support::Store;
+use cachecmd::test_support::{parse_lifetime, parse_size, parse_timeout, Lifetime};
+use cachecmd::test_support::{Bytes, DecodeError, Header, Meta, HEADER_LEN, MAX_META_LEN};
+use cachecmd::test_support::{Input, Kind};
+use cachecmd::test_support::{Key, KeyView as KeyMaterial};
 use proptest::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -149,7 +149,7 @@ fn arb_meta() -> impl Strategy<Value = Meta> {
         prop::collection::vec(bytes(), 0..3),
         proptest::option::of(bytes()),
         // Times past year 9999 are refused (entry.rs).
-        0..=cachecmd::entry::MAX_EPOCH_SECS,
+        0..=cachecmd::test_support::MAX_EPOCH_SECS,
         proptest::option::of(any::<u64>()),
         proptest::option::of(any::<u64>()),
     )
@@ -354,7 +354,7 @@ proptest! {
         let mut file = bytes;
         if magic && file.len() >= 12 {
             file[..8].copy_from_slice(b"CACHECMD");
-            file[8..12].copy_from_slice(&cachecmd::entry::VERSION.to_le_bytes());
+            file[8..12].copy_from_slice(&cachecmd::test_support::VERSION.to_le_bytes());
         }
         std::fs::write(&fx.path, &file).unwrap();
         let (found, largest, _) = measure(|| fx.store.lookup(&fx.key).map(|e| e.is_some()));
@@ -591,12 +591,12 @@ proptest! {
     #[test]
     fn expires_at_takes_any_text(text in prop_oneof![".*", "[0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2})?", "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(Z|[+-][0-9]{2}:[0-9]{2})"], now in 0u64..(1 << 35), ahead in 1u64..(1 << 30)) {
         let now = UNIX_EPOCH + Duration::from_secs(now);
-        if let Ok(at) = cachecmd::settings::parse_expires_at(&text, now) {
+        if let Ok(at) = cachecmd::test_support::parse_expires_at(&text, now) {
             prop_assert!(at > now);
         }
         let future = now + Duration::from_secs(ahead);
         let stamp = jiff::Timestamp::try_from(future).unwrap().to_string();
-        prop_assert_eq!(cachecmd::settings::parse_expires_at(&stamp, now), Ok(future), "{}", stamp);
+        prop_assert_eq!(cachecmd::test_support::parse_expires_at(&stamp, now), Ok(future), "{}", stamp);
     }
 }
 
@@ -634,10 +634,10 @@ const CONFIG_CHILD: &str = "CACHECMD_TEST_CONFIG_CHILD";
 /// `Some(error)` when `result` failed: the error must then blame the
 /// config file at `path` when it is about the file at all.
 fn config_error<T>(
-    result: Result<T, cachecmd::settings::SettingsError>,
+    result: Result<T, cachecmd::test_support::SettingsError>,
     path: &Path,
 ) -> Result<(), TestCaseError> {
-    if let Err(cachecmd::settings::SettingsError::Config { path: blamed, message }) = result {
+    if let Err(cachecmd::test_support::SettingsError::Config { path: blamed, message }) = result {
         prop_assert_eq!(blamed.as_path(), path, "{}", message);
     }
     Ok(())
@@ -662,10 +662,10 @@ fn config_files_never_panic() {
     let path = PathBuf::from(std::env::var_os("CACHECMD_CONFIG").unwrap());
     proptest!(config(512), |(text in arb_config())| {
         std::fs::write(&path, &text).unwrap();
-        match cachecmd::settings::Config::load() {
+        match cachecmd::test_support::Config::load() {
             Ok(config) => {
                 use clap::Parser;
-                let cli = cachecmd::cli::Cli::try_parse_from(["cachecmd", "true"]).unwrap();
+                let cli = cachecmd::test_support::Cli::try_parse_from(["cachecmd", "true"]).unwrap();
                 config_error(config.common(&cli.run.key.common), &path)?;
                 config_error(config.limits(&cli.run.limits), &path)?;
                 config_error(config.key(&cli.run.key), &path)?;

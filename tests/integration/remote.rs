@@ -1,4 +1,4 @@
-//! The Redis remote tier (`cachecmd::store::remote`) against real
+//! The Redis remote tier (`cachecmd::test_support::remote`) against real
 //! `redis-server` processes (one per test, see common_redis).
 #![cfg(feature = "redis")]
 
@@ -9,11 +9,11 @@ use std::io::{Read, Seek, Write};
 use std::net::{Ipv4Addr, TcpListener};
 use std::time::{Duration, Instant};
 
-use cachecmd::entry::{Bytes, Meta};
-use cachecmd::store::remote::{
+use cachecmd::test_support::{
     redacted_url, validate_url, verify_entry, Remote, RemoteConfig, RemoteError, SkipReason,
     Stored, CHUNK,
 };
+use cachecmd::test_support::{Bytes, Meta};
 use redis_server::RedisServer;
 
 const MIB: u64 = 1 << 20;
@@ -40,8 +40,8 @@ fn contents(file: &mut File) -> Vec<u8> {
 }
 
 /// The key `key(n)` names.
-fn key_of(n: u8) -> cachecmd::key::Key {
-    cachecmd::key::Key::from_slice(&[n; 32]).unwrap()
+fn key_of(n: u8) -> cachecmd::test_support::Key {
+    cachecmd::test_support::Key::from_slice(&[n; 32]).unwrap()
 }
 
 /// A real entry for `key(1)`, as the local store writes it.

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use cachecmd::entry::{Bytes, Meta};
-use cachecmd::store::remote::{verify_entry, Remote, RemoteConfig, RemoteError, Stored};
+use cachecmd::test_support::{verify_entry, Remote, RemoteConfig, RemoteError, Stored};
+use cachecmd::test_support::{Bytes, Meta};
 
 const MIB: u64 = 1 << 20;
 
@@ -75,7 +75,7 @@ fn entries_round_trip_through_nginx_and_list_and_clear() {
     let mut dest = file_with(b"stale bytes that must go, longer than nothing");
     assert!(remote.fetch(&key(1), &mut dest, MIB).unwrap());
     assert!(contents(&mut dest) == value);
-    verify_entry(&dest, &cachecmd::key::Key::from_slice(&[1; 32]).unwrap()).unwrap();
+    verify_entry(&dest, &cachecmd::test_support::Key::from_slice(&[1; 32]).unwrap()).unwrap();
     assert!(!remote.fetch(&key(2), &mut dest, MIB).unwrap(), "404 is a miss");
     assert_eq!(dest.metadata().unwrap().len(), 0);
 

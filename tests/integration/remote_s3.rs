@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use cachecmd::entry::{Bytes, Meta};
-use cachecmd::store::remote::{verify_entry, Remote, RemoteConfig, RemoteError, Stored};
+use cachecmd::test_support::{verify_entry, Remote, RemoteConfig, RemoteError, Stored};
+use cachecmd::test_support::{Bytes, Meta};
 use harness::{entry_path_in, TestEnv};
 use s3_server::{S3Server, ACCESS_KEY, SECRET_KEY};
 
@@ -44,8 +44,8 @@ fn contents(file: &mut File) -> Vec<u8> {
     out
 }
 
-fn binary_key(n: u8) -> cachecmd::key::Key {
-    cachecmd::key::Key::from_slice(&[n; 32]).unwrap()
+fn binary_key(n: u8) -> cachecmd::test_support::Key {
+    cachecmd::test_support::Key::from_slice(&[n; 32]).unwrap()
 }
 
 /// A real entry for `key(1)`, as the local store writes it.

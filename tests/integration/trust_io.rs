@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::fs;
 use std::time::{Duration, Instant};
 
-use cachecmd::entry::{Header, Meta, HEADER_LEN};
+use cachecmd::test_support::{Header, Meta, HEADER_LEN};
 use harness::{files_under, with_command, Counter, TestEnv};
 use xxhash_rust::xxh3::xxh3_64;
 

@@ -5,11 +5,11 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use cachecmd::generate::{COMPLETIONS_DIR, MAN_DIR};
+pub use cachecmd::test_support::{COMPLETIONS_DIR, MAN_DIR};
 
 /// Every generated file as (path relative to the workspace root, contents).
 pub fn generate() -> io::Result<Vec<(PathBuf, Vec<u8>)>> {
-    cachecmd::generate::files()
+    cachecmd::test_support::generated_files()
 }
 
 /// The workspace root: the parent of this crate's directory.

@@ -52,7 +52,7 @@ fn every_shell_and_every_subcommand_gets_a_file() {
     ]
     .map(String::from)
     .to_vec();
-    let cmd = cachecmd::cli::Cli::command();
+    let cmd = cachecmd::test_support::Cli::command();
     for sub in cmd.get_subcommands().filter(|sub| !sub.is_hide_set()) {
         expected.push(format!("man/cachecmd-{}.1", sub.get_name()));
     }
@@ -64,7 +64,7 @@ fn every_shell_and_every_subcommand_gets_a_file() {
 #[test]
 fn completions_know_every_subcommand_and_option() {
     let files = generated();
-    let cmd = cachecmd::cli::Cli::command();
+    let cmd = cachecmd::test_support::Cli::command();
     let mut words: Vec<String> = cmd
         .get_subcommands()
         .filter(|sub| !sub.is_hide_set())
@@ -143,7 +143,7 @@ fn environment_lists_every_variable() {
         );
         cmd.get_subcommands().for_each(|sub| env_of(sub, names));
     }
-    env_of(&cachecmd::cli::Cli::command(), &mut names);
+    env_of(&cachecmd::test_support::Cli::command(), &mut names);
     for name in names {
         // roff escapes nothing in these names but underscores stay plain.
         assert!(environment.contains(&format!("\\fB{name}\\fR")), "{name} not in ENVIRONMENT");

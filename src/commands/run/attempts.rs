@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use super::{spawn_failed, Outcome, Run};
+use crate::exec::runner::{self, Mode};
 use crate::exit_codes;
 use crate::freshness;
 use crate::record::{Completed, Recorder};
-use crate::runner::{self, Mode};
 use crate::store::disk::DiskStore;
 use crate::store::{Store, StoredEntry};
 

@@ -20,11 +20,11 @@ use std::fs::File;
 use std::time::Duration;
 
 use crate::entry::{Bytes, Meta};
+use crate::exec::replay::replay;
+use crate::exec::runner::{self, Mode, SpawnError};
 use crate::freshness::{self, Clock, Rules};
 use crate::key::{CaptureError, Key};
 use crate::record::OutputsSpec;
-use crate::replay::replay;
-use crate::runner::{self, Mode, SpawnError};
 use crate::settings::RunSettings;
 use crate::store::disk::DiskStore;
 use crate::store::statcache::StatCache;

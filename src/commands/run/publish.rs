@@ -4,10 +4,10 @@
 
 use super::Run;
 use crate::entry::Header;
+use crate::exec::runner::Finished;
 use crate::exit_codes;
 use crate::freshness::{self, CachePolicy, RunEnd};
 use crate::record::{Abandoned, Completed, Recorder};
-use crate::runner::Finished;
 use crate::store::disk::DiskStore;
 use crate::store::{PendingEntry, Store};
 
@@ -64,7 +64,7 @@ impl Run<'_> {
             code: finished.status.code(),
             signal: exit_codes::from_status(finished.status) - 128,
             interrupted: finished.interrupted.is_some(),
-            output_closed: crate::stdio::closed_mask() & 0b110 != 0,
+            output_closed: crate::exec::stdio::closed_mask() & 0b110 != 0,
             size: header.stdout_len + header.stderr_len,
         };
         let policy = CachePolicy {

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use super::Run;
-use crate::background;
+use crate::exec::background;
 use crate::gc;
 use crate::key::Key;
 use crate::store::disk::DiskStore;

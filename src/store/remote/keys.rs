@@ -42,9 +42,7 @@ pub fn entry_hex(key: &str) -> Option<&str> {
 /// time, pid and a counter, which are still unique per holder).
 pub fn random_token() -> String {
     let mut bytes = [0u8; 16];
-    // SAFETY: the buffer is valid for writes of its whole length.
-    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-    if n != bytes.len() as isize {
+    if getrandom::fill(&mut bytes).is_err() {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

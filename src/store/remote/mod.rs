@@ -31,9 +31,13 @@
 mod fail_fast;
 #[cfg(feature = "http")]
 mod http;
+// Without a backend, the helpers only backends use are unused.
+#[cfg_attr(not(any(feature = "redis", feature = "http", feature = "s3")), allow(dead_code))]
 pub mod keys;
 mod outcome;
 mod read_only;
+// Without a backend, the helpers only backends use are unused.
+#[cfg_attr(not(any(feature = "redis", feature = "http", feature = "s3")), allow(dead_code))]
 pub mod redact;
 #[cfg(feature = "redis")]
 mod redis;
@@ -48,7 +52,6 @@ use std::fs::File;
 use std::time::Duration;
 
 pub use fail_fast::FailFast;
-pub use keys::{entry_key, PREFIX};
 pub use outcome::{RemoteCounters, RemoteError, SkipReason, Stored};
 pub use read_only::ReadOnly;
 pub use redact::redact as redacted_url;

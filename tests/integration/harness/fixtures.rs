@@ -8,7 +8,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use cachecmd::entry::{Header, HEADER_LEN};
+use cachecmd::test_support::{Header, HEADER_LEN};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// An entry file for `key` (header, metadata, stdout, stderr; no outputs)
@@ -44,7 +44,7 @@ pub fn entry_file(
 pub fn rekey(path: &Path, key: &str) {
     let mut bytes = fs::read(path).unwrap();
     let header = Header::decode(&bytes, bytes.len() as u64).unwrap();
-    let key = *cachecmd::key::Key::parse_hex(key).unwrap().bytes();
+    let key = *cachecmd::test_support::Key::parse_hex(key).unwrap().bytes();
     bytes[..HEADER_LEN].copy_from_slice(&Header { key, ..header }.encode());
     fs::write(path, bytes).unwrap();
 }

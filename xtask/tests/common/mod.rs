@@ -81,7 +81,7 @@ pub fn committed(relative: &str) -> PathBuf {
 
 /// The subcommands a user can type, from the real definition.
 pub fn subcommands() -> Vec<String> {
-    let cmd = cachecmd::cli::Cli::command();
+    let cmd = cachecmd::test_support::Cli::command();
     let names: Vec<String> = cmd
         .get_subcommands()
         .filter(|sub| !sub.is_hide_set())
