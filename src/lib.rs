@@ -11,6 +11,7 @@ pub mod entry;
 pub mod error;
 pub mod exec;
 pub mod exit_codes;
+pub mod expiry;
 pub mod format;
 pub mod freshness;
 pub mod gc;
