@@ -8,8 +8,8 @@ pub struct JsonPath(pub Vec<String>);
 /// `/a/b` (with `~0` for `~` and `~1` for `/`) or `$.a.b`, `$.a[0].b`,
 /// `$.a.0.b`, `$['a.b']`; an empty or malformed PATH is refused.
 pub fn parse_path(text: &str) -> Result<JsonPath, String> {
-    if text.starts_with('/') {
-        return text[1..].split('/').map(unescape).collect::<Result<_, _>>().map(JsonPath);
+    if let Some(pointer) = text.strip_prefix('/') {
+        return pointer.split('/').map(unescape).collect::<Result<_, _>>().map(JsonPath);
     }
     let Some(mut rest) = text.strip_prefix('$') else {
         return Err("give a JSON Pointer such as /Credentials/Expiration or a dotted \

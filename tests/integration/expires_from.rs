@@ -313,3 +313,35 @@ fn config_and_environment_name_the_path_and_margin() {
         .assert();
     assert!(ran.status_line().contains("within --expiry-margin"), "{}", ran.status_line());
 }
+
+#[cfg(feature = "redis")]
+#[test]
+fn the_instant_travels_with_the_entry_through_the_remote_tier() {
+    let redis = crate::harness::redis_server::RedisServer::start();
+    let env = TestEnv::new();
+    let count = env.counter("runs");
+    let t0 = now();
+    let json = format!(r#"{{"exp":{}}}"#, t0 + 900);
+    let on = |machine: &str, at: u64| {
+        let cache = env.path().join(machine);
+        let mut cmd = env.cmd();
+        cmd.env("CACHECMD_TEST_NOW", at.to_string()).arg("--cache-dir").arg(&cache);
+        cmd.args(["--no-cwd", "-v", "--remote", &redis.url(), "--expires-from", "/exp", "--"]);
+        cmd.args(count.prints(&json)).output().unwrap()
+    };
+    assert!(on("a", t0).status.success());
+    let b = on("b", t0 + 60);
+    let status = String::from_utf8_lossy(&b.stderr).into_owned();
+    assert!(status.contains("remote hit"), "{status}");
+    assert_eq!(b.stdout, json.as_bytes());
+    count.assert_runs(1);
+    let listed =
+        env.cmd().args(["list", "--json", "--cache-dir"]).arg(env.path().join("b")).output();
+    let listed: serde_json::Value = serde_json::from_slice(&listed.unwrap().stdout).unwrap();
+    assert_eq!(listed[0]["expires_at"], rfc3339(t0 + 900).as_str());
+    assert_eq!(listed[0]["expires_from"], "/exp");
+    // Past the instant, neither copy is served.
+    let c = on("c", t0 + 900);
+    assert!(!String::from_utf8_lossy(&c.stderr).contains("remote hit"));
+    count.assert_runs(2);
+}
