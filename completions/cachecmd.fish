@@ -13,7 +13,7 @@ function __cachecmd_parse
         set context $tokens[2]
         set i 3
     end
-    set -l valued run:--env run:--scope run:--key run:--input run:--modtime run:--output run:--cache-dir run:--ttl run:--failure-ttl run:--stale run:--stale-if-error run:--retry run:--retry-delay run:--expires-at run:--lock-timeout run:--max-entry-size run:--max-size run:--max-entries run:--remote run:--remote-mode run:--remote-timeout evict:--env evict:--scope evict:--key evict:--input evict:--modtime evict:--output evict:--cache-dir clear:--cache-dir clear:--scope clear:--older-than clear:--command key:--env key:--scope key:--key key:--input key:--modtime key:--output key:--cache-dir list:--cache-dir list:--color list:--scope show:--env show:--scope show:--key show:--input show:--modtime show:--output show:--cache-dir show:--color stats:--cache-dir stats:--color stats:--max-size stats:--max-entries gc:--cache-dir gc:--max-size gc:--max-entries
+    set -l valued run:--env run:--scope run:--key run:--input run:--modtime run:--output run:--expires-from run:--cache-dir run:--ttl run:--failure-ttl run:--stale run:--stale-if-error run:--retry run:--retry-delay run:--expires-at run:--expiry-margin run:--lock-timeout run:--max-entry-size run:--max-size run:--max-entries run:--remote run:--remote-mode run:--remote-timeout evict:--env evict:--scope evict:--key evict:--input evict:--modtime evict:--output evict:--expires-from evict:--cache-dir clear:--cache-dir clear:--scope clear:--older-than clear:--command key:--env key:--scope key:--key key:--input key:--modtime key:--output key:--expires-from key:--cache-dir list:--cache-dir list:--color list:--scope show:--env show:--scope show:--key show:--input show:--modtime show:--output show:--expires-from show:--cache-dir show:--color stats:--cache-dir stats:--color stats:--max-size stats:--max-entries gc:--cache-dir gc:--max-size gc:--max-entries
     while test $i -le (count $tokens)
         switch $tokens[$i]
             case --
@@ -87,6 +87,7 @@ complete -c cachecmd -n '__cachecmd_in run' -l input -r -F -d 'Key on the conten
 complete -c cachecmd -n '__cachecmd_in run' -l modtime -r -F -d 'Key on this file\'s modification time only (repeatable)'
 complete -c cachecmd -n '__cachecmd_in run' -l stdin -d 'Read stdin, key on its content, and feed it to the command'
 complete -c cachecmd -n '__cachecmd_in run' -l output -r -F -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
+complete -c cachecmd -n '__cachecmd_in run' -l expires-from -x -d 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (/Credentials/Expiration) or $.dotted.path'
 complete -c cachecmd -n '__cachecmd_in run' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in run' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n '__cachecmd_in run' -l ttl -x -d 'How long an entry is served: 30s, 10m, 1h 30m, 7d or forever'
@@ -98,6 +99,7 @@ complete -c cachecmd -n '__cachecmd_in run' -l stale-if-error -x -d 'If a run fa
 complete -c cachecmd -n '__cachecmd_in run' -l retry -x -d 'Retry a failed run up to N more times (output of the final attempt only)'
 complete -c cachecmd -n '__cachecmd_in run' -l retry-delay -x -d 'Wait before the first retry, doubling each time'
 complete -c cachecmd -n '__cachecmd_in run' -l expires-at -x -d 'Expire the entry at a local time of day (17:00) or an RFC 3339 instant'
+complete -c cachecmd -n '__cachecmd_in run' -l expiry-margin -x -d 'Treat an entry as expired this long before its absolute expiry; with --stale, refresh inside it'
 complete -c cachecmd -n '__cachecmd_in run' -l lock-timeout -x -d 'Longest wait for another caller running the same key; past it, run anyway'
 complete -c cachecmd -n '__cachecmd_in run' -l max-entry-size -x -d 'Larger outputs are streamed but not cached: 500M, 2GiB'
 complete -c cachecmd -n '__cachecmd_in run' -l max-size -x -d 'Keep the cache under this size, evicting least recently used entries'
@@ -108,7 +110,7 @@ complete -c cachecmd -n '__cachecmd_in run' -l remote-read-only -d 'Alias of --r
 complete -c cachecmd -n '__cachecmd_in run' -l remote-timeout -x -d 'Deadline of one whole remote lookup or upload (connect, transfer, checks)'
 complete -c cachecmd -n '__cachecmd_in run' -l help -s h -d 'Print help'
 complete -c cachecmd -n '__cachecmd_in run' -l version -s V -d 'Print version'
-complete -c cachecmd -n '__cachecmd_in run; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --cache-dir --ttl --failure-ttl --stale --stale-if-error --retry --retry-delay --expires-at --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-timeout' -a '(__fish_complete_command)'
+complete -c cachecmd -n '__cachecmd_in run; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --cache-dir --ttl --failure-ttl --stale --stale-if-error --retry --retry-delay --expires-at --expiry-margin --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-timeout' -a '(__fish_complete_command)'
 
 complete -c cachecmd -n '__cachecmd_in evict' -l env -x -a '(set --names --export)' -d 'Key on this environment variable (repeatable; globs such as AWS_*)'
 complete -c cachecmd -n '__cachecmd_in evict' -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
@@ -118,10 +120,11 @@ complete -c cachecmd -n '__cachecmd_in evict' -l input -r -F -d 'Key on the cont
 complete -c cachecmd -n '__cachecmd_in evict' -l modtime -r -F -d 'Key on this file\'s modification time only (repeatable)'
 complete -c cachecmd -n '__cachecmd_in evict' -l stdin -d 'Read stdin, key on its content, and feed it to the command'
 complete -c cachecmd -n '__cachecmd_in evict' -l output -r -F -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
+complete -c cachecmd -n '__cachecmd_in evict' -l expires-from -x -d 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (/Credentials/Expiration) or $.dotted.path'
 complete -c cachecmd -n '__cachecmd_in evict' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in evict' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n '__cachecmd_in evict' -l help -s h -d 'Print help'
-complete -c cachecmd -n '__cachecmd_in evict; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --cache-dir' -a '(__fish_complete_command)'
+complete -c cachecmd -n '__cachecmd_in evict; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --cache-dir' -a '(__fish_complete_command)'
 
 complete -c cachecmd -n '__cachecmd_in clear' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in clear' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
@@ -140,11 +143,12 @@ complete -c cachecmd -n '__cachecmd_in key' -l input -r -F -d 'Key on the conten
 complete -c cachecmd -n '__cachecmd_in key' -l modtime -r -F -d 'Key on this file\'s modification time only (repeatable)'
 complete -c cachecmd -n '__cachecmd_in key' -l stdin -d 'Read stdin, key on its content, and feed it to the command'
 complete -c cachecmd -n '__cachecmd_in key' -l output -r -F -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
+complete -c cachecmd -n '__cachecmd_in key' -l expires-from -x -d 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (/Credentials/Expiration) or $.dotted.path'
 complete -c cachecmd -n '__cachecmd_in key' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in key' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n '__cachecmd_in key' -l explain -d 'Print each part of the key (values of variables only as digests)'
 complete -c cachecmd -n '__cachecmd_in key' -l help -s h -d 'Print help'
-complete -c cachecmd -n '__cachecmd_in key; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --cache-dir' -a '(__fish_complete_command)'
+complete -c cachecmd -n '__cachecmd_in key; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --cache-dir' -a '(__fish_complete_command)'
 
 complete -c cachecmd -n '__cachecmd_in list' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in list' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
@@ -162,13 +166,14 @@ complete -c cachecmd -n '__cachecmd_in show' -l input -r -F -d 'Key on the conte
 complete -c cachecmd -n '__cachecmd_in show' -l modtime -r -F -d 'Key on this file\'s modification time only (repeatable)'
 complete -c cachecmd -n '__cachecmd_in show' -l stdin -d 'Read stdin, key on its content, and feed it to the command'
 complete -c cachecmd -n '__cachecmd_in show' -l output -r -F -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
+complete -c cachecmd -n '__cachecmd_in show' -l expires-from -x -d 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (/Credentials/Expiration) or $.dotted.path'
 complete -c cachecmd -n '__cachecmd_in show' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in show' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n '__cachecmd_in show' -l color -x -a 'auto always never' -d 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never'
 complete -c cachecmd -n '__cachecmd_in show' -l stdout -d 'Print the stored stdout instead of the description'
 complete -c cachecmd -n '__cachecmd_in show' -l stderr -d 'Print the stored stderr instead of the description'
 complete -c cachecmd -n '__cachecmd_in show' -l help -s h -d 'Print help'
-complete -c cachecmd -n '__cachecmd_in show; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --cache-dir --color' -a '(__cachecmd_keys)'
+complete -c cachecmd -n '__cachecmd_in show; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --cache-dir --color' -a '(__cachecmd_keys)'
 
 complete -c cachecmd -n '__cachecmd_in stats' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in stats' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'

@@ -10,6 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueHint};
 pub use crate::format::ColorWhen;
 use crate::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
 
+mod expiry;
+pub use expiry::{ExpiresFromArgs, ExpiryMarginArgs};
+
 fn parse_count(text: &str) -> Result<u64, String> {
     text.trim().parse().map_err(|_| format!("'{text}' is not a whole number"))
 }
@@ -112,6 +115,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "TIME")]
     pub expires_at: Option<String>,
 
+    #[command(flatten)]
+    pub margin: ExpiryMarginArgs,
+
     /// Internal: the background refresh started by --stale or --warm
     #[arg(long, hide = true)]
     pub refresh: bool,
@@ -174,6 +180,9 @@ pub struct KeyArgs {
     /// A file or directory the command writes: archived on a miss, restored on a hit (repeatable)
     #[arg(long, value_name = "PATH", value_hint = ValueHint::AnyPath)]
     pub output: Vec<OsString>,
+
+    #[command(flatten)]
+    pub expiry: ExpiresFromArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,

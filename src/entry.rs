@@ -247,6 +247,10 @@ pub struct Meta {
     /// The writer's `--failure-ttl`, which applies to a non-zero exit; a
     /// failure is only recorded with one, so `None` there is forever.
     pub failure_ttl_secs: Option<u64>,
+    /// `--expires-from` PATH: the header's expiry, when set, came from the
+    /// output. Absent in entries written without it, which stay unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_from: Option<String>,
 }
 
 impl Meta {

@@ -72,6 +72,17 @@ pub fn past_expiry(expires_at: u64, now: SystemTime) -> bool {
     expires_at != 0 && unix_secs(now) >= expires_at
 }
 
+/// An absolute expiry moved `margin` earlier (`--expiry-margin`), never
+/// to 0, which means none.
+pub fn margin_cut(expires_at: u64, margin: Duration) -> u64 {
+    let margin = margin.as_secs() + u64::from(margin.subsec_nanos() > 0);
+    if expires_at == 0 {
+        0
+    } else {
+        expires_at.saturating_sub(margin).max(1)
+    }
+}
+
 /// The `--expires-at` to record: unix seconds, 0 for none.
 pub fn expires_at_secs(at: Option<SystemTime>) -> u64 {
     at.map_or(0, unix_secs)

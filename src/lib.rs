@@ -12,6 +12,7 @@ mod entry;
 mod error;
 mod exec;
 mod exit_codes;
+mod expiry;
 mod format;
 mod freshness;
 mod gc;

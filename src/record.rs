@@ -229,6 +229,17 @@ impl Recorder {
         (sink(&self.pending.file, false, stdout_start), sink(&self.spill, true, 0))
     }
 
+    /// The stdout recorded into the entry file, read back without moving
+    /// its write position; `None` once it moved into memory (such an entry
+    /// is replayed once and never published).
+    pub fn stdout(&self, stdout: &Recorded) -> Option<impl std::io::Read + '_> {
+        if self.budget.memory.lock().map_or(true, |memory| memory[0].is_some()) {
+            return None;
+        }
+        let start = HEADER_LEN as u64 + self.meta.len() as u64;
+        Some(ReadAt { file: &self.pending.file, at: start, end: start + stdout.len })
+    }
+
     /// Completes the entry: appends stderr, the `--output` archive and the
     /// runs, then writes the header. A captured run the disk could not hold
     /// is completed in memory instead.
@@ -337,6 +348,22 @@ impl Recorder {
         header.runs_hash = xxh3_64(runs);
         into.write_all_at(&header.encode(), 0)?;
         Ok((into, header))
+    }
+}
+
+/// A region of a file as a reader.
+struct ReadAt<'a> {
+    file: &'a File,
+    at: u64,
+    end: u64,
+}
+
+impl std::io::Read for ReadAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = usize::try_from(self.end - self.at).unwrap_or(usize::MAX).min(buf.len());
+        let n = self.file.read_at(&mut buf[..want], self.at)?;
+        self.at += n as u64;
+        Ok(n)
     }
 }
 

@@ -25,6 +25,10 @@ pub struct EntryJson {
     pub created: String,
     pub last_used: String,
     pub ttl_secs: Option<u64>,
+    /// The absolute expiry (`--expires-at` or the output's), RFC 3339.
+    pub expires_at: Option<String>,
+    /// The `--expires-from` PATH when `expires_at` came from the output.
+    pub expires_from: Option<String>,
     pub expired: bool,
     pub exit_code: i32,
     pub stdout_bytes: u64,
@@ -54,6 +58,16 @@ impl Listed {
         format::command_line(argv.iter().map(|a| a.as_os_str()))
     }
 
+    /// The header's absolute expiry, epoch seconds.
+    pub fn expires_at(&self) -> Option<u64> {
+        Some(self.info.header.expires_at).filter(|at| *at != 0)
+    }
+
+    /// The `--expires-from` PATH, when the absolute expiry came from it.
+    pub fn expires_from(&self) -> Option<&str> {
+        self.info.meta.expires_from.as_deref().filter(|_| self.expires_at().is_some())
+    }
+
     pub fn json(&self, now: SystemTime) -> EntryJson {
         let text = |b: &crate::entry::Bytes| b.to_os().to_string_lossy().into_owned();
         let meta = &self.info.meta;
@@ -66,6 +80,8 @@ impl Listed {
             created: rfc3339(self.info.modified_secs()),
             last_used: rfc3339(self.last_used),
             ttl_secs: self.info.ttl_secs(),
+            expires_at: self.expires_at().map(rfc3339),
+            expires_from: self.expires_from().map(str::to_string),
             expired: self.info.expired(now),
             exit_code: self.info.header.exit_code,
             stdout_bytes: self.info.header.stdout_len,
@@ -123,7 +139,10 @@ fn print_table(rows: &[Listed], now: SystemTime, color: ColorWhen) {
             let expires = match info.expires_in(now) {
                 None => "never".to_string(),
                 Some(left) if left.is_zero() => "expired".to_string(),
-                Some(left) => format::age(left),
+                Some(left) => match row.expires_from().and(row.expires_at()) {
+                    Some(at) => format!("{} from output", rfc3339(at)),
+                    None => format::age(left),
+                },
             };
             let scope = info.meta.scope.as_ref().map(|s| format::shell_word(&s.to_os()));
             [

@@ -90,16 +90,20 @@ fn describe(listed: &Listed, now: SystemTime) -> String {
     let meta = &info.meta;
     let text = |b: &crate::entry::Bytes| format::shell_word(&b.to_os());
     let env: Vec<_> = meta.env_names.iter().map(text).collect();
-    let lifetime = match (info.ttl_secs(), info.expires_in(now)) {
-        (None, _) => "forever".to_string(),
-        (Some(ttl), Some(left)) if !left.is_zero() => {
-            format!(
-                "{} (expires in {})",
-                format::age(std::time::Duration::from_secs(ttl)),
-                format::age(left)
-            )
-        }
-        (Some(ttl), _) => format!("{} (expired)", format::age(std::time::Duration::from_secs(ttl))),
+    let ttl = match info.ttl_secs() {
+        Some(ttl) => format::age(std::time::Duration::from_secs(ttl)),
+        None if listed.expires_at().is_some() => "until it expires".into(),
+        None => "forever".into(),
+    };
+    let lifetime = match info.expires_in(now) {
+        None => ttl,
+        Some(left) if !left.is_zero() => format!("{ttl} (expires in {})", format::age(left)),
+        Some(_) => format!("{ttl} (expired)"),
+    };
+    let expires = match (listed.expires_at(), listed.expires_from()) {
+        (Some(at), Some(path)) => format!("{} (from the output at {path})", rfc3339(at)),
+        (Some(at), None) => format!("{} (--expires-at)", rfc3339(at)),
+        (None, _) => "-".into(),
     };
     let rows = [
         ("key", info.key.hex()),
@@ -112,6 +116,7 @@ fn describe(listed: &Listed, now: SystemTime) -> String {
             format!("{} ({} ago)", rfc3339(info.modified_secs()), format::age(info.age(now))),
         ),
         ("lifetime", lifetime),
+        ("expires", expires),
         ("exit code", info.header.exit_code.to_string()),
         ("stdout", format!("{} bytes", info.header.stdout_len)),
         ("stderr", format!("{} bytes", info.header.stderr_len)),

@@ -11,6 +11,7 @@ fn sample(stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
         created: 1,
         ttl_secs: Some(60),
         failure_ttl_secs: None,
+        expires_from: None,
     }
     .encode();
     let header = Header {

@@ -43,6 +43,9 @@ pub struct KeySpec {
     /// `--output` paths as given; part of the key (a different set of
     /// outputs is a different archive).
     pub outputs: Vec<OsString>,
+    /// `--expires-from` PATH as given: a different path reads a different
+    /// expiry, so it is a different entry.
+    pub expires_from: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -102,6 +105,7 @@ impl KeySpec {
             modtimes,
             stdin,
             outputs: self.outputs.clone(),
+            expires_from: self.expires_from.clone(),
         })
     }
 }

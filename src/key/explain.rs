@@ -56,6 +56,9 @@ impl KeyMaterial {
         if let Some(stdin) = &self.stdin {
             line(format!("stdin    sha256:{}", hex::encode(stdin.digest)));
         }
+        if let Some(path) = &self.expires_from {
+            line(format!("expiry   from output at {}", shell_word(std::ffi::OsStr::new(path))));
+        }
         out
     }
 }
@@ -82,6 +85,7 @@ mod tests {
             modtimes: vec![],
             stdin: None,
             outputs: vec![],
+            expires_from: None,
         }
     }
 

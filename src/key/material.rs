@@ -73,6 +73,8 @@ pub struct KeyMaterial {
     pub stdin: Option<SpooledStdin>,
     /// `--output` paths as given.
     pub outputs: Vec<OsString>,
+    /// `--expires-from` PATH as given.
+    pub expires_from: Option<String>,
 }
 
 impl KeyMaterial {
@@ -91,6 +93,7 @@ impl KeyMaterial {
             modtimes: &self.modtimes,
             stdin: self.stdin.as_ref().map(|stdin| stdin.digest),
             outputs: &self.outputs,
+            expires_from: self.expires_from.as_deref(),
         }
     }
 }
@@ -113,6 +116,8 @@ pub struct KeyView<'a> {
     pub stdin: Option<[u8; 32]>,
     /// `--output` paths as given.
     pub outputs: &'a [OsString],
+    /// `--expires-from` PATH as given.
+    pub expires_from: Option<&'a str>,
 }
 
 impl KeyView<'_> {
@@ -191,6 +196,10 @@ impl KeyView<'_> {
                 encoder.bytes(output.as_bytes());
             }
         }
+        if let Some(path) = self.expires_from {
+            encoder.tag(b'X');
+            encoder.bytes(path.as_bytes());
+        }
         Key(encoder.0.finalize().into())
     }
 }
@@ -230,6 +239,7 @@ mod tests {
             modtimes: &[],
             stdin: None,
             outputs: &[],
+            expires_from: None,
         }
     }
 
@@ -282,6 +292,8 @@ mod tests {
             KeyView { extra: &extra, ..base.clone() }.key(),
             KeyView { inputs: Some(&[]), ..base.clone() }.key(),
             KeyView { stdin: Some([0; 32]), ..base.clone() }.key(),
+            KeyView { expires_from: Some("/exp"), ..base.clone() }.key(),
+            KeyView { expires_from: Some("$.exp"), ..base.clone() }.key(),
             base.key(),
         ];
         for (i, a) in variants.iter().enumerate() {

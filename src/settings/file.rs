@@ -27,6 +27,8 @@ pub(super) struct ConfigFile {
     pub remote_timeout: Option<String>,
     pub remote_signing_key_file: Option<PathBuf>,
     pub s3_endpoint: Option<String>,
+    pub expires_from: Option<String>,
+    pub expiry_margin: Option<String>,
 }
 
 /// A size as a byte count or as text such as `64 MiB`.

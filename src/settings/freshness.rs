@@ -19,6 +19,13 @@ pub struct Freshness {
     pub expires_at: Option<SystemTime>,
     /// This process is the background refresh itself.
     pub refresh: bool,
+    /// `--expires-from`: where the output says when it expires.
+    pub expires_from: Option<crate::expiry::JsonPath>,
+    /// `--expiry-margin`: an absolute expiry counts this much earlier.
+    pub expiry_margin: Duration,
+    /// `--ttl` (or `CACHECMD_TTL`) was given: with `--expires-from` it caps
+    /// the output's expiry and applies when the output gives none.
+    pub ttl_explicit: bool,
 }
 
 pub(super) fn freshness(args: &RunArgs, ttl: Lifetime) -> Result<Freshness, SettingsError> {
@@ -54,6 +61,9 @@ pub(super) fn freshness(args: &RunArgs, ttl: Lifetime) -> Result<Freshness, Sett
         retry_delay: args.retry_delay.unwrap_or(Duration::from_secs(1)),
         expires_at,
         refresh: args.refresh,
+        expires_from: None,
+        expiry_margin: Duration::ZERO,
+        ttl_explicit: args.ttl.is_some(),
     })
 }
 

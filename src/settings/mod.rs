@@ -141,7 +141,21 @@ impl Config {
             modtimes: args.modtime.clone(),
             stdin: args.stdin,
             outputs: args.output.clone(),
+            expires_from: self.expires_from(args)?.map(|(text, _)| text),
         })
+    }
+
+    /// `--expires-from` (else config `expires_from`), checked: a bad PATH
+    /// is a usage error whichever command names it.
+    fn expires_from(
+        &self,
+        args: &KeyArgs,
+    ) -> Result<Option<(String, crate::expiry::JsonPath)>, SettingsError> {
+        let flag = given(args.expiry.expires_from.as_ref(), "CACHECMD_EXPIRES_FROM");
+        let Some(text) = flag.or(self.file.expires_from.as_ref()) else { return Ok(None) };
+        let path = crate::expiry::parse_path(text)
+            .map_err(|m| SettingsError::Invalid(format!("--expires-from '{text}': {m}")))?;
+        Ok(Some((text.clone(), path)))
     }
 
     pub fn run(&self, args: RunArgs) -> Result<RunSettings, SettingsError> {
@@ -172,7 +186,23 @@ impl Config {
                 "{flag} cannot be combined with --output: a background refresh would rewrite the output files after cachecmd returned"
             )));
         }
-        let freshness = freshness::freshness(&args, ttl)?;
+        let expires_from = self.expires_from(&args.key)?.map(|(_, path)| path);
+        if expires_from.is_some() && args.expires_at.is_some() {
+            let m = "--expires-from and --expires-at cannot be combined: the entry has one expiry";
+            return Err(SettingsError::Invalid(m.into()));
+        }
+        // The output's instant governs; only an explicit --ttl caps it.
+        let ttl =
+            if expires_from.is_some() && args.ttl.is_none() { Lifetime::Forever } else { ttl };
+        let mut freshness = freshness::freshness(&args, ttl)?;
+        freshness.expiry_margin = match (args.margin.expiry_margin, &self.file.expiry_margin) {
+            (Some(margin), _) => margin,
+            (None, Some(text)) => {
+                crate::expiry::parse_margin(text).map_err(|m| self.error("expiry_margin", m))?
+            }
+            (None, None) => Duration::ZERO,
+        };
+        freshness.expires_from = expires_from;
         let key = self.key(&args.key)?;
         Ok(RunSettings {
             common: self.common(&args.key.common)?,

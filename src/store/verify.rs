@@ -89,6 +89,7 @@ pub(crate) mod tests {
             created: 1,
             ttl_secs: None,
             failure_ttl_secs: None,
+            expires_from: None,
         }
         .encode();
         let header = Header {

@@ -7,6 +7,7 @@ mod harness;
 
 mod concurrency;
 mod errors;
+mod expires_from;
 mod faults;
 mod first_hour;
 mod inputs_freshness;

@@ -161,6 +161,7 @@ fn arb_meta() -> impl Strategy<Value = Meta> {
             created,
             ttl_secs,
             failure_ttl_secs,
+            expires_from: None,
         })
 }
 
@@ -430,6 +431,7 @@ impl Material {
             modtimes: &self.modtimes,
             stdin: self.stdin,
             outputs: &self.outputs,
+            expires_from: None,
         }
         .key()
     }

@@ -59,6 +59,7 @@ fn entry_for(n: u8, stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
         created: 1_700_000_000,
         ttl_secs: Some(3600),
         failure_ttl_secs: None,
+        expires_from: None,
     }
     .encode();
     harness::fixtures::entry_file([n; 32], &meta, stdout, stderr, 0).1

@@ -63,6 +63,7 @@ fn entry_for(n: u8, stdout: &[u8]) -> Vec<u8> {
         created: 1_700_000_000,
         ttl_secs: Some(3600),
         failure_ttl_secs: None,
+        expires_from: None,
     }
     .encode();
     harness::fixtures::entry_file([n; 32], &meta, stdout, b"", 0).1

@@ -31,7 +31,8 @@ impl Run<'_> {
                 }
                 Some(entry) if self.is_fresh(&entry) => {
                     self.note(format!("hit, age {}", age(entry.age)));
-                    if self.settings.freshness.stale.is_some_and(|stale| entry.age >= stale) {
+                    let stale = self.settings.freshness.stale;
+                    if stale.is_some_and(|stale| entry.age >= stale) || self.in_margin(&entry) {
                         self.note("stale: refreshing in the background");
                         refresh::start_refresh(Some(store), &self.key);
                     }
@@ -62,8 +63,11 @@ impl Run<'_> {
         }
         let store = DiskStore::open_or_create(&self.settings.common.cache_dir).ok()?;
         let (rules, now) = (self.rules(), self.clock.now());
-        let is_fresh =
-            |h: &crate::entry::Header, age| rules.is_fresh(h.exit_code, h.expires_at, age, now);
+        let margin = self.settings.freshness.expiry_margin;
+        let is_fresh = |h: &crate::entry::Header, age| {
+            let cut = crate::freshness::margin_cut(h.expires_at, margin);
+            rules.is_fresh(h.exit_code, cut, age, now)
+        };
         let fetched = tier.fetch(&store, &self.key, is_fresh, &mut self.notes);
         if !matches!(fetched, Fetched::Hit) {
             return None;

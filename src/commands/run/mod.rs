@@ -44,6 +44,8 @@ struct Run<'a> {
     clock: Clock,
     /// The parts of the one `-v` line, in the order things happened.
     notes: Vec<String>,
+    /// Why `--expires-from` found no expiry worth caching under.
+    expiry_refused: Option<String>,
 }
 
 /// How a path through run mode ends: an exit status already produced, or
@@ -85,8 +87,9 @@ pub fn run(settings: &RunSettings) -> crate::error::Result<i32> {
     let stdin = material.stdin.map(|stdin| stdin.file);
     let tier = Tier::new(settings.remote.as_ref());
     let clock = freshness::clock();
-    let mut run =
-        Run { settings, key, stdin, outputs, tier: tier.as_ref(), clock, notes: Vec::new() };
+    let tier = tier.as_ref();
+    let (notes, expiry_refused) = (Vec::new(), None);
+    let mut run = Run { settings, key, stdin, outputs, tier, clock, notes, expiry_refused };
     for input in material.inputs.iter().flatten() {
         if input.kind == crate::key::Kind::Absent {
             let path = String::from_utf8_lossy(&input.path);
@@ -135,10 +138,21 @@ impl Run<'_> {
         Rules { ttl: self.settings.ttl, failure_ttl: self.settings.failure_ttl }
     }
 
-    /// Whether the caller's rules accept this entry now.
+    /// Whether the caller's rules accept this entry now: before its
+    /// absolute expiry less `--expiry-margin`, or with `--stale` inside
+    /// the margin too (then [`Run::in_margin`] starts a refresh).
     fn is_fresh(&self, entry: &StoredEntry) -> bool {
-        let header = &entry.header;
-        self.rules().is_fresh(header.exit_code, header.expires_at, entry.age, self.clock.now())
+        let (header, now) = (&entry.header, self.clock.now());
+        let fresh = |at| self.rules().is_fresh(header.exit_code, at, entry.age, now);
+        let cut = freshness::margin_cut(header.expires_at, self.settings.freshness.expiry_margin);
+        fresh(cut) || (self.settings.freshness.stale.is_some() && fresh(header.expires_at))
+    }
+
+    /// Whether a served entry is inside its `--expiry-margin`.
+    fn in_margin(&self, entry: &StoredEntry) -> bool {
+        let expires_at = entry.header.expires_at;
+        let cut = freshness::margin_cut(expires_at, self.settings.freshness.expiry_margin);
+        cut != expires_at && freshness::past_expiry(cut, self.clock.now())
     }
 
     /// What the entry says about the run, written before it starts. Both
@@ -153,6 +167,7 @@ impl Run<'_> {
             created: freshness::unix_secs(self.clock.now()),
             ttl_secs: settings.ttl.as_secs(),
             failure_ttl_secs: settings.failure_ttl.and_then(|t| t.as_secs()),
+            expires_from: settings.key.expires_from.clone(),
         }
     }
 }

@@ -2,12 +2,14 @@
 //! [`freshness::cacheable`]) whether it may be published, publishing it
 //! locally and sharing it remotely.
 
+use std::io::Read;
+
 use super::Run;
 use crate::entry::Header;
 use crate::exec::runner::Finished;
 use crate::exit_codes;
 use crate::freshness::{self, CachePolicy, RunEnd};
-use crate::record::{Abandoned, Completed, Recorder};
+use crate::record::{Abandoned, Completed, Recorded, Recorder};
 use crate::store::disk::DiskStore;
 use crate::store::{PendingEntry, Store};
 
@@ -22,7 +24,13 @@ impl Run<'_> {
     pub(super) fn finish(&mut self, recorder: Recorder, finished: &Finished) -> Option<Completed> {
         let (out, err) = finished.recorded?;
         let code = exit_codes::from_status(finished.status);
-        let expires_at = freshness::expires_at_secs(self.settings.freshness.expires_at);
+        let expires_at = match self.expiry(&recorder, &out, code) {
+            Ok(at) => at,
+            Err(why) => {
+                self.expiry_refused = Some(why);
+                0
+            }
+        };
         let outputs = self.outputs.as_ref().filter(|_| code == 0);
         match recorder.finish(out, err, code, expires_at, outputs) {
             Ok(Completed::Entry(pending, header, summary)) => {
@@ -51,6 +59,31 @@ impl Run<'_> {
         }
     }
 
+    /// The header's expiry: `--expires-at`, or with `--expires-from` what a
+    /// successful run's output says; `Err` says why the run is not cached.
+    fn expiry(&mut self, recorder: &Recorder, out: &Recorded, code: i32) -> Result<u64, String> {
+        let freshness = &self.settings.freshness;
+        let Some(path) = &freshness.expires_from else {
+            return Ok(freshness::expires_at_secs(freshness.expires_at));
+        };
+        // A failure lives by --failure-ttl; a run in memory is never published.
+        let Some(stdout) = recorder.stdout(out).filter(|_| code == 0) else { return Ok(0) };
+        let stdout = stdout.take(self.settings.max_entry_size);
+        let (end, margin) = (self.clock.now(), freshness.expiry_margin);
+        match crate::expiry::from_output(stdout, path, end, margin) {
+            Ok(at) => {
+                let when = jiff::Timestamp::from_second(at as i64).unwrap_or_default();
+                self.note(format!("expires {when} (from the output)"));
+                Ok(at)
+            }
+            Err(why) if freshness.ttl_explicit => {
+                self.note(format!("{why}: cached for --ttl"));
+                Ok(0)
+            }
+            Err(why) => Err(why),
+        }
+    }
+
     /// Publishes a completed entry when its outcome may be cached.
     pub(super) fn publish(
         &mut self,
@@ -75,6 +108,9 @@ impl Run<'_> {
         };
         let published = match freshness::cacheable(&end, &policy) {
             Err(why) => Published::NotRecorded(why.to_string()),
+            Ok(()) if self.expiry_refused.is_some() => {
+                Published::NotRecorded(self.expiry_refused.take().unwrap_or_default())
+            }
             Ok(()) => match store.publish(pending) {
                 Ok(()) => Published::Recorded,
                 Err(e) => Published::NotRecorded(e.to_string()),
@@ -84,11 +120,12 @@ impl Run<'_> {
             Published::Recorded => {
                 self.note(format!("recorded (exit {})", header.exit_code));
                 if let Some(tier) = self.tier {
-                    let lifetime = self.rules().remote_lifetime(
-                        header.exit_code,
-                        settings.freshness.expires_at,
-                        self.clock.now(),
-                    );
+                    // The header's instant: `--expires-at` or the output's.
+                    let expires_at = (header.expires_at != 0).then(|| {
+                        std::time::UNIX_EPOCH + std::time::Duration::from_secs(header.expires_at)
+                    });
+                    let now = self.clock.now();
+                    let lifetime = self.rules().remote_lifetime(header.exit_code, expires_at, now);
                     tier.upload(store, &self.key, lifetime, &mut self.notes);
                 }
             }

@@ -39,7 +39,7 @@ impl Run<'_> {
             return 0;
         };
         if let (Some(entry), Some(stale)) = (self.lookup(&store), self.settings.freshness.stale) {
-            if self.is_fresh(&entry) && entry.age < stale {
+            if self.is_fresh(&entry) && entry.age < stale && !self.in_margin(&entry) {
                 return 0;
             }
         }

@@ -162,6 +162,12 @@ pub(crate) fn freshness() -> Roff {
              an RFC 3339 instant (`2026-12-01T09:00:00Z`); with `--ttl`, the earlier expiry \
              wins. The instant is computed when the entry is written and stored in it.",
         ),
+        (
+            "`--expires-from` {PATH} `--expiry-margin` {DURATION}",
+            "After a successful run, read the JSON stdout's value at {PATH} (`/a/b` or `$.a.b`): \
+             an instant, epoch seconds (from 10^9) or seconds left (below); expire then, less \
+             {DURATION}. No such value: not cached, unless `--ttl` is given.",
+        ),
     ] {
         tagged(&mut r, flag, meaning);
     }

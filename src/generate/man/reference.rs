@@ -8,12 +8,22 @@ use crate::exit_codes;
 
 /// Every key the config file accepts, what it sets, and its flag and
 /// variable; an unknown key is an error, so this list is the whole schema.
-pub(crate) const CONFIG_KEYS: [(&str, &str); 11] = [
+pub(crate) const CONFIG_KEYS: [(&str, &str); 13] = [
     ("ttl", "How long an entry is served (`--ttl`, `CACHECMD_TTL`). Default 1h."),
     (
         "failure_ttl",
         "Also cache non-zero exits, served for this long (`--failure-ttl`, \
          `CACHECMD_FAILURE_TTL`). Default: failures are not cached.",
+    ),
+    (
+        "expires_from",
+        "Where a successful run's JSON stdout says when it expires (`--expires-from`, \
+         `CACHECMD_EXPIRES_FROM`); part of the key.",
+    ),
+    (
+        "expiry_margin",
+        "An absolute expiry counts this much earlier (`--expiry-margin`, \
+         `CACHECMD_EXPIRY_MARGIN`). Default 0s.",
     ),
     ("cache_dir", "The cache directory (`--cache-dir`, `CACHECMD_DIR`)."),
     (
@@ -82,6 +92,8 @@ pub(crate) fn files() -> Roff {
         [
             "ttl = \"1h\"",
             "failure_ttl = \"30s\"",
+            "expires_from = \"/Credentials/Expiration\"",
+            "expiry_margin = \"5m\"",
             "cache_dir = \"/home/me/.cache/cachecmd\"",
             "env = [\"AWS_PROFILE\", \"KUBECONFIG\"]",
             "lock_timeout = \"10m\"",
