@@ -12,6 +12,8 @@ use crate::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
 
 mod expiry;
 pub use expiry::{ExpiresFromArgs, ExpiryMarginArgs};
+mod generated;
+pub use generated::{CompleteKeysArgs, CompletionsArgs, Generated, ManArgs};
 
 fn parse_count(text: &str) -> Result<u64, String> {
     text.trim().parse().map_err(|_| format!("'{text}' is not a whole number"))
@@ -70,7 +72,7 @@ pub enum Command {
     /// Remove expired entries and stray files; enforce the size limits
     Gc(GcArgs),
     #[command(flatten)]
-    Generated(crate::commands::completions::Generated),
+    Generated(Generated),
 }
 
 /// Options of run mode.

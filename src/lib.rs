@@ -22,6 +22,7 @@ mod outputs;
 mod par;
 mod record;
 mod settings;
+mod spool;
 mod store;
 pub mod test_support;
 mod tier;

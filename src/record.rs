@@ -143,7 +143,7 @@ impl Sink<'_> {
         }
         // What reached the disk before is read back; the failed write may
         // have left part of `bytes` there, which is not counted.
-        let moved = crate::exec::spool::memory_file().and_then(|mut into| {
+        let moved = crate::spool::memory_file().and_then(|mut into| {
             copy_range(self.file, self.start, self.len, &mut into)?;
             into.write_all(bytes)?;
             Ok(into)
@@ -328,7 +328,7 @@ impl Recorder {
         mut header: Header,
         runs: &[u8],
     ) -> std::io::Result<(File, Header)> {
-        let mut into = crate::exec::spool::memory_file()?;
+        let mut into = crate::spool::memory_file()?;
         into.write_all(&[0u8; HEADER_LEN])?;
         into.write_all(&self.meta)?;
         let memory = self.budget.memory.lock().map_err(|_| std::io::Error::other("poisoned"))?;

@@ -5,25 +5,11 @@
 
 use std::io::Write as _;
 
-use clap::{Args, Subcommand};
-
-use crate::cli::CommonArgs;
+use crate::cli::{CompleteKeysArgs, CompletionsArgs, Generated};
 use crate::error::Result;
-use crate::generate::{self, Shell};
+use crate::generate;
 use crate::settings::Config;
 use crate::store::disk::DiskStore;
-
-/// Flattened into `cli::Command`, so these are top-level subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Generated {
-    /// Print the completion script for bash, zsh, fish, powershell or elvish
-    Completions(CompletionsArgs),
-    /// Print a man page: cachecmd's own, or a subcommand's
-    Man(super::man::ManArgs),
-    /// Internal: key prefixes of the cached entries, for the completion scripts
-    #[command(name = "__complete-keys", hide = true)]
-    CompleteKeys(CompleteKeysArgs),
-}
 
 /// Runs one of these subcommands. Only the key completion reads the
 /// configuration (to find the cache): printing a script or a page must work
@@ -35,29 +21,6 @@ pub fn dispatch(command: Generated) -> Result<i32> {
         Generated::Man(args) => super::man::man(args),
         Generated::CompleteKeys(args) => complete_keys(&Config::load()?, args),
     }
-}
-
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:
-  # bash (with the bash-completion package loaded)
-  cachecmd completions bash > ~/.local/share/bash-completion/completions/cachecmd
-
-  # zsh: a directory on $fpath, before compinit runs
-  cachecmd completions zsh > ~/.zfunc/_cachecmd
-
-  # fish
-  cachecmd completions fish > ~/.config/fish/completions/cachecmd.fish")]
-pub struct CompletionsArgs {
-    /// The shell to print the script for
-    #[arg(value_name = "SHELL", value_enum)]
-    pub shell: Shell,
-}
-
-/// Arguments of the hidden key-prefix helper.
-#[derive(Debug, Args)]
-pub struct CompleteKeysArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
 }
 
 pub fn completions(args: CompletionsArgs) -> Result<i32> {

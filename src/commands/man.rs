@@ -3,25 +3,10 @@
 
 use std::io::Write as _;
 
-use clap::Args;
-
+use crate::cli::ManArgs;
 use crate::error::Result;
 use crate::exit_codes;
 use crate::generate;
-
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:
-  # Read the page of a subcommand
-  cachecmd man list | man -l -
-
-  # Install every page where man finds it
-  mkdir -p ~/.local/share/man/man1
-  cachecmd man > ~/.local/share/man/man1/cachecmd.1")]
-pub struct ManArgs {
-    /// The subcommand whose page to print (default: cachecmd's own)
-    #[arg(value_name = "SUBCOMMAND")]
-    pub subcommand: Option<String>,
-}
 
 pub fn man(args: ManArgs) -> Result<i32> {
     match generate::man_page(args.subcommand.as_deref())? {

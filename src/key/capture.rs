@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use super::inputs::{self, DigestCache, InputError};
 use super::{KeyMaterial, SpooledStdin};
-use crate::exec::spool;
+use crate::spool;
 
 /// What goes into a key besides the command line: validated from flags,
 /// environment and config file (`Config::key` in settings.rs), not yet read
