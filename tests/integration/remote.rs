@@ -228,7 +228,12 @@ fn a_server_killed_mid_run_fails_once_then_is_skipped_fast() {
     let start = Instant::now();
     let mut dest = tempfile::tempfile().unwrap();
     let first = remote.fetch(&key(7), &mut dest, MIB);
-    assert!(matches!(first, Err(RemoteError::Command { .. })), "{first:?}");
+    // A lookup opens its own bounded connection, so a dead server shows as
+    // a refused connect (or a failed command on a connection it had).
+    assert!(
+        matches!(first, Err(RemoteError::Command { .. } | RemoteError::Connect { .. })),
+        "{first:?}"
+    );
     assert!(start.elapsed() < Duration::from_secs(3));
     assert!(remote.last_error().is_some());
     assert_disabled_fast(&remote);
