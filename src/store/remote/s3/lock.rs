@@ -42,7 +42,16 @@ pub(super) fn take<'a>(
             }
         }
         if let Some(etag) = taken {
-            return Ok(Some(RemoteLock::new(S3Lock { store, object, token, etag })));
+            // Read it back: a store whose conditional writes are not atomic
+            // (two creates racing may both be told they won) leaves only
+            // one token there, and the loser must not run too.
+            match read(&op, &object)? {
+                Some((theirs, _, etag_now)) if theirs == token => {
+                    let etag = if etag_now.is_empty() { etag } else { etag_now };
+                    return Ok(Some(RemoteLock::new(S3Lock { store, object, token, etag })));
+                }
+                _ => {}
+            }
         }
         let now = Instant::now();
         if now >= deadline {
