@@ -6,6 +6,7 @@
 
 use crate::harness;
 use crate::harness::redis_server;
+use crate::harness::remote_checks::{assert_output, key_of, status, text};
 
 use std::ffi::OsString;
 use std::fs;
@@ -48,39 +49,6 @@ fn spawn(env: &TestEnv, cache: &Path, url: &str, extra: &[&str], argv: &[OsStrin
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The `-v` status line (the last line of stderr).
-#[track_caller]
-fn status(out: &Output) -> String {
-    let stderr = text(&out.stderr);
-    let line = stderr.lines().last().unwrap_or_default().to_string();
-    assert!(line.starts_with("cachecmd: "), "no -v status line in stderr: {stderr:?}");
-    line
-}
-
-#[track_caller]
-fn assert_output(out: &Output, stdout: &[u8], code: i32) {
-    assert!(
-        out.stdout == stdout,
-        "stdout differs: got {} bytes {:?}..., want {} bytes; stderr: {}",
-        out.stdout.len(),
-        text(&out.stdout[..out.stdout.len().min(80)]),
-        stdout.len(),
-        text(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(code), "exit code; stderr: {}", text(&out.stderr));
-}
-
-/// The key of `argv` as every machine computes it.
-fn key_of(env: &TestEnv, argv: &[OsString]) -> String {
-    let mut args: Vec<OsString> = vec!["--no-cwd".into(), "--".into()];
-    args.extend(argv.iter().cloned());
-    env.key(args)
 }
 
 fn remote_name(key: &str) -> String {

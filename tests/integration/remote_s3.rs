@@ -6,6 +6,7 @@
 //! `--remote s3://bucket/prefix`, several "machines" sharing the bucket.
 #![cfg(feature = "s3")]
 
+use crate::harness::remote_checks::{assert_output, key_of, status, text};
 use crate::harness::{self, s3_server};
 
 use std::ffi::OsString;
@@ -388,37 +389,6 @@ fn run(env: &TestEnv, endpoint: &str, cache: &Path, extra: &[&str], argv: &[OsSt
         .args(argv)
         .output()
         .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The `-v` status line (the last line of stderr).
-#[track_caller]
-fn status(out: &Output) -> String {
-    let stderr = text(&out.stderr);
-    let line = stderr.lines().last().unwrap_or_default().to_string();
-    assert!(line.starts_with("cachecmd: "), "no -v status line in stderr: {stderr:?}");
-    line
-}
-
-#[track_caller]
-fn assert_output(out: &Output, stdout: &[u8], code: i32) {
-    assert!(
-        out.stdout == stdout,
-        "stdout differs: got {} bytes, want {}; stderr: {}",
-        out.stdout.len(),
-        stdout.len(),
-        text(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(code), "exit code; stderr: {}", text(&out.stderr));
-}
-
-fn key_of(env: &TestEnv, argv: &[OsString]) -> String {
-    let mut args: Vec<OsString> = vec!["--no-cwd".into(), "--".into()];
-    args.extend(argv.iter().cloned());
-    env.key(args)
 }
 
 fn entry_object(key: &str) -> String {

@@ -19,6 +19,7 @@ pub mod fixtures;
 pub mod nginx;
 #[cfg(feature = "redis")]
 pub mod redis_server;
+pub mod remote_checks;
 pub mod run;
 #[cfg(feature = "s3")]
 pub mod s3_server;
