@@ -152,3 +152,24 @@ fn scope_and_env_variables_change_the_key() {
     let by_flag = env.run(&command).opts(["--env", "LOOKUPS_A", "--env", "LOOKUPS_B*"]);
     assert_eq!(keyed("1"), by_flag.env("LOOKUPS_A", "1").env("LOOKUPS_BX", "1").key());
 }
+
+#[cfg(feature = "redis")]
+#[test]
+fn a_remote_entry_counts_for_cached_only_and_check() {
+    let server = harness::redis_server::RedisServer::start();
+    let env = TestEnv::new();
+    let count = env.counter("c");
+    let command = count.prints("out");
+    let on = |machine: &str| {
+        let cache = env.path().join(format!("machine-{machine}"));
+        let cache = cache.to_str().unwrap().to_owned();
+        env.run(&command).opts(["--cache-dir", &cache, "--remote", &server.url()]).quiet()
+    };
+    on("a").opt("--check").assert().code(3);
+    on("a").opt("--cached-only").assert().code(3).stdout("");
+    count.assert_runs(0);
+    on("a").assert().success().stdout("out");
+    on("b").opt("--check").assert().code(0).stdout("");
+    on("c").opt("--cached-only").assert().success().stdout("out");
+    count.assert_runs(1);
+}
