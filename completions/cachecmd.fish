@@ -13,7 +13,7 @@ function __cachecmd_parse
         set context $tokens[2]
         set i 3
     end
-    set -l valued run:--env run:--scope run:--key run:--input run:--modtime run:--output run:--expires-from run:--cache-dir run:--ttl run:--failure-ttl run:--stale run:--stale-if-error run:--retry run:--retry-delay run:--expires-at run:--expiry-margin run:--lock-timeout run:--max-entry-size run:--max-size run:--max-entries run:--remote run:--remote-mode run:--remote-timeout evict:--env evict:--scope evict:--key evict:--input evict:--modtime evict:--output evict:--expires-from evict:--cache-dir clear:--cache-dir clear:--scope clear:--older-than clear:--command key:--env key:--scope key:--key key:--input key:--modtime key:--output key:--expires-from key:--cache-dir list:--cache-dir list:--color list:--scope show:--env show:--scope show:--key show:--input show:--modtime show:--output show:--expires-from show:--cache-dir show:--color stats:--cache-dir stats:--color stats:--max-size stats:--max-entries gc:--cache-dir gc:--max-size gc:--max-entries
+    set -l valued run:--env run:--scope run:--key run:--input run:--modtime run:--output run:--expires-from run:--cache-dir run:--ttl run:--failure-ttl run:--stale run:--stale-if-error run:--retry run:--retry-delay run:--expires-at run:--expiry-margin run:--miss-status run:--cache-exit-codes run:--lock-timeout run:--max-entry-size run:--max-size run:--max-entries run:--remote run:--remote-mode run:--remote-timeout evict:--env evict:--scope evict:--key evict:--input evict:--modtime evict:--output evict:--expires-from evict:--cache-dir clear:--cache-dir clear:--scope clear:--older-than clear:--command key:--env key:--scope key:--key key:--input key:--modtime key:--output key:--expires-from key:--cache-dir list:--cache-dir list:--color list:--scope show:--env show:--scope show:--key show:--input show:--modtime show:--output show:--expires-from show:--cache-dir show:--color stats:--cache-dir stats:--color stats:--max-size stats:--max-entries gc:--cache-dir gc:--max-size gc:--max-entries
     while test $i -le (count $tokens)
         switch $tokens[$i]
             case --
@@ -100,6 +100,10 @@ complete -c cachecmd -n '__cachecmd_in run' -l retry -x -d 'Retry a failed run u
 complete -c cachecmd -n '__cachecmd_in run' -l retry-delay -x -d 'Wait before the first retry, doubling each time'
 complete -c cachecmd -n '__cachecmd_in run' -l expires-at -x -d 'Expire the entry at a local time of day (17:00) or an RFC 3339 instant'
 complete -c cachecmd -n '__cachecmd_in run' -l expiry-margin -x -d 'Treat an entry as expired this long before its absolute expiry; with --stale, refresh inside it'
+complete -c cachecmd -n '__cachecmd_in run' -l cached-only -d 'Serve a fresh entry as a hit; on a miss print nothing, run nothing and exit with --miss-status'
+complete -c cachecmd -n '__cachecmd_in run' -l check -d 'Print nothing, run nothing: exit 0 when a fresh entry exists, else with --miss-status'
+complete -c cachecmd -n '__cachecmd_in run' -l miss-status -x -d 'The exit status of a miss under --cached-only or --check'
+complete -c cachecmd -n '__cachecmd_in run' -l cache-exit-codes -x -d 'Exit statuses that are cached, e.g. 0,1,100-199; non-zero ones live for --failure-ttl (else --ttl)'
 complete -c cachecmd -n '__cachecmd_in run' -l lock-timeout -x -d 'Longest wait for another caller running the same key; past it, run anyway'
 complete -c cachecmd -n '__cachecmd_in run' -l max-entry-size -x -d 'Larger outputs are streamed but not cached: 500M, 2GiB'
 complete -c cachecmd -n '__cachecmd_in run' -l max-size -x -d 'Keep the cache under this size, evicting least recently used entries'
@@ -110,7 +114,7 @@ complete -c cachecmd -n '__cachecmd_in run' -l remote-read-only -d 'Alias of --r
 complete -c cachecmd -n '__cachecmd_in run' -l remote-timeout -x -d 'Deadline of one whole remote lookup or upload (connect, transfer, checks)'
 complete -c cachecmd -n '__cachecmd_in run' -l help -s h -d 'Print help'
 complete -c cachecmd -n '__cachecmd_in run' -l version -s V -d 'Print version'
-complete -c cachecmd -n '__cachecmd_in run; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --cache-dir --ttl --failure-ttl --stale --stale-if-error --retry --retry-delay --expires-at --expiry-margin --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-timeout' -a '(__fish_complete_command)'
+complete -c cachecmd -n '__cachecmd_in run; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --cache-dir --ttl --failure-ttl --stale --stale-if-error --retry --retry-delay --expires-at --expiry-margin --miss-status --cache-exit-codes --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-timeout' -a '(__fish_complete_command)'
 
 complete -c cachecmd -n '__cachecmd_in evict' -l env -x -a '(set --names --export)' -d 'Key on this environment variable (repeatable; globs such as AWS_*)'
 complete -c cachecmd -n '__cachecmd_in evict' -l no-cwd -d 'Leave the working directory out of the key (share across directories)'

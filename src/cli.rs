@@ -8,16 +8,14 @@ use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueHint};
 
 pub use crate::format::ColorWhen;
-use crate::units::{parse_lifetime, parse_size, parse_timeout, Lifetime};
+use crate::units::{parse_count, parse_lifetime, parse_size, parse_timeout, Lifetime};
 
 mod expiry;
 pub use expiry::{ExpiresFromArgs, ExpiryMarginArgs};
 mod generated;
+mod lookup_only;
 pub use generated::{CompleteKeysArgs, CompletionsArgs, Generated, ManArgs};
-
-fn parse_count(text: &str) -> Result<u64, String> {
-    text.trim().parse().map_err(|_| format!("'{text}' is not a whole number"))
-}
+pub use lookup_only::LookupOnlyArgs;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -120,6 +118,9 @@ pub struct RunArgs {
     #[command(flatten)]
     pub margin: ExpiryMarginArgs,
 
+    #[command(flatten)]
+    pub lookup_only: LookupOnlyArgs,
+
     /// Internal: the background refresh started by --stale or --warm
     #[arg(long, hide = true)]
     pub refresh: bool,
@@ -152,7 +153,7 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct KeyArgs {
     /// Key on this environment variable (repeatable; globs such as `AWS_*`)
-    #[arg(long = "env", value_name = "NAME")]
+    #[arg(long = "env", env = "CACHECMD_ENV", value_name = "NAME", value_delimiter = ',')]
     pub env: Vec<String>,
 
     /// Leave the working directory out of the key (share across directories)
@@ -160,7 +161,7 @@ pub struct KeyArgs {
     pub no_cwd: bool,
 
     /// A namespace for the entry, part of the key (any string)
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, env = "CACHECMD_SCOPE", value_name = "NAME")]
     pub scope: Option<OsString>,
 
     /// Extra key material, e.g. a version or date (repeatable)

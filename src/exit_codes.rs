@@ -12,6 +12,9 @@ pub const NO_ENTRY: i32 = 1;
 /// range GNU `env`/`timeout` reserve, and no common tool uses it. A reader
 /// that went away (EPIPE) is not this failure: the caller chose to stop.
 pub const WRITE_FAILED: i32 = 120;
+/// `--cached-only` or `--check` found no fresh entry (unless `--miss-status`):
+/// not 0 (a hit), not 1 (what commands commonly return), outside 125-127.
+pub const MISS: i32 = 3;
 /// Our own usage or setup error: bad flag, bad config, impossible option.
 pub const USAGE: i32 = 125;
 /// The command exists but could not be executed.

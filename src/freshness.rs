@@ -110,18 +110,61 @@ pub fn expires_in(
     }
 }
 
+/// `--cache-exit-codes`: a set of exit statuses (0-255), as a bitset so
+/// the rules stay `Copy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitCodes([u64; 4]);
+
+impl ExitCodes {
+    /// `0,1,100-199`: statuses and inclusive ranges, separated by commas.
+    pub fn parse(text: &str) -> Result<ExitCodes, String> {
+        let status = |s: &str| {
+            s.trim()
+                .parse::<u8>()
+                .map_err(|_| format!("'{}' is not an exit status (0-255)", s.trim()))
+        };
+        let mut set = [0u64; 4];
+        for part in text.split(',') {
+            let (low, high) = match part.split_once('-') {
+                Some((low, high)) => (status(low)?, status(high)?),
+                None => (status(part)?, status(part)?),
+            };
+            if low > high {
+                return Err(format!("'{}' is an empty range", part.trim()));
+            }
+            for code in low..=high {
+                set[usize::from(code / 64)] |= 1 << (code % 64);
+            }
+        }
+        Ok(ExitCodes(set))
+    }
+
+    pub fn contains(&self, code: i32) -> bool {
+        u8::try_from(code).is_ok_and(|c| self.0[usize::from(c / 64)] & (1 << (c % 64)) != 0)
+    }
+
+    /// Whether any failure (non-zero status) is listed.
+    pub fn any_failure(&self) -> bool {
+        self.0[0] & !1 != 0 || self.0[1..].iter().any(|w| *w != 0)
+    }
+}
+
 /// The caller's lifetimes: `--ttl` for a success, `--failure-ttl` (none:
-/// failures are not served) for anything else.
+/// failures are not served) for anything else; with `--cache-exit-codes`,
+/// only the listed statuses are served at all.
 #[derive(Debug, Clone, Copy)]
 pub struct Rules {
     pub ttl: Lifetime,
     pub failure_ttl: Option<Lifetime>,
+    pub codes: Option<ExitCodes>,
 }
 
 impl Rules {
     /// The lifetime that applies to an outcome; `None`: never served.
     pub fn lifetime(&self, exit_code: i32) -> Option<Lifetime> {
-        if exit_code == 0 {
+        if self.codes.is_some_and(|codes| !codes.contains(exit_code)) {
+            None
+        } else if exit_code == 0 {
             Some(self.ttl)
         } else {
             self.failure_ttl
@@ -208,6 +251,8 @@ pub struct RunEnd {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CachePolicy {
     pub failure_ttl: bool,
+    /// `--cache-exit-codes`: only these statuses are cached.
+    pub codes: Option<ExitCodes>,
     pub has_outputs: bool,
     pub refresh: bool,
     pub max_entry_size: u64,
@@ -222,6 +267,7 @@ pub enum NotCached {
     RefreshFailed,
     FailedWithOutputs(i32),
     Failed(i32),
+    NotListed(i32),
     TooLarge,
 }
 
@@ -238,6 +284,7 @@ impl std::fmt::Display for NotCached {
             NotCached::Failed(c) => {
                 write!(f, "exit {c}; add --failure-ttl to cache failures")
             }
+            NotCached::NotListed(c) => write!(f, "exit {c} is not in --cache-exit-codes"),
             NotCached::TooLarge => write!(f, "output over --max-entry-size"),
         }
     }
@@ -254,10 +301,15 @@ pub fn cacheable(end: &RunEnd, policy: &CachePolicy) -> Result<(), NotCached> {
     }
     match end.code {
         None => return Err(NotCached::Signal(end.signal)),
+        Some(c) if policy.codes.is_some_and(|codes| !codes.contains(c)) => {
+            return Err(NotCached::NotListed(c))
+        }
         Some(0) => {}
         Some(_) if policy.refresh => return Err(NotCached::RefreshFailed),
         Some(c) if policy.has_outputs => return Err(NotCached::FailedWithOutputs(c)),
-        Some(c) if !policy.failure_ttl => return Err(NotCached::Failed(c)),
+        Some(c) if !policy.failure_ttl && policy.codes.is_none() => {
+            return Err(NotCached::Failed(c))
+        }
         Some(_) => {}
     }
     if end.size > policy.max_entry_size {

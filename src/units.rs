@@ -60,6 +60,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .map_err(|e| format!("'{text}' is not a size ({e}); use e.g. 500M or 2GiB"))
 }
 
+/// A whole number such as `--retry 3`.
+pub fn parse_count(text: &str) -> Result<u64, String> {
+    text.trim().parse().map_err(|_| format!("'{text}' is not a whole number"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ fn secs(s: u64) -> Duration {
 }
 
 fn rules(ttl: Lifetime, failure_ttl: Option<Lifetime>) -> Rules {
-    Rules { ttl, failure_ttl }
+    Rules { ttl, failure_ttl, codes: None }
 }
 
 #[test]
@@ -140,8 +140,13 @@ fn backoff_doubles_and_saturates() {
 fn cacheability_of_a_finished_run() {
     let end =
         RunEnd { code: Some(0), signal: 0, interrupted: false, output_closed: false, size: 10 };
-    let policy =
-        CachePolicy { failure_ttl: false, has_outputs: false, refresh: false, max_entry_size: 100 };
+    let policy = CachePolicy {
+        failure_ttl: false,
+        codes: None,
+        has_outputs: false,
+        refresh: false,
+        max_entry_size: 100,
+    };
     let failed = RunEnd { code: Some(2), ..end };
     let cases = [
         (end, policy, Ok(())),
@@ -179,4 +184,49 @@ fn a_fixed_clock_stands_still_and_does_not_sleep() {
     assert_eq!(clock.now(), now());
     assert!(Clock::system().now() > UNIX_EPOCH);
     assert!(past_expiry(NOW_SECS, now()) && !past_expiry(0, now()));
+}
+
+#[test]
+fn exit_code_lists_parse_and_bad_ones_say_why() {
+    let codes = ExitCodes::parse("0, 1,100-199").unwrap();
+    for (code, listed) in [(0, true), (1, true), (2, false), (100, true), (199, true), (200, false)]
+    {
+        assert_eq!(codes.contains(code), listed, "{code}");
+    }
+    assert!(!codes.contains(-1) && !codes.contains(256));
+    assert!(codes.any_failure());
+    assert!(!ExitCodes::parse("0").unwrap().any_failure());
+    assert!(ExitCodes::parse("255").unwrap().contains(255));
+    for (bad, why) in
+        [("", "'' is not"), ("0,x", "'x' is not"), ("256", "'256'"), ("9-3", "empty range")]
+    {
+        let err = ExitCodes::parse(bad).unwrap_err();
+        assert!(err.contains(why), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn only_listed_exit_codes_are_cached_and_served() {
+    let codes = Some(ExitCodes::parse("0,3").unwrap());
+    let policy = CachePolicy {
+        failure_ttl: true,
+        codes,
+        has_outputs: false,
+        refresh: false,
+        max_entry_size: 100,
+    };
+    let end =
+        RunEnd { code: Some(3), signal: 0, interrupted: false, output_closed: false, size: 1 };
+    assert_eq!(cacheable(&end, &policy), Ok(()));
+    assert_eq!(cacheable(&RunEnd { code: Some(4), ..end }, &policy), Err(NotCached::NotListed(4)));
+    let only_failures = CachePolicy { codes: Some(ExitCodes::parse("1").unwrap()), ..policy };
+    assert_eq!(
+        cacheable(&RunEnd { code: Some(0), ..end }, &only_failures),
+        Err(NotCached::NotListed(0))
+    );
+    let hour = Lifetime::For(Duration::from_secs(3600));
+    let rules = Rules { ttl: hour, failure_ttl: Some(hour), codes };
+    assert_eq!(rules.lifetime(3), Some(hour));
+    assert_eq!(rules.lifetime(4), None);
+    assert_eq!(rules.lifetime(0), Some(hour));
 }

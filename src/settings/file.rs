@@ -14,6 +14,7 @@ use super::SettingsError;
 pub(super) struct ConfigFile {
     pub ttl: Option<String>,
     pub failure_ttl: Option<String>,
+    pub cache_exit_codes: Option<String>,
     pub cache_dir: Option<PathBuf>,
     pub env: Option<Vec<String>>,
     pub lock_timeout: Option<String>,

@@ -6,6 +6,7 @@
 mod file;
 mod freshness;
 mod limits;
+mod lookup;
 mod remote;
 
 use std::ffi::{OsStr, OsString};
@@ -21,6 +22,7 @@ use crate::units::{parse_lifetime, parse_timeout, Lifetime};
 use file::ConfigFile;
 pub use freshness::{parse_expires_at, Freshness};
 pub use limits::DEFAULT_MAX_ENTRY_SIZE;
+pub use lookup::{LookupOnly, DEFAULT_MISS_STATUS};
 pub use remote::{redact_urls_in, RemoteSettings};
 
 pub const DEFAULT_TTL: Lifetime = Lifetime::For(Duration::from_secs(3600));
@@ -52,6 +54,10 @@ pub struct RunSettings {
     pub command: Vec<OsString>,
     pub ttl: Lifetime,
     pub failure_ttl: Option<Lifetime>,
+    /// `--cache-exit-codes`: only these statuses are cached and served.
+    pub cache_exit_codes: Option<crate::freshness::ExitCodes>,
+    pub lookup_only: Option<LookupOnly>,
+    pub miss_status: i32,
     pub force: bool,
     pub lock_timeout: Duration,
     pub max_entry_size: u64,
@@ -167,6 +173,12 @@ impl Config {
             Some(ttl) => Some(ttl),
             None => self.lifetime("failure_ttl", &self.file.failure_ttl)?,
         };
+        let cache_exit_codes = self.cache_exit_codes(&args.lookup_only)?;
+        // A listed failure with no --failure-ttl lives as long as a success.
+        let failure_ttl = match failure_ttl {
+            None if cache_exit_codes.is_some_and(|c| c.any_failure()) => Some(ttl),
+            ttl => ttl,
+        };
         let lock_timeout = match (args.lock_timeout, &self.file.lock_timeout) {
             (Some(timeout), _) => timeout,
             (None, Some(text)) => parse_timeout(text).map_err(|m| self.error("lock_timeout", m))?,
@@ -211,6 +223,9 @@ impl Config {
             command: args.command,
             ttl,
             failure_ttl,
+            cache_exit_codes,
+            lookup_only: LookupOnly::from_args(&args.lookup_only),
+            miss_status: args.lookup_only.miss_status.map_or(DEFAULT_MISS_STATUS, i32::from),
             force: args.force,
             lock_timeout,
             max_entry_size,

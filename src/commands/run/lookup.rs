@@ -3,6 +3,7 @@
 //! under the key's locks. Replays happen after the locks are released.
 
 use super::{age, refresh, Outcome, Run};
+use crate::settings::LookupOnly;
 use crate::store::disk::DiskStore;
 use crate::store::lock::LockOutcome;
 use crate::store::usage::{self, Event};
@@ -54,6 +55,30 @@ impl Run<'_> {
         self.miss(previous)
     }
 
+    /// `--cached-only` and `--check`: a fresh entry (local, else remote) is
+    /// a hit; nothing ever runs, and with `--stale` an aging entry is
+    /// served without starting a refresh (that would run the command).
+    pub(super) fn lookup_only(&mut self, store: Option<DiskStore>, only: LookupOnly) -> Outcome {
+        let check = only == LookupOnly::Check;
+        if let Some(store) = &store {
+            if let Some(entry) = self.lookup(store).filter(|e| self.is_fresh(e)) {
+                if check || self.restore_outputs(&entry) {
+                    self.note(format!("hit, age {}", age(entry.age)));
+                    if check {
+                        return Outcome::Done(0);
+                    }
+                    usage::record(store, Event::Hit, &self.key);
+                    return Outcome::Replay(entry);
+                }
+            }
+        }
+        if let Some(entry) = self.serve_remote() {
+            return if check { Outcome::Done(0) } else { Outcome::Replay(entry) };
+        }
+        self.note("miss (nothing run)");
+        Outcome::Done(self.settings.miss_status)
+    }
+
     /// A fresh entry from the remote tier, served from the local copy it
     /// was published to; `None` to carry on with a miss.
     fn serve_remote(&mut self) -> Option<StoredEntry> {
@@ -73,7 +98,9 @@ impl Run<'_> {
             return None;
         }
         let entry = self.lookup(&store)?;
-        if !self.restore_outputs(&entry) {
+        // --check leaves the declared outputs as they are.
+        let check = self.settings.lookup_only == Some(LookupOnly::Check);
+        if !check && !self.restore_outputs(&entry) {
             return None;
         }
         self.note(format!("remote hit, age {}", age(entry.age)));

@@ -97,7 +97,9 @@ pub fn run(settings: &RunSettings) -> crate::error::Result<i32> {
         }
     }
     let freshness = &settings.freshness;
-    let code = if freshness.refresh {
+    let code = if let Some(only) = settings.lookup_only {
+        run.lookup_only(existing.ok().flatten(), only).finish()
+    } else if freshness.refresh {
         run.refresh(existing.ok().flatten())
     } else if freshness.warm {
         refresh::start_refresh(existing.ok().flatten().as_ref(), &key);
@@ -135,7 +137,12 @@ impl Run<'_> {
     }
 
     fn rules(&self) -> Rules {
-        Rules { ttl: self.settings.ttl, failure_ttl: self.settings.failure_ttl }
+        let settings = self.settings;
+        Rules {
+            ttl: settings.ttl,
+            failure_ttl: settings.failure_ttl,
+            codes: settings.cache_exit_codes,
+        }
     }
 
     /// Whether the caller's rules accept this entry now: before its

@@ -102,6 +102,7 @@ impl Run<'_> {
         };
         let policy = CachePolicy {
             failure_ttl: settings.failure_ttl.is_some(),
+            codes: settings.cache_exit_codes,
             has_outputs: self.outputs.is_some(),
             refresh: settings.freshness.refresh,
             max_entry_size: settings.max_entry_size,

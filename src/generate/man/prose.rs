@@ -289,6 +289,10 @@ pub(crate) fn exit_status() -> Roff {
             code(exit_codes::USAGE),
             "cachecmd's own error: bad flag, bad duration, bad glob, bad config file.",
         ),
+        (
+            code(exit_codes::MISS),
+            "`--cached-only` or `--check`: no fresh entry (see `--miss-status`).",
+        ),
         ("`1`".to_owned(), "`show` or `evict --key`: no entry, or an ambiguous key prefix."),
         (code(exit_codes::NOT_EXECUTABLE), "The command was found but could not be executed."),
         (code(exit_codes::NOT_FOUND), "The command was not found."),

@@ -8,12 +8,18 @@ use crate::exit_codes;
 
 /// Every key the config file accepts, what it sets, and its flag and
 /// variable; an unknown key is an error, so this list is the whole schema.
-pub(crate) const CONFIG_KEYS: [(&str, &str); 13] = [
+pub(crate) const CONFIG_KEYS: [(&str, &str); 14] = [
     ("ttl", "How long an entry is served (`--ttl`, `CACHECMD_TTL`). Default 1h."),
     (
         "failure_ttl",
         "Also cache non-zero exits, served for this long (`--failure-ttl`, \
          `CACHECMD_FAILURE_TTL`). Default: failures are not cached.",
+    ),
+    (
+        "cache_exit_codes",
+        "Which exit statuses are cached, e.g. `0,1,100-199` (`--cache-exit-codes`, \
+         `CACHECMD_CACHE_EXIT_CODES`); listed non-zero ones live for `failure_ttl`, else \
+         `ttl`. Default: 0, and every status when `failure_ttl` is set.",
     ),
     (
         "expires_from",
@@ -28,8 +34,8 @@ pub(crate) const CONFIG_KEYS: [(&str, &str); 13] = [
     ("cache_dir", "The cache directory (`--cache-dir`, `CACHECMD_DIR`)."),
     (
         "env",
-        "Variables always keyed, names or globs; `--env` adds to this list rather than \
-         replacing it.",
+        "Variables always keyed, names or globs; `--env` (or `CACHECMD_ENV`, comma-separated) \
+         adds to this list rather than replacing it.",
     ),
     (
         "lock_timeout",
