@@ -2,10 +2,10 @@
 //! `redis-server` processes (one per test, see common_redis).
 #![cfg(feature = "redis")]
 
+use crate::harness::fixtures::{contents, file_with};
 use crate::harness::{self, redis_server};
 
-use std::fs::File;
-use std::io::{Read, Seek, Write};
+use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener};
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,6 @@ use cachecmd::test_support::{
     redacted_url, validate_url, verify_entry, Remote, RemoteConfig, RemoteError, SkipReason,
     Stored, CHUNK,
 };
-use cachecmd::test_support::{Bytes, Meta};
 use redis_server::RedisServer;
 
 const MIB: u64 = 1 << 20;
@@ -24,19 +23,6 @@ fn key(n: u8) -> String {
 
 fn remote(server: &RedisServer) -> Remote {
     Remote::connect(&RemoteConfig::new(server.url()))
-}
-
-fn file_with(bytes: &[u8]) -> File {
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(bytes).unwrap();
-    file
-}
-
-fn contents(file: &mut File) -> Vec<u8> {
-    let mut out = Vec::new();
-    file.rewind().unwrap();
-    file.read_to_end(&mut out).unwrap();
-    out
 }
 
 /// The key `key(n)` names.
@@ -51,18 +37,7 @@ fn entry(stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
 
 /// A real entry for `key(n)`.
 fn entry_for(n: u8, stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
-    let meta = Meta {
-        argv: vec![Bytes::Text("make".into())],
-        cwd: None,
-        env_names: vec![],
-        scope: None,
-        created: 1_700_000_000,
-        ttl_secs: Some(3600),
-        failure_ttl_secs: None,
-        expires_from: None,
-    }
-    .encode();
-    harness::fixtures::entry_file([n; 32], &meta, stdout, stderr, 0).1
+    harness::fixtures::make_entry(n, stdout, stderr)
 }
 
 /// `calls` of one command in INFO commandstats (0 when never called).

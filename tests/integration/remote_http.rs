@@ -5,18 +5,17 @@
 #![cfg(feature = "http")]
 
 use crate::harness::bad_http::{BadServer, Misbehaviour};
+use crate::harness::fixtures::{contents, file_with};
 use crate::harness::nginx::{free_port, Auth, Nginx};
 use crate::harness::{self, Counter, TestEnv};
 
 use std::ffi::OsString;
-use std::fs::{self, File};
-use std::io::{Read, Seek, Write};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use cachecmd::test_support::{verify_entry, Remote, RemoteConfig, RemoteError, Stored};
-use cachecmd::test_support::{Bytes, Meta};
 
 const MIB: u64 = 1 << 20;
 
@@ -28,33 +27,9 @@ fn object(key: &str) -> String {
     format!("cachecmd:v1:{key}")
 }
 
-fn file_with(bytes: &[u8]) -> File {
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(bytes).unwrap();
-    file
-}
-
-fn contents(file: &mut File) -> Vec<u8> {
-    let mut out = Vec::new();
-    file.rewind().unwrap();
-    file.read_to_end(&mut out).unwrap();
-    out
-}
-
 /// A real entry for `key(1)`, as the local store writes it.
 fn entry(stdout: &[u8]) -> Vec<u8> {
-    let meta = Meta {
-        argv: vec![Bytes::Text("make".into())],
-        cwd: None,
-        env_names: vec![],
-        scope: None,
-        created: 1_700_000_000,
-        ttl_secs: Some(3600),
-        failure_ttl_secs: None,
-        expires_from: None,
-    }
-    .encode();
-    harness::fixtures::entry_file([1; 32], &meta, stdout, b"", 0).1
+    harness::fixtures::make_entry(1, stdout, b"")
 }
 
 fn connect(url: &str) -> Remote {

@@ -6,19 +6,19 @@
 //! `--remote s3://bucket/prefix`, several "machines" sharing the bucket.
 #![cfg(feature = "s3")]
 
+use crate::harness::fixtures::{contents, file_with};
 use crate::harness::remote_checks::{assert_output, key_of, status, text};
 use crate::harness::{self, s3_server};
 
 use std::ffi::OsString;
-use std::fs::{self, File};
-use std::io::{Read, Seek, Write};
+use std::fs;
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use cachecmd::test_support::{verify_entry, Remote, RemoteConfig, RemoteError, Stored};
-use cachecmd::test_support::{Bytes, Meta};
 use harness::{entry_path_in, TestEnv};
 use s3_server::{S3Server, ACCESS_KEY, SECRET_KEY};
 
@@ -32,19 +32,6 @@ fn key(n: u8) -> String {
     format!("{n:02x}").repeat(32)
 }
 
-fn file_with(bytes: &[u8]) -> File {
-    let mut file = tempfile::tempfile().unwrap();
-    file.write_all(bytes).unwrap();
-    file
-}
-
-fn contents(file: &mut File) -> Vec<u8> {
-    let mut out = Vec::new();
-    file.rewind().unwrap();
-    file.read_to_end(&mut out).unwrap();
-    out
-}
-
 fn binary_key(n: u8) -> cachecmd::test_support::Key {
     cachecmd::test_support::Key::from_slice(&[n; 32]).unwrap()
 }
@@ -56,18 +43,7 @@ fn entry(stdout: &[u8]) -> Vec<u8> {
 
 /// A real entry for `key(n)`.
 fn entry_for(n: u8, stdout: &[u8]) -> Vec<u8> {
-    let meta = Meta {
-        argv: vec![Bytes::Text("make".into())],
-        cwd: None,
-        env_names: vec![],
-        scope: None,
-        created: 1_700_000_000,
-        ttl_secs: Some(3600),
-        failure_ttl_secs: None,
-        expires_from: None,
-    }
-    .encode();
-    harness::fixtures::entry_file([n; 32], &meta, stdout, b"", 0).1
+    harness::fixtures::make_entry(n, stdout, b"")
 }
 
 fn config(endpoint: &str, url: &str) -> RemoteConfig {

@@ -187,3 +187,37 @@ pub fn snapshot(dir: &Path, paths: &[&str]) -> BTreeMap<PathBuf, Node> {
     }
     out
 }
+
+/// A real entry of `make` for the key `[n; 32]`, as the local store writes
+/// it: what the remote backends' tests store, fetch and verify.
+pub fn make_entry(n: u8, stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
+    let meta = cachecmd::test_support::Meta {
+        argv: vec![cachecmd::test_support::Bytes::Text("make".into())],
+        cwd: None,
+        env_names: vec![],
+        scope: None,
+        created: 1_700_000_000,
+        ttl_secs: Some(3600),
+        failure_ttl_secs: None,
+        expires_from: None,
+    }
+    .encode();
+    entry_file([n; 32], &meta, stdout, stderr, 0).1
+}
+
+/// An unnamed temp file holding `bytes`.
+pub fn file_with(bytes: &[u8]) -> std::fs::File {
+    use std::io::Write as _;
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(bytes).unwrap();
+    file
+}
+
+/// All of `file`, read from the start.
+pub fn contents(file: &mut std::fs::File) -> Vec<u8> {
+    use std::io::{Read as _, Seek as _};
+    let mut out = Vec::new();
+    file.rewind().unwrap();
+    file.read_to_end(&mut out).unwrap();
+    out
+}
