@@ -89,10 +89,7 @@ impl RemoteStore for FailFast {
             Ok(false) => self.bump(|c| c.missed += 1),
             Err(_) => {}
         }
-        if !matches!(result, Ok(true)) {
-            let _ = dest.set_len(0);
-        }
-        result
+        crate::store::remote::empty_unless_found(result, dest)
     }
 
     fn store(

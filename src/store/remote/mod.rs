@@ -308,6 +308,19 @@ fn opener(url: &str) -> Result<Opener, RemoteError> {
 /// decorators. Never touches the network. `Err` only for a scheme this
 /// build has no backend for; any other bad URL gives a store that is
 /// disabled from the start (every call says why).
+/// Keeps [`RemoteStore::fetch`]'s promise for `result`: on anything but a
+/// found entry, `dest` is left empty (a partial copy must never look like
+/// a value). Every store's `fetch` ends with this.
+pub(crate) fn empty_unless_found(
+    result: Result<bool, RemoteError>,
+    dest: &File,
+) -> Result<bool, RemoteError> {
+    if !matches!(result, Ok(true)) {
+        let _ = dest.set_len(0);
+    }
+    result
+}
+
 pub fn open(config: &RemoteConfig) -> Result<Box<dyn RemoteStore>, RemoteError> {
     let backend = opener(&config.url)?(config).map(|backend| {
         let signed: Box<dyn RemoteStore> =

@@ -101,10 +101,7 @@ impl RemoteStore for S3Store {
     fn fetch(&self, key_hex: &str, dest: &mut File, max_len: u64) -> Result<bool, RemoteError> {
         let object = self.object(&entry_key(key_hex)?);
         let result = self.fetch_into(&object, dest, max_len);
-        if !matches!(result, Ok(true)) {
-            let _ = dest.set_len(0);
-        }
-        result
+        crate::store::remote::empty_unless_found(result, dest)
     }
 
     /// Small entries take one PUT; larger ones a multipart upload, which

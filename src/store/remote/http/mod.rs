@@ -135,10 +135,7 @@ impl RemoteStore for HttpStore {
     fn fetch(&self, key_hex: &str, dest: &mut File, max_len: u64) -> Result<bool, RemoteError> {
         let key = entry_key(key_hex)?;
         let result = self.fetch_into(&key, dest, max_len);
-        if !matches!(result, Ok(true)) {
-            let _ = dest.set_len(0);
-        }
-        result
+        crate::store::remote::empty_unless_found(result, dest)
     }
 
     fn store(
