@@ -97,7 +97,7 @@ if [[ -n ${CACHECMD_BIN:-} ]]; then
   note "benchmarked CACHECMD_BIN=$CACHECMD_BIN, not a fresh cargo build"
 else
   # The README's install: a plain release build, which build.rs links as a
-  # static PIE where it can. DYNAMIC=1 measures the dynamic link instead.
+  # statically where it can. DYNAMIC=1 measures the dynamic link instead.
   build_t0=$(date +%s)
   if [[ ${DYNAMIC:-0} == 1 ]]; then
     log "cargo build --release (CACHECMD_DYNAMIC=1)"
