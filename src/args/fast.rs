@@ -167,35 +167,13 @@ fn from_environment(
     given: &Given,
     var: &dyn Fn(&str) -> Option<OsString>,
 ) -> Option<()> {
-    let text = |name: &str| -> Option<Option<String>> {
-        match var(name) {
-            None => Some(None),
-            Some(value) => Some(Some(value.into_string().ok()?)),
-        }
-    };
-    if run.ttl.is_none() {
-        if let Some(value) = text("CACHECMD_TTL")? {
-            run.ttl = Some(parse_lifetime(&value).ok()?);
-        }
-    }
-    if run.failure_ttl.is_none() {
-        if let Some(value) = text("CACHECMD_FAILURE_TTL")? {
-            run.failure_ttl = Some(parse_lifetime(&value).ok()?);
-        }
-    }
-    if run.lock_timeout.is_none() {
-        if let Some(value) = text("CACHECMD_LOCK_TIMEOUT")? {
-            run.lock_timeout = Some(parse_timeout(&value).ok()?);
-        }
-    }
-    if run.max_entry_size.is_none() {
-        if let Some(value) = text("CACHECMD_MAX_ENTRY_SIZE")? {
-            run.max_entry_size = Some(parse_size(&value).ok()?);
-        }
-    }
+    fill(&mut run.ttl, var, "CACHECMD_TTL", parse_lifetime)?;
+    fill(&mut run.failure_ttl, var, "CACHECMD_FAILURE_TTL", parse_lifetime)?;
+    fill(&mut run.lock_timeout, var, "CACHECMD_LOCK_TIMEOUT", parse_timeout)?;
+    fill(&mut run.max_entry_size, var, "CACHECMD_MAX_ENTRY_SIZE", parse_size)?;
     if !given.env {
-        if let Some(value) = text("CACHECMD_ENV")? {
-            run.key.env = value.split(',').map(str::to_owned).collect();
+        if let Some(value) = var("CACHECMD_ENV") {
+            run.key.env = value.into_string().ok()?.split(',').map(str::to_owned).collect();
         }
     }
     if run.key.scope.is_none() {
@@ -203,6 +181,22 @@ fn from_environment(
     }
     if run.key.common.cache_dir.is_none() {
         run.key.common.cache_dir = var("CACHECMD_DIR").map(PathBuf::from);
+    }
+    Some(())
+}
+
+/// An unset option from its variable, parsed as clap would; `None` when the
+/// value is refused (clap then reports it, naming the variable).
+fn fill<T>(
+    slot: &mut Option<T>,
+    var: &dyn Fn(&str) -> Option<OsString>,
+    name: &str,
+    parse: fn(&str) -> Result<T, String>,
+) -> Option<()> {
+    if slot.is_none() {
+        if let Some(value) = var(name) {
+            *slot = Some(parse(value.to_str()?).ok()?);
+        }
     }
     Some(())
 }
