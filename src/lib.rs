@@ -54,7 +54,11 @@ pub fn run_cli() -> i32 {
 }
 
 fn run_cli_inner() -> i32 {
-    let cli = match args::parse(std::env::args_os()) {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if commands::bkt::invoked_as_bkt(&argv) {
+        return commands::bkt::main(argv);
+    }
+    let cli = match args::parse(argv) {
         Ok(cli) => cli,
         Err(args::ArgsError::Clap(e)) => {
             let _ = e.print();

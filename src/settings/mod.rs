@@ -3,6 +3,7 @@
 //! sees a raw flag. [`Config`] is the entry point; this module assembles
 //! run settings from the parts in its submodules.
 
+mod bkt;
 mod file;
 mod freshness;
 mod limits;
@@ -140,6 +141,7 @@ impl Config {
         };
         Ok(KeySpec {
             env_patterns,
+            env_if_set: Vec::new(),
             cwd,
             scope: args.scope.clone(),
             extra: args.extra.clone(),
