@@ -183,8 +183,14 @@ mod tests {
     fn bkt_rejections_are_kept() {
         let kind = |args: &[&str]| parse(args).unwrap_err().kind();
         use clap::error::ErrorKind;
-        assert_eq!(kind(&["bkt", "--ttl=1m", "--warm", "--force", "--", "x"]), ErrorKind::ArgumentConflict);
-        assert_eq!(kind(&["bkt", "--ttl=1m", "--warm", "--stale=1s", "--", "x"]), ErrorKind::ArgumentConflict);
+        assert_eq!(
+            kind(&["bkt", "--ttl=1m", "--warm", "--force", "--", "x"]),
+            ErrorKind::ArgumentConflict
+        );
+        assert_eq!(
+            kind(&["bkt", "--ttl=1m", "--warm", "--stale=1s", "--", "x"]),
+            ErrorKind::ArgumentConflict
+        );
         // The command comes after `--`, always.
         assert_eq!(kind(&["bkt", "--ttl=1m", "date"]), ErrorKind::UnknownArgument);
         assert_eq!(kind(&["bkt", "--ttl=0s", "--", "x"]), ErrorKind::ValueValidation);

@@ -188,7 +188,7 @@ mod tests {
         let capture = |spec: KeySpec| spec.capture(&argv, &mut NoCache).unwrap();
         let bkt = capture(spec(&[], &["PATH", unset]));
         assert_eq!(bkt.env.keys().collect::<Vec<_>>(), ["PATH"]);
-        assert_eq!(bkt.env["PATH"], std::env::var_os("PATH"));
+        assert_eq!(bkt.env[OsStr::new("PATH")], std::env::var_os("PATH"));
         // Left out, so the key is that of a run without the name...
         assert_eq!(bkt.key(), capture(spec(&[], &["PATH"])).key());
         // ...where cachecmd's --env keys it as unset: another key.

@@ -100,7 +100,8 @@ impl Config {
     /// Without any, cachecmd's own cache: `CACHECMD_DIR`, config
     /// `cache_dir`, `$XDG_CACHE_HOME/cachecmd` (private, unlike bkt's /tmp).
     fn bkt_cache_dir(&self, flag: Option<PathBuf>) -> Result<PathBuf, SettingsError> {
-        let parent = flag.filter(|dir| !dir.as_os_str().is_empty()).or_else(|| env_path("BKT_TMPDIR"));
+        let parent =
+            flag.filter(|dir| !dir.as_os_str().is_empty()).or_else(|| env_path("BKT_TMPDIR"));
         match parent {
             Some(parent) => {
                 let uid = rustix::process::geteuid().as_raw();

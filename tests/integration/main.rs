@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod bkt_dropin;
 mod concurrency;
 mod errors;
 mod expires_from;
