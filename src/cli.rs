@@ -11,7 +11,9 @@ pub use crate::format::ColorWhen;
 use crate::units::{parse_count, parse_lifetime, parse_size, parse_timeout, Lifetime};
 
 pub mod bkt;
+mod config;
 mod expiry;
+pub use config::ConfigArgs;
 pub use expiry::{ExpiresFromArgs, ExpiryMarginArgs};
 mod generated;
 mod lookup_only;
@@ -72,6 +74,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Remove expired entries and stray files; enforce the size limits
     Gc(GcArgs),
+    /// Print the effective configuration and where each value comes from
+    Config(ConfigArgs),
     #[command(flatten)]
     Generated(Generated),
 }

@@ -97,6 +97,7 @@ fn dispatch(cli: Cli) -> error::Result<i32> {
         Some(Command::Show(args)) => commands::show::show(&config, args),
         Some(Command::Stats(args)) => commands::stats::stats(&config, args),
         Some(Command::Gc(args)) => commands::gc::gc(&config, args),
+        Some(Command::Config(args)) => commands::config::config(&config, args),
         Some(Command::Generated(_)) => unreachable!("dispatched before the config is read"),
         None => {
             let (command, verbose) = (cli.run.command.clone(), cli.run.key.common.verbose);

@@ -3,6 +3,7 @@
 pub mod bkt;
 pub mod clear;
 pub mod completions;
+pub mod config;
 pub mod evict;
 pub mod gc;
 pub mod key;

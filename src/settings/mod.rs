@@ -4,6 +4,7 @@
 //! run settings from the parts in its submodules.
 
 mod bkt;
+mod describe;
 mod file;
 mod freshness;
 mod limits;
@@ -20,6 +21,7 @@ use crate::cli::{CommonArgs, KeyArgs, RunArgs};
 use crate::gc::Limits;
 use crate::key::KeySpec;
 use crate::units::{parse_lifetime, parse_timeout, Lifetime};
+pub use describe::{Origin, Setting, Shown};
 use file::ConfigFile;
 pub use freshness::{parse_expires_at, Freshness};
 pub use limits::DEFAULT_MAX_ENTRY_SIZE;
