@@ -574,3 +574,74 @@ fn cachecmd_disable_passes_through() {
     }
     assert!(!Path::new(&env.bkt_root()).exists());
 }
+
+#[test]
+fn cachecmd_settings_apply_only_where_bkt_has_none() {
+    let env = TestEnv::new();
+    let file = env.path().join("file");
+    let argv = args(&[], &count_invocations(&file));
+    // cachecmd's key and freshness settings are not bkt's: not even read.
+    env.write_config("ttl = \"1s\"\nenv = [\"HOME\"]\n");
+    let cachecmd_keys =
+        [("CACHECMD_TTL", "bogus"), ("CACHECMD_SCOPE", "a"), ("CACHECMD_ENV", "PATH")];
+    assert_eq!(succeed(env.bkt().args(&argv).envs(cachecmd_keys)), "1");
+    assert_eq!(succeed(env.bkt().args(&argv)), "1");
+    assert_eq!(succeed(env.bkt().args(&argv).env("CACHECMD_SCOPE", "b")), "1");
+    // What bkt has no notion of is cachecmd's: read, and checked.
+    let out = env.bkt().args(&argv).env("CACHECMD_LOCK_TIMEOUT", "never").output().unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out.stderr).contains("'never' is not a duration"), "{}", text(&out.stderr));
+    let out = env.bkt().args(&argv).env("CACHECMD_REMOTE", "s4://bucket").output().unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out.stderr).contains("unsupported scheme 's4'"), "{}", text(&out.stderr));
+    env.write_config("max_entry_size = 4\n");
+    let big = args(&["--force"], &count_invocations(&file));
+    assert_eq!(succeed(env.bkt().args(&big)), "2");
+    assert_eq!(succeed(env.bkt().args(&argv)), "2");
+    // Over the config's max_entry_size: streamed, not cached.
+    let long: Vec<OsString> = ["sh", "-c", "echo run >> \"$1\"; echo 123456789", "arg0"]
+        .map(Into::into)
+        .into_iter()
+        .chain([file.clone().into_os_string()])
+        .collect();
+    assert_eq!(succeed(env.bkt().args(args(&[], &long))), "123456789\n");
+    assert_eq!(succeed(env.bkt().args(args(&[], &long))), "123456789\n");
+    assert_eq!(fs::read_to_string(&file).unwrap().lines().count(), 4);
+}
+
+#[test]
+#[ignore = "needs root"]
+fn each_user_has_a_cache_of_their_own_needs_root() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let env = TestEnv::new();
+    let open = |path: &Path, mode: u32| {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap()
+    };
+    for dir in [env.path(), &env.work, &env.bin, &env.home, &env.config_home, &env.cache_home] {
+        open(dir, 0o755);
+    }
+    // A shared temp directory, as /tmp is.
+    let tmp = env.bkt_tmpdir();
+    fs::create_dir(&tmp).unwrap();
+    open(&tmp, 0o1777);
+    let file = env.path().join("file");
+    fs::write(&file, "").unwrap();
+    open(&file, 0o666);
+    let argv = args(&[], &count_invocations(&file));
+    let nobody = || {
+        let mut std = env.bkt_std_as(Path::new("setpriv"));
+        std.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(env.bkt_path());
+        std.env("HOME", "/nonexistent");
+        let mut cmd = assert_cmd::Command::from_std(std);
+        cmd.timeout(std::time::Duration::from_secs(60));
+        cmd
+    };
+    assert_eq!(succeed(env.bkt().args(&argv)), "1");
+    assert_eq!(succeed(nobody().args(&argv)), "2");
+    assert_eq!(succeed(env.bkt().args(&argv)), "1");
+    assert_eq!(succeed(nobody().args(&argv)), "2");
+    for (uid, root) in [(0, env.bkt_root()), (65534, tmp.join("cachecmd-u65534"))] {
+        let meta = fs::metadata(&root).unwrap();
+        assert_eq!((meta.uid(), meta.mode() & 0o7777), (uid, 0o700), "{}", root.display());
+    }
+}
