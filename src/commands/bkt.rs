@@ -10,7 +10,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::FromArgMatches;
 
 use crate::cli::bkt::{self, BktCli};
-use crate::error::{self, Error};
+use crate::error;
 use crate::exit_codes;
 use crate::settings::{self, Config, SettingsError};
 
@@ -79,7 +79,6 @@ fn run(cli: BktCli) -> error::Result<i32> {
             super::run::run(&settings)
         }
     }
-    .map_err(Error::from)
 }
 
 #[cfg(test)]

@@ -529,7 +529,7 @@ fn absent_env_is_left_out_of_the_key_where_cachecmd_keys_it() {
     count.assert_runs(3);
     // And --cwd is cachecmd's default.
     succeed(bkt().args(args(&["--cwd"], &env.counter("d").prints("x"))));
-    env.run(&env.counter("d").prints("x")).assert().expect_hit();
+    env.run(env.counter("d").prints("x")).assert().expect_hit();
 }
 
 #[test]
