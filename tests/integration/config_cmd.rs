@@ -128,6 +128,8 @@ fn bad_values_are_usage_errors_naming_their_origin() {
     refused(env.cmd().args(["config", "--max-size", "lots"]), "--max-size: 'lots' is not a size");
     refused(env.cmd().args(["config", "--remote", "s4://b"]), "--remote: ");
     refused(env.cmd().arg("config").env("CACHECMD_DISABLE", "maybe"), "CACHECMD_DISABLE: ");
+    refused(env.cmd().arg("config").env("CACHECMD_TTL", "bogus"), "CACHECMD_TTL: 'bogus'");
+    refused(env.cmd().arg("config").env("CACHECMD_MAX_SIZE", "lots"), "CACHECMD_MAX_SIZE: 'lots'");
     env.write_config("\n\nttl = \"whenever\"\n");
     let file = env.config_path().display().to_string();
     refused(env.cmd().arg("config"), &format!("config file {file}: line 3: ttl: "));
