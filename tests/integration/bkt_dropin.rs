@@ -645,3 +645,17 @@ fn each_user_has_a_cache_of_their_own_needs_root() {
         assert_eq!((meta.uid(), meta.mode() & 0o7777), (uid, 0o700), "{}", root.display());
     }
 }
+
+#[test]
+fn empty_bkt_variables_count_as_unset() {
+    let env = TestEnv::new();
+    let argv = args(&[], &env.counter("c").prints("x"));
+    let out = env.bkt().env("BKT_TTL", "").args(&argv).output().unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out.stderr).contains("--ttl <DURATION>"), "{}", text(&out.stderr));
+    // An empty BKT_CACHE_DIR or BKT_SCOPE: BKT_TMPDIR's cache, no scope.
+    assert_eq!(succeed(env.bkt().env("BKT_CACHE_DIR", "").env("BKT_SCOPE", "").args(&argv)), "x");
+    assert_eq!(succeed(env.bkt().args(&argv)), "x");
+    env.counter("c").assert_runs(1);
+    assert!(env.bkt_root().join("v1").is_dir());
+}
