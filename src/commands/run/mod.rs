@@ -92,8 +92,7 @@ pub fn run(settings: &RunSettings) -> crate::error::Result<i32> {
     let clock = freshness::clock();
     let tier = tier.as_ref();
     let (notes, expiry_refused) = (Vec::new(), None);
-    let mut run =
-        Run { settings, key, stdin, outputs, tier, clock, notes, expiry_refused, keyed };
+    let mut run = Run { settings, key, stdin, outputs, tier, clock, notes, expiry_refused, keyed };
     for input in material.inputs.iter().flatten() {
         if input.kind == crate::key::Kind::Absent {
             let path = String::from_utf8_lossy(&input.path);
