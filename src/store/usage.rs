@@ -205,11 +205,6 @@ impl Usage {
         Usage::fold(store, &|key| live.contains(key), Some(&journal_path(&store.v1())))
     }
 
-    /// The totals alone (no per-key map).
-    pub fn totals(store: &DiskStore) -> Usage {
-        Usage::fold(store, &|_| false, Some(&journal_path(&store.v1())))
-    }
-
     fn fold(store: &DiskStore, keep: &dyn Fn(&Key) -> bool, journal: Option<&Path>) -> Usage {
         let mut usage = Usage::default();
         let now = now_secs();
