@@ -149,7 +149,10 @@ fn describe(listed: &Listed, now: SystemTime) -> String {
     let run = listed.run_ms().map_or("- (not recorded)".into(), format::millis);
     let saved = match listed.saved_ms {
         0 => "-".into(),
-        ms => format!("{} by {} hits", format::millis(ms), listed.hits),
+        ms => {
+            let hits = if listed.hits == 1 { "hit" } else { "hits" };
+            format!("{} by {} {hits}", format::millis(ms), listed.hits)
+        }
     };
     rows.extend([
         (
