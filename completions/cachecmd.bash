@@ -11,10 +11,10 @@ _cachecmd_options()
         run) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --cache-dir --verbose -v --ttl --failure-ttl --force --stale --warm --stale-if-error --retry --retry-delay --expires-at --expiry-margin --cached-only --check --miss-status --cache-exit-codes --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-read-only --remote-timeout --help -h --version -V' ;;
         evict) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --cache-dir --verbose -v --help -h' ;;
         clear) echo '--cache-dir --verbose -v --scope --expired --older-than --command --remote --help -h' ;;
-        key) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --cache-dir --verbose -v --explain --help -h' ;;
-        list) echo '--cache-dir --verbose -v --color --scope --json --remote --help -h' ;;
-        show) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --cache-dir --verbose -v --color --stdout --stderr --help -h' ;;
-        stats) echo '--cache-dir --verbose -v --color --max-size --max-entries --json --help -h' ;;
+        key) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --cache-dir --verbose -v --explain --json --help -h' ;;
+        list) echo '--cache-dir --verbose -v --color --scope --command --here --expired --sort --json --remote --help -h' ;;
+        show) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --cache-dir --verbose -v --color --stdout --stderr --json --help -h' ;;
+        stats) echo '--cache-dir --verbose -v --color --max-size --max-entries --json --zero --help -h' ;;
         gc) echo '--cache-dir --verbose -v --max-size --max-entries --help -h' ;;
         completions) echo '--help -h' ;;
         man) echo '--help -h' ;;
@@ -25,7 +25,7 @@ _cachecmd_options()
 _cachecmd_takes_value()
 {
     case $1:$2 in
-        run:--env | run:--scope | run:--key | run:--input | run:--modtime | run:--output | run:--expires-from | run:--cache-dir | run:--ttl | run:--failure-ttl | run:--stale | run:--stale-if-error | run:--retry | run:--retry-delay | run:--expires-at | run:--expiry-margin | run:--miss-status | run:--cache-exit-codes | run:--lock-timeout | run:--max-entry-size | run:--max-size | run:--max-entries | run:--remote | run:--remote-mode | run:--remote-timeout | evict:--env | evict:--scope | evict:--key | evict:--input | evict:--modtime | evict:--output | evict:--expires-from | evict:--cache-dir | clear:--cache-dir | clear:--scope | clear:--older-than | clear:--command | key:--env | key:--scope | key:--key | key:--input | key:--modtime | key:--output | key:--expires-from | key:--cache-dir | list:--cache-dir | list:--color | list:--scope | show:--env | show:--scope | show:--key | show:--input | show:--modtime | show:--output | show:--expires-from | show:--cache-dir | show:--color | stats:--cache-dir | stats:--color | stats:--max-size | stats:--max-entries | gc:--cache-dir | gc:--max-size | gc:--max-entries) return 0 ;;
+        run:--env | run:--scope | run:--key | run:--input | run:--modtime | run:--output | run:--expires-from | run:--cache-dir | run:--ttl | run:--failure-ttl | run:--stale | run:--stale-if-error | run:--retry | run:--retry-delay | run:--expires-at | run:--expiry-margin | run:--miss-status | run:--cache-exit-codes | run:--lock-timeout | run:--max-entry-size | run:--max-size | run:--max-entries | run:--remote | run:--remote-mode | run:--remote-timeout | evict:--env | evict:--scope | evict:--key | evict:--input | evict:--modtime | evict:--output | evict:--expires-from | evict:--cache-dir | clear:--cache-dir | clear:--scope | clear:--older-than | clear:--command | key:--env | key:--scope | key:--key | key:--input | key:--modtime | key:--output | key:--expires-from | key:--cache-dir | list:--cache-dir | list:--color | list:--scope | list:--command | list:--sort | show:--env | show:--scope | show:--key | show:--input | show:--modtime | show:--output | show:--expires-from | show:--cache-dir | show:--color | stats:--cache-dir | stats:--color | stats:--max-size | stats:--max-entries | gc:--cache-dir | gc:--max-size | gc:--max-entries) return 0 ;;
     esac
     return 1
 }
@@ -36,12 +36,13 @@ _cachecmd_value()
 {
     case $1:$2 in
         run:--env | evict:--env | key:--env | show:--env) COMPREPLY=($(compgen -e -- "$cur")) ;;
-        run:--scope | run:--key | run:--expires-from | run:--ttl | run:--failure-ttl | run:--stale | run:--stale-if-error | run:--retry | run:--retry-delay | run:--expires-at | run:--expiry-margin | run:--miss-status | run:--cache-exit-codes | run:--lock-timeout | run:--max-entry-size | run:--max-size | run:--max-entries | run:--remote | run:--remote-timeout | evict:--scope | evict:--expires-from | clear:--scope | clear:--older-than | clear:--command | key:--scope | key:--key | key:--expires-from | list:--scope | show:--scope | show:--key | show:--expires-from | stats:--max-size | stats:--max-entries | gc:--max-size | gc:--max-entries) : ;;
+        run:--scope | run:--key | run:--expires-from | run:--ttl | run:--failure-ttl | run:--stale | run:--stale-if-error | run:--retry | run:--retry-delay | run:--expires-at | run:--expiry-margin | run:--miss-status | run:--cache-exit-codes | run:--lock-timeout | run:--max-entry-size | run:--max-size | run:--max-entries | run:--remote | run:--remote-timeout | evict:--scope | evict:--expires-from | clear:--scope | clear:--older-than | clear:--command | key:--scope | key:--key | key:--expires-from | list:--scope | list:--command | show:--scope | show:--key | show:--expires-from | stats:--max-size | stats:--max-entries | gc:--max-size | gc:--max-entries) : ;;
         run:--input | run:--modtime | run:--output | evict:--input | evict:--modtime | evict:--output | key:--input | key:--modtime | key:--output | show:--input | show:--modtime | show:--output) _filedir ;;
         run:--cache-dir | evict:--cache-dir | clear:--cache-dir | key:--cache-dir | list:--cache-dir | show:--cache-dir | stats:--cache-dir | gc:--cache-dir) _filedir -d ;;
         run:--remote-mode) COMPREPLY=($(compgen -W 'read-write read-only write-only' -- "$cur")) ;;
         evict:--key) _cachecmd_keys ;;
         list:--color | show:--color | stats:--color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")) ;;
+        list:--sort) COMPREPLY=($(compgen -W 'age size hits saved' -- "$cur")) ;;
     esac
 }
 

@@ -97,7 +97,7 @@ pub fn stats(config: &Config, args: StatsArgs) -> Result<i32> {
         top = top_entries(&store, &usage);
     }
     stats.since = since.map(rfc3339);
-    stats.top = top.iter().map(|row| top_json(row)).collect();
+    stats.top = top.iter().map(top_json).collect();
     let lookups = stats.hits.saturating_add(stats.misses);
     stats.hit_ratio = (lookups > 0).then(|| stats.hits as f64 / lookups as f64);
     stats.oldest = oldest.map(rfc3339);
