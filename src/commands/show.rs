@@ -213,3 +213,46 @@ fn key_material(keyed: &KeyDetails) -> Vec<(&'static str, String)> {
     }
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::{Bytes, KeyedInput};
+
+    #[test]
+    fn key_material_rows_name_each_part_and_count_what_was_not_recorded() {
+        let input = KeyedInput {
+            path: Bytes::Raw(vec![b'a', 0xff]),
+            kind: "file".into(),
+            digest: "ab".repeat(32),
+        };
+        let keyed = KeyDetails {
+            key_strings: vec![Bytes::Text("v 2".into())],
+            inputs: Some(vec![input]),
+            inputs_total: 3,
+            modtimes: vec![(Bytes::Text("stamp".into()), Some(5))],
+            stdin: true,
+            outputs: vec![Bytes::Text("out".into()), Bytes::Text("dist".into())],
+        };
+        let rows = key_material(&keyed);
+        let digest = "ab".repeat(32);
+        let expected = [
+            ("key string", "'v 2'".to_string()),
+            ("input", format!("file   {digest} $'a\\xff'")),
+            ("input", "... and 2 more (not recorded in the entry)".into()),
+            ("modtime", "5ns stamp".into()),
+            ("stdin", "keyed (its content's digest)".into()),
+            ("output", "out dist".into()),
+        ];
+        assert_eq!(rows, expected);
+        assert!(key_material(&KeyDetails::default()).is_empty());
+        let none_matched = KeyDetails { inputs: Some(vec![]), ..KeyDetails::default() };
+        assert_eq!(key_material(&none_matched), [("input", "- (no file matched)".to_string())]);
+    }
+
+    #[test]
+    fn byte_counts_get_a_human_size_from_one_kib() {
+        assert_eq!(bytes(1023), "1023 bytes");
+        assert_eq!(bytes(2048), "2048 bytes (2.0 KiB)");
+    }
+}

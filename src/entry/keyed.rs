@@ -165,4 +165,32 @@ mod tests {
         assert_eq!(keyed.keyed_on(false), ["input", "stdin", "key"]);
         assert_eq!(KeyDetails::default().marks(false), "");
     }
+
+    #[test]
+    fn inputs_past_the_cap_are_counted_not_named() {
+        let input = |name: &str| crate::key::Input {
+            path: name.as_bytes().to_vec(),
+            kind: Kind::File,
+            digest: [1; 32],
+        };
+        let material = KeyMaterial {
+            argv: vec!["make".into()],
+            cwd: None,
+            env: Default::default(),
+            scope: None,
+            extra: vec!["v1".into()],
+            inputs: Some(vec![input("a"), input("b"), input("c")]),
+            modtimes: vec![("stamp".into(), None)],
+            stdin: None,
+            outputs: vec!["out".into()],
+            expires_from: None,
+        };
+        let keyed = KeyDetails::from_material(&material, 2);
+        let names: Vec<_> = keyed.inputs.iter().flatten().map(|i| i.path.clone()).collect();
+        assert_eq!(names, [Bytes::Text("a".into()), Bytes::Text("b".into())]);
+        assert_eq!(keyed.inputs_total, 3);
+        assert_eq!(keyed.inputs.as_ref().unwrap()[0].digest, "01".repeat(32));
+        assert_eq!(keyed.modtimes, [(Bytes::Text("stamp".into()), None)]);
+        assert_eq!(keyed.marks(false), "imko");
+    }
 }
