@@ -307,6 +307,12 @@ def report(metrics_path, meta_path, notes_path):
                  "—" if base is None else f"cat {base:.0f}",
                  fmt_r(c, base), fmt_r(b, base), fmt_r(d, base), "≤ 45",
                  status([(f"{c:.0f} calls" if c is not None else "", None if c is None else c <= 45)])])
+    # instructions
+    c, b, d, base = (num(kv, f"insn.{k}") for k in ("cachecmd", "bkt", "deja", "cat"))
+    thousands = lambda n: "—" if n is None else f"{n / 1000:,.0f} k"
+    rows.append([f"instructions, 4 KiB hit ({meta.get('insn_tool', '?')})", thousands(c), thousands(b),
+                 thousands(d), f"cat {thousands(base)}", fmt_r(c, base), fmt_r(b, base), fmt_r(d, base),
+                 "≤ cat", status([("> cat", None if c is None or base is None else c <= base)])])
 
     out = []
     out.append(f"## cachecmd benchmark results{' (QUICK MODE — smoke test only)' if meta.get('quick') == '1' else ''}")

@@ -63,6 +63,7 @@ SUDO=()
 missing=()
 command -v hyperfine >/dev/null || missing+=(hyperfine)
 command -v strace >/dev/null || missing+=(strace)
+command -v valgrind >/dev/null || missing+=(valgrind)
 [[ -x /usr/bin/time ]] || missing+=(time)
 command -v python3 >/dev/null || missing+=(python3)
 if ((${#missing[@]})); then
@@ -97,7 +98,7 @@ if [[ -n ${CACHECMD_BIN:-} ]]; then
   note "benchmarked CACHECMD_BIN=$CACHECMD_BIN, not a fresh cargo build"
 else
   # The README's install: a plain release build, which build.rs links as a
-  # static PIE where it can. DYNAMIC=1 measures the dynamic link instead.
+  # statically where it can. DYNAMIC=1 measures the dynamic link instead.
   build_t0=$(date +%s)
   if [[ ${DYNAMIC:-0} == 1 ]]; then
     log "cargo build --release (CACHECMD_DYNAMIC=1)"
@@ -393,6 +394,27 @@ sys_count cat "$CAT" "$f"
 grep -F 'execve(' "$RAW/strace-cachecmd-hit-4k.txt" | grep -F "\"$f\"]" >/dev/null &&
   note "cachecmd ran 'cat $f' during the 4 KiB 'hit' strace run — it was not a hit"
 
+# Instructions of one 4 KiB hit: repeatable where times are not. `perf stat` where the
+# machine has hardware counters, else callgrind (which counts the same user-space instructions).
+log "== instructions on a 4 KiB hit"
+insn_count() { # key cmd...
+  local key=$1 n
+  shift
+  if perf stat -x, -e instructions:u -o "$RAW/perf-$key.txt" "$@" >/dev/null 2>&1 &&
+    n=$(awk -F, '$3 ~ /instructions/ && $1 ~ /^[0-9]+$/ { print $1 }' "$RAW/perf-$key.txt") && [[ -n $n ]]; then
+    INSN_TOOL="perf stat -e instructions:u"
+  else
+    valgrind --tool=callgrind --callgrind-out-file="$RAW/callgrind-$key.out" "$@" >/dev/null 2>"$RAW/callgrind-$key.err"
+    n=$(awk '/Collected :/ { print $NF }' "$RAW/callgrind-$key.err")
+    INSN_TOOL="valgrind --tool=callgrind"
+  fi
+  metric "insn.$key" "$n"
+}
+insn_count cachecmd "$CC" --cache-dir "$CCD" --ttl 1h -- "$CAT" "$f"
+[[ -z $BKT ]] || insn_count bkt "$BKT" --cache-dir "$BKD" --ttl 1h -- "$CAT" "$f"
+[[ -z $DEJA ]] || insn_count deja "$DEJA" run --cache "$DJD" --cache-for 1h -- "$CAT" "$f"
+insn_count cat "$CAT" "$f"
+
 # ------------------------------------------------------------------ 9. report
 END_EPOCH=$(date +%s)
 LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
@@ -415,6 +437,7 @@ dur=$((END_EPOCH - START_EPOCH))
   printf 'bkt_version\t%s\n' "$(if [[ -n $BKT ]]; then "$BKT" --version | awk '{ print $NF }'; else echo none; fi)"
   printf 'deja_version\t%s\n' "$(if [[ -n $DEJA ]]; then echo "$DEJA_VERSION"; else echo none; fi)"
   printf 'hyperfine_version\t%s\n' "$HYPERFINE_VERSION"
+  printf 'insn_tool\t%s\n' "${INSN_TOOL:-?}"
   printf 'cat_version\t%s\n' "$("$CAT" --version | head -n1 | awk '{ print $NF }')"
   printf 'warmup\t%s\n' "$WARMUP"
   printf 'rounds\t%s\n' "$ROUNDS"

@@ -12,6 +12,8 @@ use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::Cli;
 
+mod fast;
+
 /// Why the command line could not be parsed.
 pub enum ArgsError {
     /// Clap's own report (including `--help` and `--version`).
@@ -23,10 +25,27 @@ pub enum ArgsError {
 
 /// Parses `argv` (program name first) with the environment.
 pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Cli, ArgsError> {
-    let command = command();
-    let argv = hoist(&command, argv.into_iter().collect());
-    match command.clone().try_get_matches_from(&argv) {
-        Ok(matches) => Cli::from_arg_matches(&matches).map_err(ArgsError::Clap),
+    let argv: Vec<OsString> = argv.into_iter().collect();
+    match fast::parse(&argv, &|name| std::env::var_os(name)) {
+        Some(cli) => Ok(cli),
+        None => parse_with_clap(argv),
+    }
+}
+
+/// The whole grammar: every line `fast` declines, and its reference.
+fn parse_with_clap(argv: Vec<OsString>) -> Result<Cli, ArgsError> {
+    let mut command = command();
+    let argv = hoist(&command, argv);
+    match command.try_get_matches_from_mut(&argv) {
+        Ok(matches) => {
+            let cli = Cli::from_arg_matches(&matches).map_err(ArgsError::Clap);
+            // The declaration and the matches are a few hundred small
+            // allocations that a hit would spend a tenth of its time
+            // freeing; the process ends soon and the memory with it.
+            std::mem::forget(matches);
+            std::mem::forget(command);
+            cli
+        }
         Err(e) => Err(explain(&command, &argv, e)),
     }
 }

@@ -76,7 +76,7 @@ pub enum Command {
 }
 
 /// Options of run mode.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub key: KeyArgs,
@@ -152,7 +152,7 @@ pub struct RunArgs {
 }
 
 /// What goes into the key besides the command line, plus where the cache is.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct KeyArgs {
     /// Key on this environment variable (repeatable; globs such as `AWS_*`)
     #[arg(long = "env", env = "CACHECMD_ENV", value_name = "NAME", value_delimiter = ',')]
@@ -194,7 +194,7 @@ pub struct KeyArgs {
 }
 
 /// Options every subcommand understands.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct CommonArgs {
     /// Cache directory [default: $XDG_CACHE_HOME/cachecmd]
     // Not clap's path parser, which refuses an empty CACHECMD_DIR (= unset).
@@ -214,7 +214,7 @@ pub struct CommonArgs {
 
 /// The shared tier. Secrets (password, token, signing key) come only from
 /// the environment or files, never from flags, and help never shows them.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RemoteArgs {
     /// Share entries through a remote store: `redis://[user:pass@]host:port/db`, `rediss://` (TLS), `http[s]://host/prefix`, `s3://bucket/prefix`
     #[arg(long = "remote", env = "CACHECMD_REMOTE", hide_env_values = true, value_name = "URL", value_hint = ValueHint::Url)]
@@ -240,7 +240,7 @@ pub struct RemoteArgs {
 }
 
 /// Size limits, enforced by `gc` (and the automatic background gc).
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct LimitArgs {
     /// Keep the cache under this size, evicting least recently used entries [default: 1GiB]
     #[arg(long, env = "CACHECMD_MAX_SIZE", value_name = "SIZE", value_parser = parse_size)]

@@ -4,7 +4,7 @@
 use clap::Args;
 
 /// Lookups that never run the command, and which exit statuses are cached.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct LookupOnlyArgs {
     /// Serve a fresh entry as a hit; on a miss print nothing, run nothing and exit with --miss-status
     #[arg(long, conflicts_with_all = ["check", "force", "warm"])]
