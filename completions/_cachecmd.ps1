@@ -67,6 +67,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show everything known about one entry')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Summarize the cache: entries, bytes, hits, misses, evictions')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove expired entries and stray files; enforce the size limits')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the effective configuration and where each value comes from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for bash, zsh, fish, powershell or elvish')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page: cachecmd''s own, or a subcommand''s')
             [CompletionResult]::new('__complete-keys', '__complete-keys', [CompletionResultType]::ParameterValue, 'Internal: key prefixes of the cached entries, for the completion scripts')
@@ -183,6 +184,31 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'cachecmd;config' {
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'The TTL of a run: `30s`, `10m`, `forever`')
+            [CompletionResult]::new('--failure-ttl', '--failure-ttl', [CompletionResultType]::ParameterName, 'How long failures are cached')
+            [CompletionResult]::new('--cache-exit-codes', '--cache-exit-codes', [CompletionResultType]::ParameterName, 'Which exit statuses are cached, e.g. `0,1,100-199`')
+            [CompletionResult]::new('--miss-status', '--miss-status', [CompletionResultType]::ParameterName, 'The exit status of a miss under --cached-only or --check')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Key on this environment variable (repeatable, adds to the config''s `env`)')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'A namespace for entries')
+            [CompletionResult]::new('--expires-from', '--expires-from', [CompletionResultType]::ParameterName, 'Where the JSON output says when it expires')
+            [CompletionResult]::new('--expiry-margin', '--expiry-margin', [CompletionResultType]::ParameterName, 'How much earlier an absolute expiry counts')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Longest wait for another caller running the same key')
+            [CompletionResult]::new('--max-entry-size', '--max-entry-size', [CompletionResultType]::ParameterName, 'Larger outputs are not cached')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'gc keeps the cache under this size')
+            [CompletionResult]::new('--max-entries', '--max-entries', [CompletionResultType]::ParameterName, 'gc keeps at most this many entries')
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'The remote store''s URL (shown without its secrets)')
+            [CompletionResult]::new('--remote-mode', '--remote-mode', [CompletionResultType]::ParameterName, 'read-write, read-only or write-only')
+            [CompletionResult]::new('--remote-timeout', '--remote-timeout', [CompletionResultType]::ParameterName, 'Deadline of one whole remote operation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array instead of text')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Accepted as in every subcommand; it changes nothing here')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Accepted as in every subcommand; it changes nothing here')
+            [CompletionResult]::new('--remote-read-only', '--remote-read-only', [CompletionResultType]::ParameterName, 'Alias of `--remote-mode read-only`')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'cachecmd;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -209,6 +235,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show everything known about one entry')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Summarize the cache: entries, bytes, hits, misses, evictions')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove expired entries and stray files; enforce the size limits')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the effective configuration and where each value comes from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for bash, zsh, fish, powershell or elvish')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page: cachecmd''s own, or a subcommand''s')
             [CompletionResult]::new('__complete-keys', '__complete-keys', [CompletionResultType]::ParameterValue, 'Internal: key prefixes of the cached entries, for the completion scripts')
@@ -234,6 +261,9 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             break
         }
         'cachecmd;help;gc' {
+            break
+        }
+        'cachecmd;help;config' {
             break
         }
         'cachecmd;help;completions' {

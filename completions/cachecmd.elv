@@ -64,6 +64,7 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand show 'Show everything known about one entry'
             cand stats 'Summarize the cache: entries, bytes, hits, misses, evictions'
             cand gc 'Remove expired entries and stray files; enforce the size limits'
+            cand config 'Print the effective configuration and where each value comes from'
             cand completions 'Print the completion script for bash, zsh, fish, powershell or elvish'
             cand man 'Print a man page: cachecmd''s own, or a subcommand''s'
             cand __complete-keys 'Internal: key prefixes of the cached entries, for the completion scripts'
@@ -172,6 +173,30 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'cachecmd;config'= {
+            cand --cache-dir 'Cache directory'
+            cand --ttl 'The TTL of a run: `30s`, `10m`, `forever`'
+            cand --failure-ttl 'How long failures are cached'
+            cand --cache-exit-codes 'Which exit statuses are cached, e.g. `0,1,100-199`'
+            cand --miss-status 'The exit status of a miss under --cached-only or --check'
+            cand --env 'Key on this environment variable (repeatable, adds to the config''s `env`)'
+            cand --scope 'A namespace for entries'
+            cand --expires-from 'Where the JSON output says when it expires'
+            cand --expiry-margin 'How much earlier an absolute expiry counts'
+            cand --lock-timeout 'Longest wait for another caller running the same key'
+            cand --max-entry-size 'Larger outputs are not cached'
+            cand --max-size 'gc keeps the cache under this size'
+            cand --max-entries 'gc keeps at most this many entries'
+            cand --remote 'The remote store''s URL (shown without its secrets)'
+            cand --remote-mode 'read-write, read-only or write-only'
+            cand --remote-timeout 'Deadline of one whole remote operation'
+            cand --json 'Print a JSON array instead of text'
+            cand -v 'Accepted as in every subcommand; it changes nothing here'
+            cand --verbose 'Accepted as in every subcommand; it changes nothing here'
+            cand --remote-read-only 'Alias of `--remote-mode read-only`'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'cachecmd;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -195,6 +220,7 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand show 'Show everything known about one entry'
             cand stats 'Summarize the cache: entries, bytes, hits, misses, evictions'
             cand gc 'Remove expired entries and stray files; enforce the size limits'
+            cand config 'Print the effective configuration and where each value comes from'
             cand completions 'Print the completion script for bash, zsh, fish, powershell or elvish'
             cand man 'Print a man page: cachecmd''s own, or a subcommand''s'
             cand __complete-keys 'Internal: key prefixes of the cached entries, for the completion scripts'
@@ -213,6 +239,8 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
         &'cachecmd;help;stats'= {
         }
         &'cachecmd;help;gc'= {
+        }
+        &'cachecmd;help;config'= {
         }
         &'cachecmd;help;completions'= {
         }

@@ -9,11 +9,11 @@ function __cachecmd_parse
     set -l tokens (commandline -opc)
     set -l context run
     set -l i 2
-    if test (count $tokens) -ge 2; and contains -- $tokens[2] evict clear key list show stats gc completions man
+    if test (count $tokens) -ge 2; and contains -- $tokens[2] evict clear key list show stats gc config completions man
         set context $tokens[2]
         set i 3
     end
-    set -l valued run:--env run:--scope run:--key run:--input run:--modtime run:--output run:--expires-from run:--cache-dir run:--ttl run:--failure-ttl run:--stale run:--stale-if-error run:--retry run:--retry-delay run:--expires-at run:--expiry-margin run:--miss-status run:--cache-exit-codes run:--lock-timeout run:--max-entry-size run:--max-size run:--max-entries run:--remote run:--remote-mode run:--remote-timeout evict:--env evict:--scope evict:--key evict:--input evict:--modtime evict:--output evict:--expires-from evict:--cache-dir clear:--cache-dir clear:--scope clear:--older-than clear:--command key:--env key:--scope key:--key key:--input key:--modtime key:--output key:--expires-from key:--cache-dir list:--cache-dir list:--color list:--scope list:--command list:--sort show:--env show:--scope show:--key show:--input show:--modtime show:--output show:--expires-from show:--cache-dir show:--color stats:--cache-dir stats:--color stats:--max-size stats:--max-entries gc:--cache-dir gc:--max-size gc:--max-entries
+    set -l valued run:--env run:--scope run:--key run:--input run:--modtime run:--output run:--expires-from run:--cache-dir run:--ttl run:--failure-ttl run:--stale run:--stale-if-error run:--retry run:--retry-delay run:--expires-at run:--expiry-margin run:--miss-status run:--cache-exit-codes run:--lock-timeout run:--max-entry-size run:--max-size run:--max-entries run:--remote run:--remote-mode run:--remote-timeout evict:--env evict:--scope evict:--key evict:--input evict:--modtime evict:--output evict:--expires-from evict:--cache-dir clear:--cache-dir clear:--scope clear:--older-than clear:--command key:--env key:--scope key:--key key:--input key:--modtime key:--output key:--expires-from key:--cache-dir list:--cache-dir list:--color list:--scope list:--command list:--sort show:--env show:--scope show:--key show:--input show:--modtime show:--output show:--expires-from show:--cache-dir show:--color stats:--cache-dir stats:--color stats:--max-size stats:--max-entries gc:--cache-dir gc:--max-size gc:--max-entries config:--cache-dir config:--ttl config:--failure-ttl config:--cache-exit-codes config:--miss-status config:--env config:--scope config:--expires-from config:--expiry-margin config:--lock-timeout config:--max-entry-size config:--max-size config:--max-entries config:--remote config:--remote-mode config:--remote-timeout
     while test $i -le (count $tokens)
         switch $tokens[$i]
             case --
@@ -77,6 +77,7 @@ complete -c cachecmd -n '__fish_is_nth_token 1' -a list -d 'List cached entries,
 complete -c cachecmd -n '__fish_is_nth_token 1' -a show -d 'Show everything known about one entry'
 complete -c cachecmd -n '__fish_is_nth_token 1' -a stats -d 'Summarize the cache: entries, bytes, hits, misses, evictions'
 complete -c cachecmd -n '__fish_is_nth_token 1' -a gc -d 'Remove expired entries and stray files; enforce the size limits'
+complete -c cachecmd -n '__fish_is_nth_token 1' -a config -d 'Print the effective configuration and where each value comes from'
 complete -c cachecmd -n '__fish_is_nth_token 1' -a completions -d 'Print the completion script for bash, zsh, fish, powershell or elvish'
 complete -c cachecmd -n '__fish_is_nth_token 1' -a man -d 'Print a man page: cachecmd\'s own, or a subcommand\'s'
 complete -c cachecmd -n '__cachecmd_in run' -l env -x -a '(set --names --export)' -d 'Key on this environment variable (repeatable; globs such as AWS_*)'
@@ -200,8 +201,29 @@ complete -c cachecmd -n '__cachecmd_in gc' -l max-size -x -d 'Keep the cache und
 complete -c cachecmd -n '__cachecmd_in gc' -l max-entries -x -d 'Keep at most this many entries'
 complete -c cachecmd -n '__cachecmd_in gc' -l help -s h -d 'Print help'
 
+complete -c cachecmd -n '__cachecmd_in config' -l json -d 'Print a JSON array instead of text'
+complete -c cachecmd -n '__cachecmd_in config' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
+complete -c cachecmd -n '__cachecmd_in config' -l verbose -s v -d 'Accepted as in every subcommand; it changes nothing here'
+complete -c cachecmd -n '__cachecmd_in config' -l ttl -x -d 'The TTL of a run: 30s, 10m, forever'
+complete -c cachecmd -n '__cachecmd_in config' -l failure-ttl -x -d 'How long failures are cached'
+complete -c cachecmd -n '__cachecmd_in config' -l cache-exit-codes -x -d 'Which exit statuses are cached, e.g. 0,1,100-199'
+complete -c cachecmd -n '__cachecmd_in config' -l miss-status -x -d 'The exit status of a miss under --cached-only or --check'
+complete -c cachecmd -n '__cachecmd_in config' -l env -x -a '(set --names --export)' -d 'Key on this environment variable (repeatable, adds to the config\'s env)'
+complete -c cachecmd -n '__cachecmd_in config' -l scope -x -d 'A namespace for entries'
+complete -c cachecmd -n '__cachecmd_in config' -l expires-from -x -d 'Where the JSON output says when it expires'
+complete -c cachecmd -n '__cachecmd_in config' -l expiry-margin -x -d 'How much earlier an absolute expiry counts'
+complete -c cachecmd -n '__cachecmd_in config' -l lock-timeout -x -d 'Longest wait for another caller running the same key'
+complete -c cachecmd -n '__cachecmd_in config' -l max-entry-size -x -d 'Larger outputs are not cached'
+complete -c cachecmd -n '__cachecmd_in config' -l max-size -x -d 'gc keeps the cache under this size'
+complete -c cachecmd -n '__cachecmd_in config' -l max-entries -x -d 'gc keeps at most this many entries'
+complete -c cachecmd -n '__cachecmd_in config' -l remote -x -d 'The remote store\'s URL (shown without its secrets)'
+complete -c cachecmd -n '__cachecmd_in config' -l remote-mode -x -d 'read-write, read-only or write-only'
+complete -c cachecmd -n '__cachecmd_in config' -l remote-read-only -d 'Alias of --remote-mode read-only'
+complete -c cachecmd -n '__cachecmd_in config' -l remote-timeout -x -d 'Deadline of one whole remote operation'
+complete -c cachecmd -n '__cachecmd_in config' -l help -s h -d 'Print help'
+
 complete -c cachecmd -n '__cachecmd_in completions' -l help -s h -d 'Print help'
 complete -c cachecmd -n '__cachecmd_in completions; and not __fish_prev_arg_in --' -a 'bash elvish fish powershell zsh'
 
 complete -c cachecmd -n '__cachecmd_in man' -l help -s h -d 'Print help'
-complete -c cachecmd -n '__cachecmd_in man; and not __fish_prev_arg_in --' -a 'evict clear key list show stats gc completions man'
+complete -c cachecmd -n '__cachecmd_in man; and not __fish_prev_arg_in --' -a 'evict clear key list show stats gc config completions man'

@@ -154,7 +154,9 @@ fn from_variable(command: &clap::Command, argv: &[OsString], e: &clap::Error) ->
         .and_then(|w| w.to_str())
         .and_then(|name| command.find_subcommand(name))
         .unwrap_or(command);
-    let arg = scope.get_arguments().find(|a| a.get_long() == Some(long))?;
+    // Run mode's variables are read whatever the subcommand (`config` too).
+    let named = |a: &&clap::Arg| a.get_long() == Some(long) && a.get_env().is_some();
+    let arg = scope.get_arguments().find(named).or_else(|| command.get_arguments().find(named))?;
     let var = arg.get_env()?.to_owned();
     let value = std::env::var_os(&var)?;
     // Parsed again without the variable: if that error goes away, the

@@ -54,7 +54,11 @@ pub fn run_cli() -> i32 {
 }
 
 fn run_cli_inner() -> i32 {
-    let cli = match args::parse(std::env::args_os()) {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if commands::bkt::invoked_as_bkt(&argv) {
+        return commands::bkt::main(argv);
+    }
+    let cli = match args::parse(argv) {
         Ok(cli) => cli,
         Err(args::ArgsError::Clap(e)) => {
             let _ = e.print();
@@ -93,6 +97,7 @@ fn dispatch(cli: Cli) -> error::Result<i32> {
         Some(Command::Show(args)) => commands::show::show(&config, args),
         Some(Command::Stats(args)) => commands::stats::stats(&config, args),
         Some(Command::Gc(args)) => commands::gc::gc(&config, args),
+        Some(Command::Config(args)) => commands::config::config(&config, args),
         Some(Command::Generated(_)) => unreachable!("dispatched before the config is read"),
         None => {
             let (command, verbose) = (cli.run.command.clone(), cli.run.key.common.verbose);

@@ -26,6 +26,7 @@ pub(super) const SUBCOMMANDS: &[&str] = &[
     "show",
     "stats",
     "gc",
+    "config",
     "completions",
     "man",
     "__complete-keys",

@@ -1,7 +1,9 @@
 //! One file per subcommand; `run` is the default mode.
 
+pub mod bkt;
 pub mod clear;
 pub mod completions;
+pub mod config;
 pub mod evict;
 pub mod gc;
 pub mod json;

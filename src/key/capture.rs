@@ -29,6 +29,10 @@ use crate::spool;
 pub struct KeySpec {
     /// `--env` names and globs, after the config file's `env`.
     pub env_patterns: Vec<String>,
+    /// bkt's `--env` (cachecmd invoked as `bkt`): literal names, keyed only
+    /// while set. An unset one is left out of the key, as bkt does, where
+    /// `env_patterns` keys it as unset.
+    pub env_if_set: Vec<OsString>,
     /// The directory keyed, read at start-up; `None` with `--no-cwd`
     /// (relative paths are then still taken from the current directory).
     pub cwd: Option<PathBuf>,
@@ -77,7 +81,12 @@ impl KeySpec {
         argv: &[OsString],
         cache: &mut dyn DigestCache,
     ) -> Result<KeyMaterial, CaptureError> {
-        let env = select_env(&self.env_patterns)?;
+        let mut env = select_env(&self.env_patterns)?;
+        for name in &self.env_if_set {
+            if let Some(value) = std::env::var_os(name) {
+                env.insert(name.clone(), Some(value));
+            }
+        }
         let cwd = match &self.cwd {
             Some(cwd) => cwd.clone(),
             None => std::env::current_dir().map_err(CaptureError::Cwd)?,
@@ -147,4 +156,46 @@ pub fn select_env(
         }
     }
     Ok(selected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::inputs::NoCache;
+    use std::ffi::OsStr;
+
+    fn spec(env_patterns: &[&str], env_if_set: &[&str]) -> KeySpec {
+        KeySpec {
+            env_patterns: env_patterns.iter().map(|s| s.to_string()).collect(),
+            env_if_set: env_if_set.iter().map(OsString::from).collect(),
+            cwd: None,
+            scope: None,
+            extra: Vec::new(),
+            inputs: Vec::new(),
+            modtimes: Vec::new(),
+            stdin: false,
+            outputs: Vec::new(),
+            expires_from: None,
+        }
+    }
+
+    #[test]
+    fn bkt_names_are_keyed_only_while_set() {
+        // PATH is set in any test process; the other name in none.
+        let unset = "CACHECMD_TEST_NEVER_SET_4711";
+        assert!(std::env::var_os(unset).is_none());
+        let argv = [OsString::from("true")];
+        let capture = |spec: KeySpec| spec.capture(&argv, &mut NoCache).unwrap();
+        let bkt = capture(spec(&[], &["PATH", unset]));
+        assert_eq!(bkt.env.keys().collect::<Vec<_>>(), ["PATH"]);
+        assert_eq!(bkt.env[OsStr::new("PATH")], std::env::var_os("PATH"));
+        // Left out, so the key is that of a run without the name...
+        assert_eq!(bkt.key(), capture(spec(&[], &["PATH"])).key());
+        // ...where cachecmd's --env keys it as unset: another key.
+        let cachecmd = capture(spec(&["PATH", unset], &[]));
+        assert_eq!(cachecmd.env[OsStr::new(unset)], None);
+        assert_ne!(bkt.key(), cachecmd.key());
+        // A name is literal, never a glob.
+        assert!(capture(spec(&[], &["PAT*"])).env.is_empty());
+    }
 }

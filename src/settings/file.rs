@@ -1,6 +1,7 @@
 //! The config file: where it is, its schema, and refusing one that others
 //! could have written.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -77,13 +78,25 @@ pub(super) fn parse(text: &str) -> Result<ConfigFile, String> {
 
 /// The line (from 1) where `key` is set, for errors found after parsing.
 pub(super) fn line_of_key(text: &str, key: &str) -> Option<usize> {
-    text.lines()
-        .position(|line| {
-            line.trim_start()
-                .strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with('='))
+    values(text).remove(key).map(|(_, line)| line)
+}
+
+/// Every top-level key of the file with its value and the line (from 1)
+/// the value starts on, from the parser's own spans: quoted keys and
+/// values over several lines are placed right. Empty when unparsable
+/// (`parse` reports that).
+pub(super) fn values(text: &str) -> BTreeMap<String, (toml::Value, usize)> {
+    let Ok(table) = toml::from_str::<BTreeMap<String, toml::Spanned<toml::Value>>>(text) else {
+        return BTreeMap::new();
+    };
+    let line = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
+    table
+        .into_iter()
+        .map(|(key, value)| {
+            let at = line(value.span().start);
+            (key, (value.into_inner(), at))
         })
-        .map(|index| index + 1)
+        .collect()
 }
 
 /// The config file's text; `None` when it is missing, or when others could
@@ -110,4 +123,21 @@ pub(super) fn read_private(path: &Path) -> std::io::Result<Option<String>> {
     let mut text = String::new();
     file.read_to_string(&mut text)?;
     Ok(Some(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_placed_on_their_lines() {
+        let text = "# a comment\nttl = \"1h\"\n\n\"max_size\" = 10\nenv = [\n  \"A\",\n]\n";
+        let values = values(text);
+        assert_eq!(values["ttl"], (toml::Value::String("1h".into()), 2));
+        assert_eq!(values["max_size"].1, 4);
+        assert_eq!(values["env"].1, 5);
+        assert_eq!(line_of_key(text, "env"), Some(5));
+        assert_eq!(line_of_key(text, "remote"), None);
+        assert!(super::values("ttl = ").is_empty());
+    }
 }

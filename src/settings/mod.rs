@@ -3,6 +3,8 @@
 //! sees a raw flag. [`Config`] is the entry point; this module assembles
 //! run settings from the parts in its submodules.
 
+mod bkt;
+mod describe;
 mod file;
 mod freshness;
 mod limits;
@@ -19,6 +21,7 @@ use crate::cli::{CommonArgs, KeyArgs, RunArgs};
 use crate::gc::Limits;
 use crate::key::KeySpec;
 use crate::units::{parse_lifetime, parse_timeout, Lifetime};
+pub use describe::{Origin, Setting, Shown};
 use file::ConfigFile;
 pub use freshness::{parse_expires_at, Freshness};
 pub use limits::DEFAULT_MAX_ENTRY_SIZE;
@@ -140,6 +143,7 @@ impl Config {
         };
         Ok(KeySpec {
             env_patterns,
+            env_if_set: Vec::new(),
             cwd,
             scope: args.scope.clone(),
             extra: args.extra.clone(),

@@ -118,7 +118,7 @@ impl Config {
 
     /// `--remote-mode` (clap checked its value), else the deprecated
     /// `--remote-read-only`, else the config's `remote_mode`/`remote_read_only`.
-    fn remote_mode(&self, args: &RemoteArgs) -> Result<RemoteMode, SettingsError> {
+    pub(super) fn remote_mode(&self, args: &RemoteArgs) -> Result<RemoteMode, SettingsError> {
         let flag = match args.mode.as_deref().filter(|m| !m.is_empty()) {
             Some(text) => Some(RemoteMode::parse(text).ok_or_else(|| {
                 let names = RemoteMode::NAMES.join(", ");

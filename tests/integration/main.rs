@@ -5,7 +5,9 @@
 
 mod harness;
 
+mod bkt_dropin;
 mod concurrency;
+mod config_cmd;
 mod errors;
 mod expires_from;
 mod faults;

@@ -21,9 +21,11 @@ pub(super) fn start_refresh(store: Option<&DiskStore>, key: &Key) {
             return;
         }
     }
+    let mut argv = std::env::args_os();
+    let arg0 = argv.next().unwrap_or_else(|| "cachecmd".into());
     let mut args: Vec<OsString> = vec!["--refresh".into()];
-    args.extend(std::env::args_os().skip(1));
-    background::spawn_self(&args);
+    args.extend(argv);
+    background::spawn_self(&arg0, &args);
 }
 
 impl Run<'_> {
@@ -62,6 +64,6 @@ impl Run<'_> {
         if let Some(max) = limits.max_entries {
             args.extend(["--max-entries".into(), max.to_string().into()]);
         }
-        background::spawn_self(&args);
+        background::spawn_self("cachecmd".as_ref(), &args);
     }
 }

@@ -80,6 +80,16 @@ pub(crate) fn prose(subcommand: &str) -> Prose {
             &[("Shrink the cache now", &["cachecmd gc --max-size 200MiB"])],
             false,
         ),
+        "config" => (
+            "Prints every setting a run would use, one `(ORIGIN) key = value` line each, as \
+             `ccache -p` does: ORIGIN is the flag, the CACHECMD_* variable, the config file and \
+             line, or `default`. The options of a run are taken into account when given.",
+            &[
+                ("Where does the TTL come from?", &["cachecmd config | grep ttl"]),
+                ("The same for a script", &["cachecmd config --json"]),
+            ],
+            false,
+        ),
         "completions" => (
             "Prints the completion script for {SHELL} on stdout. The bash script needs the \
              bash-completion package; zsh finds the script on `$fpath` when `compinit` runs.",
@@ -98,7 +108,7 @@ pub(crate) fn prose(subcommand: &str) -> Prose {
                     "Install the pages where man finds them",
                     &[
                         "mkdir -p ~/.local/share/man/man1",
-                        "for page in '' evict clear key list show stats gc completions man; do",
+                        "for page in '' evict clear key list show stats gc config completions man; do",
                         "  cachecmd man $page > ~/.local/share/man/man1/cachecmd${page:+-$page}.1",
                         "done",
                     ],
