@@ -118,6 +118,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print each part of the key (values of variables only as digests)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the key and each part of it as a JSON object')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -126,8 +127,12 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never')
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Only entries with this scope')
+            [CompletionResult]::new('--command', '--command', [CompletionResultType]::ParameterName, 'Only entries whose program name or whole command line matches this glob')
+            [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Order by age (oldest first), size, hits or saved (largest first) [default: most recently used first]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--here', '--here', [CompletionResultType]::ParameterName, 'Only entries recorded in the current directory')
+            [CompletionResult]::new('--expired', '--expired', [CompletionResultType]::ParameterName, 'Only entries past the lifetime they were recorded with')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array instead of a table')
             [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'List the remote tier''s keys (CACHECMD_REMOTE or config `remote`) instead')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -150,6 +155,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--stdout', '--stdout', [CompletionResultType]::ParameterName, 'Print the stored stdout instead of the description')
             [CompletionResult]::new('--stderr', '--stderr', [CompletionResultType]::ParameterName, 'Print the stored stderr instead of the description')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the description as a JSON object')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -162,6 +168,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object instead of text')
+            [CompletionResult]::new('--zero', '--zero', [CompletionResultType]::ParameterName, 'Reset the counters (hits, misses, evictions, time saved) to zero, from now')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

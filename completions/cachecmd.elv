@@ -112,6 +112,7 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand -v 'Print one status line on stderr (hit or miss, age, key)'
             cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
             cand --explain 'Print each part of the key (values of variables only as digests)'
+            cand --json 'Print the key and each part of it as a JSON object'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -119,8 +120,12 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
             cand --color 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never'
             cand --scope 'Only entries with this scope'
+            cand --command 'Only entries whose program name or whole command line matches this glob'
+            cand --sort 'Order by age (oldest first), size, hits or saved (largest first) [default: most recently used first]'
             cand -v 'Print one status line on stderr (hit or miss, age, key)'
             cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
+            cand --here 'Only entries recorded in the current directory'
+            cand --expired 'Only entries past the lifetime they were recorded with'
             cand --json 'Print a JSON array instead of a table'
             cand --remote 'List the remote tier''s keys (CACHECMD_REMOTE or config `remote`) instead'
             cand -h 'Print help'
@@ -142,6 +147,7 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
             cand --stdout 'Print the stored stdout instead of the description'
             cand --stderr 'Print the stored stderr instead of the description'
+            cand --json 'Print the description as a JSON object'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -153,6 +159,7 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand -v 'Print one status line on stderr (hit or miss, age, key)'
             cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
             cand --json 'Print a JSON object instead of text'
+            cand --zero 'Reset the counters (hits, misses, evictions, time saved) to zero, from now'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -13,7 +13,7 @@ function __cachecmd_parse
         set context $tokens[2]
         set i 3
     end
-    set -l valued run:--env run:--scope run:--key run:--input run:--modtime run:--output run:--expires-from run:--cache-dir run:--ttl run:--failure-ttl run:--stale run:--stale-if-error run:--retry run:--retry-delay run:--expires-at run:--expiry-margin run:--miss-status run:--cache-exit-codes run:--lock-timeout run:--max-entry-size run:--max-size run:--max-entries run:--remote run:--remote-mode run:--remote-timeout evict:--env evict:--scope evict:--key evict:--input evict:--modtime evict:--output evict:--expires-from evict:--cache-dir clear:--cache-dir clear:--scope clear:--older-than clear:--command key:--env key:--scope key:--key key:--input key:--modtime key:--output key:--expires-from key:--cache-dir list:--cache-dir list:--color list:--scope show:--env show:--scope show:--key show:--input show:--modtime show:--output show:--expires-from show:--cache-dir show:--color stats:--cache-dir stats:--color stats:--max-size stats:--max-entries gc:--cache-dir gc:--max-size gc:--max-entries config:--cache-dir config:--ttl config:--failure-ttl config:--cache-exit-codes config:--miss-status config:--env config:--scope config:--expires-from config:--expiry-margin config:--lock-timeout config:--max-entry-size config:--max-size config:--max-entries config:--remote config:--remote-mode config:--remote-timeout
+    set -l valued run:--env run:--scope run:--key run:--input run:--modtime run:--output run:--expires-from run:--cache-dir run:--ttl run:--failure-ttl run:--stale run:--stale-if-error run:--retry run:--retry-delay run:--expires-at run:--expiry-margin run:--miss-status run:--cache-exit-codes run:--lock-timeout run:--max-entry-size run:--max-size run:--max-entries run:--remote run:--remote-mode run:--remote-timeout evict:--env evict:--scope evict:--key evict:--input evict:--modtime evict:--output evict:--expires-from evict:--cache-dir clear:--cache-dir clear:--scope clear:--older-than clear:--command key:--env key:--scope key:--key key:--input key:--modtime key:--output key:--expires-from key:--cache-dir list:--cache-dir list:--color list:--scope list:--command list:--sort show:--env show:--scope show:--key show:--input show:--modtime show:--output show:--expires-from show:--cache-dir show:--color stats:--cache-dir stats:--color stats:--max-size stats:--max-entries gc:--cache-dir gc:--max-size gc:--max-entries config:--cache-dir config:--ttl config:--failure-ttl config:--cache-exit-codes config:--miss-status config:--env config:--scope config:--expires-from config:--expiry-margin config:--lock-timeout config:--max-entry-size config:--max-size config:--max-entries config:--remote config:--remote-mode config:--remote-timeout
     while test $i -le (count $tokens)
         switch $tokens[$i]
             case --
@@ -152,6 +152,7 @@ complete -c cachecmd -n '__cachecmd_in key' -l expires-from -x -d 'Expire the en
 complete -c cachecmd -n '__cachecmd_in key' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in key' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n '__cachecmd_in key' -l explain -d 'Print each part of the key (values of variables only as digests)'
+complete -c cachecmd -n '__cachecmd_in key' -l json -d 'Print the key and each part of it as a JSON object'
 complete -c cachecmd -n '__cachecmd_in key' -l help -s h -d 'Print help'
 complete -c cachecmd -n '__cachecmd_in key; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --cache-dir' -a '(__fish_complete_command)'
 
@@ -159,6 +160,10 @@ complete -c cachecmd -n '__cachecmd_in list' -l cache-dir -x -a '(__fish_complet
 complete -c cachecmd -n '__cachecmd_in list' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n '__cachecmd_in list' -l color -x -a 'auto always never' -d 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never'
 complete -c cachecmd -n '__cachecmd_in list' -l scope -x -d 'Only entries with this scope'
+complete -c cachecmd -n '__cachecmd_in list' -l command -x -d 'Only entries whose program name or whole command line matches this glob'
+complete -c cachecmd -n '__cachecmd_in list' -l here -d 'Only entries recorded in the current directory'
+complete -c cachecmd -n '__cachecmd_in list' -l expired -d 'Only entries past the lifetime they were recorded with'
+complete -c cachecmd -n '__cachecmd_in list' -l sort -x -a 'age size hits saved' -d 'Order by age (oldest first), size, hits or saved (largest first)'
 complete -c cachecmd -n '__cachecmd_in list' -l json -d 'Print a JSON array instead of a table'
 complete -c cachecmd -n '__cachecmd_in list' -l remote -d 'List the remote tier\'s keys (CACHECMD_REMOTE or config remote) instead'
 complete -c cachecmd -n '__cachecmd_in list' -l help -s h -d 'Print help'
@@ -177,6 +182,7 @@ complete -c cachecmd -n '__cachecmd_in show' -l verbose -s v -d 'Print one statu
 complete -c cachecmd -n '__cachecmd_in show' -l color -x -a 'auto always never' -d 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never'
 complete -c cachecmd -n '__cachecmd_in show' -l stdout -d 'Print the stored stdout instead of the description'
 complete -c cachecmd -n '__cachecmd_in show' -l stderr -d 'Print the stored stderr instead of the description'
+complete -c cachecmd -n '__cachecmd_in show' -l json -d 'Print the description as a JSON object'
 complete -c cachecmd -n '__cachecmd_in show' -l help -s h -d 'Print help'
 complete -c cachecmd -n '__cachecmd_in show; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --cache-dir --color' -a '(__cachecmd_keys)'
 
@@ -186,6 +192,7 @@ complete -c cachecmd -n '__cachecmd_in stats' -l color -x -a 'auto always never'
 complete -c cachecmd -n '__cachecmd_in stats' -l max-size -x -d 'Keep the cache under this size, evicting least recently used entries'
 complete -c cachecmd -n '__cachecmd_in stats' -l max-entries -x -d 'Keep at most this many entries'
 complete -c cachecmd -n '__cachecmd_in stats' -l json -d 'Print a JSON object instead of text'
+complete -c cachecmd -n '__cachecmd_in stats' -l zero -d 'Reset the counters (hits, misses, evictions, time saved) to zero, from now'
 complete -c cachecmd -n '__cachecmd_in stats' -l help -s h -d 'Print help'
 
 complete -c cachecmd -n '__cachecmd_in gc' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'

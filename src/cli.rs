@@ -16,9 +16,11 @@ mod expiry;
 pub use config::ConfigArgs;
 pub use expiry::{ExpiresFromArgs, ExpiryMarginArgs};
 mod generated;
+mod introspect;
 mod lookup_only;
 mod remote;
 pub use generated::{CompleteKeysArgs, CompletionsArgs, Generated, ManArgs};
+pub use introspect::{KeyCommandArgs, ListArgs, ShowArgs, SortBy, StatsArgs};
 pub use lookup_only::LookupOnlyArgs;
 pub use remote::RemoteArgs;
 
@@ -285,74 +287,6 @@ pub struct ColorArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
-
-    #[command(flatten)]
-    pub color: ColorArgs,
-
-    /// Only entries with this scope
-    #[arg(long, value_name = "NAME")]
-    pub scope: Option<OsString>,
-
-    /// Print a JSON array instead of a table
-    #[arg(long)]
-    pub json: bool,
-
-    /// List the remote tier's keys (CACHECMD_REMOTE or config `remote`) instead
-    #[arg(long)]
-    pub remote: bool,
-}
-
-#[derive(Debug, Args)]
-#[command(after_help = "Name the entry by a key prefix (from `cachecmd list`) or, after `--`, \
-by the command line and key options of the run.")]
-pub struct ShowArgs {
-    #[command(flatten)]
-    pub key: KeyArgs,
-
-    #[command(flatten)]
-    pub color: ColorArgs,
-
-    /// A prefix of the entry's key
-    #[arg(
-        value_name = "KEY-PREFIX",
-        required_unless_present = "command",
-        conflicts_with = "command"
-    )]
-    pub prefix: Option<String>,
-
-    /// Print the stored stdout instead of the description
-    #[arg(long, conflicts_with = "stderr")]
-    pub stdout: bool,
-
-    /// Print the stored stderr instead of the description
-    #[arg(long)]
-    pub stderr: bool,
-
-    /// The command line of the run (after `--`)
-    #[arg(value_name = "COMMAND", last = true)]
-    pub command: Vec<OsString>,
-}
-
-#[derive(Debug, Args)]
-pub struct StatsArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
-
-    #[command(flatten)]
-    pub color: ColorArgs,
-
-    #[command(flatten)]
-    pub limits: LimitArgs,
-
-    /// Print a JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Args)]
 pub struct GcArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -363,18 +297,4 @@ pub struct GcArgs {
     /// Started by a miss: quit at once if another gc is running
     #[arg(long, hide = true)]
     pub auto: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct KeyCommandArgs {
-    #[command(flatten)]
-    pub key: KeyArgs,
-
-    /// Print each part of the key (values of variables only as digests)
-    #[arg(long)]
-    pub explain: bool,
-
-    /// The command line to compute the key of
-    #[arg(value_name = "COMMAND", required = true, trailing_var_arg = true)]
-    pub command: Vec<OsString>,
 }

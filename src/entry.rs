@@ -8,7 +8,7 @@
 //!     16    8  stdout length (u64 LE)
 //!     24    8  stderr length (u64 LE)
 //!     32    4  exit code (i32 LE)
-//!     36    4  flags, zero
+//!     36    4  run wall time in milliseconds (u32 LE, saturating; 0: unknown)
 //!     40    8  xxh3-64 of the metadata
 //!     48    8  xxh3-64 of stdout
 //!     56    8  xxh3-64 of stderr
@@ -33,6 +33,12 @@
 //! other bits give a non-zero length; stdout's runs add up to the stdout
 //! length and stderr's to the stderr length. No runs means stdout, then
 //! stderr. Entries of another version are a miss.
+//!
+//! The run time (bytes 36..40) was a zero flags word before it was defined,
+//! so older entries read as "unknown" without a format change. It sits in
+//! the header, not the metadata, because the header is written last (the
+//! metadata goes in before the command starts) and because a hit reads the
+//! header anyway: counting the time a hit saved costs no extra read.
 //!
 //! Times (`expires_at`, the metadata's `created`) above [`MAX_EPOCH_SECS`]
 //! are refused when decoding, so no later time computation can overflow.
@@ -64,7 +70,9 @@ pub const MAX_META_LEN: u32 = 16 << 20;
 /// The last second of the year 9999: later instants are refused as corrupt.
 pub const MAX_EPOCH_SECS: u64 = 253_402_300_799;
 
+mod keyed;
 mod runs;
+pub use keyed::{KeyDetails, KeyedInput, MAX_RECORDED_INPUTS};
 pub use runs::{Runs, MAX_RUNS};
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -98,6 +106,8 @@ pub struct Header {
     pub stdout_len: u64,
     pub stderr_len: u64,
     pub exit_code: i32,
+    /// The recorded run's wall time in milliseconds; 0 when unknown.
+    pub run_ms: u32,
     pub meta_hash: u64,
     pub stdout_hash: u64,
     pub stderr_hash: u64,
@@ -122,6 +132,7 @@ impl Header {
         out[16..24].copy_from_slice(&self.stdout_len.to_le_bytes());
         out[24..32].copy_from_slice(&self.stderr_len.to_le_bytes());
         out[32..36].copy_from_slice(&self.exit_code.to_le_bytes());
+        out[36..40].copy_from_slice(&self.run_ms.to_le_bytes());
         out[40..48].copy_from_slice(&self.meta_hash.to_le_bytes());
         out[48..56].copy_from_slice(&self.stdout_hash.to_le_bytes());
         out[56..64].copy_from_slice(&self.stderr_hash.to_le_bytes());
@@ -155,6 +166,7 @@ impl Header {
             stdout_len: u64_at(bytes, 16),
             stderr_len: u64_at(bytes, 24),
             exit_code: u32_at(bytes, 32) as i32,
+            run_ms: u32_at(bytes, 36),
             meta_hash: u64_at(bytes, 40),
             stdout_hash: u64_at(bytes, 48),
             stderr_hash: u64_at(bytes, 56),
@@ -234,7 +246,7 @@ fn u64_at(bytes: &[u8; HEADER_LEN], at: usize) -> u64 {
 
 /// What an entry says about the run that produced it. Environment values are
 /// never here: only the names of the variables that were keyed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meta {
     pub argv: Vec<Bytes>,
     pub cwd: Option<Bytes>,
@@ -251,6 +263,9 @@ pub struct Meta {
     /// output. Absent in entries written without it, which stay unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_from: Option<String>,
+    /// The rest of the key material, for `show` (absent in older entries).
+    #[serde(default, skip_serializing_if = "KeyDetails::is_empty")]
+    pub keyed: KeyDetails,
 }
 
 impl Meta {

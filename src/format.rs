@@ -43,6 +43,69 @@ pub fn age(duration: Duration) -> String {
     }
 }
 
+/// A run time: `850ms`, `1.2s`, `45s`, `2m 5s`, `1h 3m`, `2d 4h`.
+pub fn millis(ms: u64) -> String {
+    let secs = ms / 1000;
+    match ms {
+        0..1000 => format!("{ms}ms"),
+        1000..10_000 => format!("{}.{}s", secs, ms % 1000 / 100),
+        10_000..60_000 => format!("{secs}s"),
+        60_000..3_600_000 => two_units(secs, 60, "m", "s"),
+        3_600_000..86_400_000 => two_units(secs / 60, 60, "h", "m"),
+        _ => two_units(secs / 3600, 24, "d", "h"),
+    }
+}
+
+fn two_units(n: u64, per: u64, big: &str, small: &str) -> String {
+    match n % per {
+        0 => format!("{}{big}", n / per),
+        rest => format!("{}{big} {rest}{small}", n / per),
+    }
+}
+
+/// The width a report line may take: `Some` only when stdout is a
+/// terminal, from `COLUMNS` when it holds a number, else from the terminal.
+pub fn terminal_width() -> Option<usize> {
+    use std::io::IsTerminal as _;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok());
+    columns.filter(|c: &usize| *c > 0).or_else(|| {
+        terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
+    })
+}
+
+/// `line` cut to `width` characters, the last of them `…` when anything
+/// was cut.
+pub fn truncate(line: &str, width: usize) -> String {
+    if line.chars().count() <= width {
+        return line.to_string();
+    }
+    let mut out: String = line.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// A directory as a listing shows it: `~` for the home directory, shell
+/// quoted (so control characters are escaped).
+pub fn dir(path: &OsStr, home: Option<&OsStr>) -> String {
+    let bytes = path.as_bytes();
+    if let Some(home) = home.map(OsStr::as_bytes).filter(|h| h.len() > 1) {
+        if let Some(rest) = bytes.strip_prefix(home) {
+            if rest.is_empty() {
+                return "~".into();
+            }
+            if rest.starts_with(b"/") {
+                return format!("~{}", shell_word(OsStr::from_bytes(rest)));
+            }
+        }
+    }
+    shell_word(path)
+}
+
 /// One argument as a POSIX shell would need it: bare when safe, else single
 /// quoted, else (control characters inside) `$'...'` with escapes, so a
 /// listing can never carry a terminal escape sequence.
@@ -117,6 +180,39 @@ mod tests {
         assert_eq!(age(Duration::from_secs(600)), "10m");
         assert_eq!(age(Duration::from_secs(7200)), "2h");
         assert_eq!(age(Duration::from_secs(3 * 86400)), "3d");
+    }
+
+    #[test]
+    fn run_times_keep_two_units_at_most() {
+        assert_eq!(millis(0), "0ms");
+        assert_eq!(millis(850), "850ms");
+        assert_eq!(millis(1250), "1.2s");
+        assert_eq!(millis(45_000), "45s");
+        assert_eq!(millis(125_000), "2m 5s");
+        assert_eq!(millis(3_780_000), "1h 3m");
+        assert_eq!(millis(7_200_000), "2h");
+        assert_eq!(millis(187_200_000), "2d 4h");
+    }
+
+    #[test]
+    fn lines_are_cut_to_the_width_with_an_ellipsis() {
+        assert_eq!(truncate("make test", 20), "make test");
+        assert_eq!(truncate("make test", 9), "make test");
+        assert_eq!(truncate("make test", 8), "make te…");
+        assert_eq!(truncate("héllo wörld", 5), "héll…");
+        assert_eq!(truncate("abc", 1), "…");
+        assert_eq!(truncate("abc", 0), "");
+    }
+
+    #[test]
+    fn directories_under_home_are_abbreviated() {
+        let home = Some(OsStr::new("/home/me"));
+        assert_eq!(dir(OsStr::new("/home/me"), home), "~");
+        assert_eq!(dir(OsStr::new("/home/me/src/x"), home), "~/src/x");
+        assert_eq!(dir(OsStr::new("/home/me/a b"), home), "~'/a b'");
+        assert_eq!(dir(OsStr::new("/home/meow"), home), "/home/meow");
+        assert_eq!(dir(OsStr::new("/srv"), None), "/srv");
+        assert_eq!(dir(OsStr::new("/home/me/x"), Some(OsStr::new("/"))), "/home/me/x");
     }
 
     #[test]

@@ -241,7 +241,7 @@ impl Recorder {
     }
 
     /// Completes the entry: appends stderr, the `--output` archive and the
-    /// runs, then writes the header. A captured run the disk could not hold
+    /// runs, then writes the header (with the run's wall time). A captured run the disk could not hold
     /// is completed in memory instead.
     pub fn finish(
         mut self,
@@ -249,6 +249,7 @@ impl Recorder {
         stderr: Recorded,
         exit_code: i32,
         expires_at: u64,
+        run_time: std::time::Duration,
         outputs: Option<&OutputsSpec>,
     ) -> Result<Completed, Abandoned> {
         if let Some(reason) = self.budget.abandoned() {
@@ -259,6 +260,8 @@ impl Recorder {
             stdout_len: stdout.len,
             stderr_len: stderr.len,
             exit_code,
+            // Saturates at 49 days: a run that long saves at least that.
+            run_ms: u32::try_from(run_time.as_millis()).unwrap_or(u32::MAX),
             meta_hash: xxh3_64(&self.meta),
             stdout_hash: stdout.hash,
             stderr_hash: stderr.hash,

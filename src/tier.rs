@@ -120,7 +120,7 @@ impl Tier {
         let _ = pending.file.set_modified(created);
         match store.publish(pending) {
             Ok(()) => {
-                usage::record(store, Event::RemoteHit, key);
+                usage::record_hit(store, Event::RemoteHit, key, header.run_ms);
                 Fetched::Hit
             }
             Err(e) => {

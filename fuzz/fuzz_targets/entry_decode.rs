@@ -78,6 +78,7 @@ fn build_entry(
         stdout_len: stdout.len() as u64,
         stderr_len: stderr.len() as u64,
         exit_code,
+        run_ms: 0,
         meta_hash: xxh3_64(meta),
         stdout_hash: xxh3_64(stdout),
         stderr_hash: xxh3_64(stderr),

@@ -1,12 +1,12 @@
 //! `cachecmd clear [FILTERS]`: forget every entry, or those matching all of
-//! the filters given.
+//! the filters given. Clearing everything also restarts the statistics.
 
 use std::time::SystemTime;
 
 use crate::error::{Error, Result};
 use globset::{Glob, GlobMatcher};
 
-use super::list::has_scope;
+use super::listed::has_scope;
 use crate::cli::ClearArgs;
 use crate::format;
 use crate::settings::Config;
@@ -16,15 +16,7 @@ use crate::store::Store;
 
 pub fn clear(config: &Config, args: ClearArgs) -> Result<i32> {
     let common = config.common(&args.common)?;
-    let pattern = args
-        .command
-        .as_deref()
-        .map(|p| Glob::new(p).map(|g| g.compile_matcher()))
-        .transpose()
-        .map_err(|e| {
-            let pattern = args.command.as_deref().unwrap_or("");
-            Error::Usage(format!("--command pattern '{pattern}': {e}"))
-        })?;
+    let pattern = command_glob(args.command.as_deref())?;
     let filters_given =
         args.scope.is_some() || args.expired || args.older_than.is_some() || pattern.is_some();
     if args.remote {
@@ -45,6 +37,7 @@ pub fn clear(config: &Config, args: ClearArgs) -> Result<i32> {
         args.scope.is_some() || args.expired || args.older_than.is_some() || pattern.is_some();
     if !filtered && !common.verbose {
         report(store.clear()?);
+        restart_counts(&store);
         return Ok(0);
     }
     let now = SystemTime::now();
@@ -68,19 +61,36 @@ pub fn clear(config: &Config, args: ClearArgs) -> Result<i32> {
     if !filtered {
         // Temp files and locks go too when everything is cleared.
         store.clear()?;
+        restart_counts(&store);
     }
     report(removed);
     Ok(0)
 }
 
+/// The `--command` glob (of `clear` and `list`); a bad one is a usage error.
+pub fn command_glob(pattern: Option<&str>) -> Result<Option<GlobMatcher>> {
+    pattern
+        .map(|p| Glob::new(p).map(|g| g.compile_matcher()))
+        .transpose()
+        .map_err(|e| Error::Usage(format!("--command pattern '{}': {e}", pattern.unwrap_or(""))))
+}
+
 /// The glob matches the program (as written, or its file name) or the
 /// whole command line joined by spaces.
-fn command_matches(pattern: &GlobMatcher, info: &EntryInfo) -> bool {
+pub fn command_matches(pattern: &GlobMatcher, info: &EntryInfo) -> bool {
     let argv: Vec<_> = info.meta.argv.iter().map(|a| a.to_os()).collect();
     let Some(program) = argv.first() else { return false };
     let name = std::path::Path::new(program).file_name().unwrap_or(program);
     let line = argv.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
     pattern.is_match(program) || pattern.is_match(name) || pattern.is_match(line)
+}
+
+/// A cleared cache starts its statistics again, as `stats --zero` does:
+/// misses of entries that are gone would only mislead. Best effort: the
+/// counts are statistics.
+fn restart_counts(store: &DiskStore) {
+    let now = crate::freshness::unix_secs(crate::freshness::clock().now());
+    let _ = crate::store::usage::zero(store, now);
 }
 
 pub fn report(removed: usize) {

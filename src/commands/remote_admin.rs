@@ -33,13 +33,15 @@ fn connect(config: &Config) -> Result<Box<dyn RemoteStore>> {
     Ok(remote::open(&settings(config)?.config())?)
 }
 
-/// Prints the key of every remote entry (one per line, or a JSON array).
+/// Prints the key of every remote entry (one per line, or a JSON array of
+/// `list --json`'s objects, with what only a local entry tells as `null`).
 pub fn list(config: &Config, json: bool) -> Result<i32> {
     let remote = connect(config)?;
     let mut keys = remote.list_keys()?;
     keys.sort();
     if json {
-        println!("{}", serde_json::to_string_pretty(&keys)?);
+        let entries: Vec<_> = keys.into_iter().map(super::listed::EntryJson::remote).collect();
+        println!("{}", serde_json::to_string_pretty(&entries)?);
     } else {
         let noun = if keys.len() == 1 { "entry" } else { "entries" };
         println!("{} {noun} in {}", keys.len(), remote.redacted_url());

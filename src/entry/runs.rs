@@ -92,6 +92,7 @@ mod tests {
             stdout_len,
             stderr_len,
             exit_code: 0,
+            run_ms: 0,
             meta_hash: 0,
             stdout_hash: 0,
             stderr_hash: 0,

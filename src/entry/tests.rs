@@ -12,6 +12,7 @@ fn sample(stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
         ttl_secs: Some(60),
         failure_ttl_secs: None,
         expires_from: None,
+        ..Default::default()
     }
     .encode();
     let header = Header {
@@ -19,6 +20,7 @@ fn sample(stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
         stdout_len: stdout.len() as u64,
         stderr_len: stderr.len() as u64,
         exit_code: 3,
+        run_ms: 0,
         meta_hash: xxh3_64(&meta),
         stdout_hash: xxh3_64(stdout),
         stderr_hash: xxh3_64(stderr),
@@ -70,6 +72,7 @@ fn huge_lengths_are_refused_without_allocating() {
         stdout_len: u64::MAX,
         stderr_len: u64::MAX,
         exit_code: 0,
+        run_ms: 0,
         meta_hash: 0,
         stdout_hash: 0,
         stderr_hash: 0,

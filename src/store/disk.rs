@@ -173,6 +173,14 @@ impl DiskStore {
         file.try_lock().ok().map(|()| file)
     }
 
+    /// Takes the lock of maintenance, waiting for a running gc to finish.
+    pub fn maintenance_lock(&self) -> std::io::Result<File> {
+        let path = self.v1().join("gc.lock");
+        let file = self.open_in(&path, libc::O_RDWR | libc::O_CREAT, 0o600)?;
+        file.lock()?;
+        Ok(file)
+    }
+
     /// Takes the per-key single-flight lock.
     pub fn lock(&self, key: &Key, timeout: Duration) -> LockOutcome {
         let dir = self.shard_dir("locks", key);

@@ -52,6 +52,19 @@ impl EntryInfo {
         crate::freshness::expires_in(self.ttl_secs(), self.header.expires_at, self.age(now), now)
     }
 
+    /// When the entry stops being served, seconds since the epoch: its
+    /// lifetime counted from its write time, or its absolute expiry,
+    /// whichever comes first; `None` is never.
+    pub fn expires_at_secs(&self) -> Option<u64> {
+        let by_ttl = self.ttl_secs().map(|ttl| self.modified_secs().saturating_add(ttl));
+        let by_instant = Some(self.header.expires_at).filter(|at| *at != 0);
+        let at = match (by_ttl, by_instant) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        at.map(|at| at.min(crate::entry::MAX_EPOCH_SECS))
+    }
+
     pub fn expired(&self, now: SystemTime) -> bool {
         self.expires_in(now).is_some_and(|left| left.is_zero())
     }

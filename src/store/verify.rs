@@ -90,6 +90,7 @@ pub(crate) mod tests {
             ttl_secs: None,
             failure_ttl_secs: None,
             expires_from: None,
+            ..Default::default()
         }
         .encode();
         let header = Header {
@@ -97,6 +98,7 @@ pub(crate) mod tests {
             stdout_len: stdout.len() as u64,
             stderr_len: 0,
             exit_code: 0,
+            run_ms: 0,
             meta_hash: xxh3_64(&meta),
             stdout_hash: xxh3_64(stdout),
             stderr_hash: xxh3_64(&[]),

@@ -13,6 +13,7 @@ mod expires_from;
 mod faults;
 mod first_hour;
 mod inputs_freshness;
+mod introspection;
 mod lookups;
 mod management;
 mod miss_pipe;

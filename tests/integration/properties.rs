@@ -105,6 +105,7 @@ fn arb_header() -> impl Strategy<Value = Header> {
             stdout_len,
             stderr_len,
             exit_code,
+            run_ms: 0,
             meta_hash: h[0],
             stdout_hash: h[1],
             stderr_hash: h[2],
@@ -162,6 +163,7 @@ fn arb_meta() -> impl Strategy<Value = Meta> {
             ttl_secs,
             failure_ttl_secs,
             expires_from: None,
+            ..Default::default()
         })
 }
 

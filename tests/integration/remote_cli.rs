@@ -739,8 +739,11 @@ fn list_and_clear_the_remote_tier() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let listed: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(listed, keys);
+    // The objects of `list --json`, with only the key known.
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let listed_keys: Vec<_> = listed.iter().map(|e| e["key"].as_str().unwrap()).collect();
+    assert_eq!(listed_keys, keys);
+    assert!(listed.iter().all(|e| e["schema"] == 1 && e["command"].is_null()), "{listed:?}");
 
     let out = env
         .cmd()

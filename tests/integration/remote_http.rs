@@ -312,8 +312,9 @@ fn list_and_clear_the_http_remote() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let listed: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|e| e["key"].is_string()), "{listed:?}");
 
     let out = env
         .cmd()

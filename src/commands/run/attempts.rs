@@ -35,7 +35,7 @@ impl Run<'_> {
         };
         let mut attempt = 0;
         let mut backoffs = Vec::new();
-        let (finished, recorder) = loop {
+        let (finished, recorder, run_time) = loop {
             if attempt > 0 {
                 let attempt = u32::try_from(attempt).unwrap_or(u32::MAX);
                 let backoff = freshness::backoff(settings.freshness.retry_delay, attempt);
@@ -51,6 +51,8 @@ impl Run<'_> {
                 last_attempt = true;
             }
             let sinks = recorder.as_ref().map(Recorder::sinks);
+            // The wall time of the attempt that is recorded: what a hit saves.
+            let started = std::time::Instant::now();
             let finished = match runner::run(&settings.command, self.stdin.as_ref(), sinks, mode) {
                 Ok(finished) => finished,
                 Err(e) => {
@@ -60,7 +62,7 @@ impl Run<'_> {
             };
             // A user interruption ends the retries too.
             if finished.status.success() || last_attempt || finished.interrupted.is_some() {
-                break (finished, recorder);
+                break (finished, recorder, started.elapsed());
             }
             attempt += 1;
         };
@@ -82,7 +84,7 @@ impl Run<'_> {
             }
         }
         let finished_entry = match recorder {
-            Some(recorder) => self.finish(recorder, &finished),
+            Some(recorder) => self.finish(recorder, &finished, run_time),
             None => return Outcome::Done(finished.exit_code()),
         };
         match (mode, finished_entry) {

@@ -19,7 +19,7 @@ mod refresh;
 use std::fs::File;
 use std::time::Duration;
 
-use crate::entry::{Bytes, Meta};
+use crate::entry::{Bytes, KeyDetails, Meta, MAX_RECORDED_INPUTS};
 use crate::exec::replay::replay;
 use crate::exec::runner::{self, Mode, SpawnError};
 use crate::freshness::{self, Clock, Rules};
@@ -46,6 +46,8 @@ struct Run<'a> {
     notes: Vec<String>,
     /// Why `--expires-from` found no expiry worth caching under.
     expiry_refused: Option<String>,
+    /// The key material the entry records for `show`.
+    keyed: KeyDetails,
 }
 
 /// How a path through run mode ends: an exit status already produced, or
@@ -77,6 +79,7 @@ pub fn run(settings: &RunSettings) -> crate::error::Result<i32> {
         Err(e) => return Err(e.into()),
     };
     let key = material.key();
+    let keyed = KeyDetails::from_material(&material, MAX_RECORDED_INPUTS);
     let outputs = if settings.key.outputs.is_empty() {
         None
     } else {
@@ -89,7 +92,7 @@ pub fn run(settings: &RunSettings) -> crate::error::Result<i32> {
     let clock = freshness::clock();
     let tier = tier.as_ref();
     let (notes, expiry_refused) = (Vec::new(), None);
-    let mut run = Run { settings, key, stdin, outputs, tier, clock, notes, expiry_refused };
+    let mut run = Run { settings, key, stdin, outputs, tier, clock, notes, expiry_refused, keyed };
     for input in material.inputs.iter().flatten() {
         if input.kind == crate::key::Kind::Absent {
             let path = String::from_utf8_lossy(&input.path);
@@ -175,6 +178,7 @@ impl Run<'_> {
             ttl_secs: settings.ttl.as_secs(),
             failure_ttl_secs: settings.failure_ttl.and_then(|t| t.as_secs()),
             expires_from: settings.key.expires_from.clone(),
+            keyed: self.keyed.clone(),
         }
     }
 }

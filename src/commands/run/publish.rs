@@ -20,8 +20,14 @@ enum Published {
 }
 
 impl Run<'_> {
-    /// Completes the recording of a finished run, or says why not.
-    pub(super) fn finish(&mut self, recorder: Recorder, finished: &Finished) -> Option<Completed> {
+    /// Completes the recording of a finished run (which took `run_time`),
+    /// or says why not.
+    pub(super) fn finish(
+        &mut self,
+        recorder: Recorder,
+        finished: &Finished,
+        run_time: std::time::Duration,
+    ) -> Option<Completed> {
         let (out, err) = finished.recorded?;
         let code = exit_codes::from_status(finished.status);
         let expires_at = match self.expiry(&recorder, &out, code) {
@@ -32,7 +38,7 @@ impl Run<'_> {
             }
         };
         let outputs = self.outputs.as_ref().filter(|_| code == 0);
-        match recorder.finish(out, err, code, expires_at, outputs) {
+        match recorder.finish(out, err, code, expires_at, run_time, outputs) {
             Ok(Completed::Entry(pending, header, summary)) => {
                 if let Some(summary) = summary {
                     self.note(format!("archived {summary}"));

@@ -43,15 +43,19 @@ pub(crate) fn prose(subcommand: &str) -> Prose {
         ),
         "list" => (
             "Prints one line per entry: its key prefix, age, expiry, exit status, size, hits, \
-             scope and command line. The key prefix names the entry for `show` and `evict --key`.",
+             run time, what is keyed, scope, directory and command line; on a terminal each \
+             line is cut to its width. The key prefix names the entry for `show` and `evict --key`.",
             &[
                 ("The table, then the same as JSON for a script", &["cachecmd list", "cachecmd list --json"]),
+                ("What in this directory saved the most", &["cachecmd list --here --sort saved"]),
             ],
             false,
         ),
         "show" => (
             "Describes one entry: its command line, working directory, scope, keyed variables, \
-             times, exit status and sizes; or prints its recorded stdout or stderr.",
+             the rest of its key (key strings, input files with their digests, stdin, outputs), \
+             times, run time, exit status, sizes and time saved; or prints its recorded stdout \
+             or stderr.",
             &[
                 ("Inspect the entry list shows first", &["cachecmd show 3f9a1c"]),
                 ("Print what a run would replay", &["cachecmd show --stdout -- git status --short"]),
@@ -60,8 +64,13 @@ pub(crate) fn prose(subcommand: &str) -> Prose {
         ),
         "stats" => (
             "Summarizes the cache: entries, bytes on disk against the limits, hits, misses, \
-             evictions and, with a remote tier, remote hits and errors.",
-            &[("A summary for a dashboard", &["cachecmd stats --json"])],
+             evictions, with a remote tier remote hits and errors, and the time hits saved \
+             (overall and for the entries that saved the most), counted since the last \
+             `--zero` or `clear` of everything.",
+            &[
+                ("A summary for a dashboard", &["cachecmd stats --json"]),
+                ("Count from now on", &["cachecmd stats --zero"]),
+            ],
             false,
         ),
         "gc" => (

@@ -25,6 +25,7 @@ pub fn entry_file(
         stdout_len: stdout.len() as u64,
         stderr_len: stderr.len() as u64,
         exit_code,
+        run_ms: 0,
         meta_hash: xxh3_64(meta),
         stdout_hash: xxh3_64(stdout),
         stderr_hash: xxh3_64(stderr),
@@ -200,6 +201,7 @@ pub fn make_entry(n: u8, stdout: &[u8], stderr: &[u8]) -> Vec<u8> {
         ttl_secs: Some(3600),
         failure_ttl_secs: None,
         expires_from: None,
+        ..Default::default()
     }
     .encode();
     entry_file([n; 32], &meta, stdout, stderr, 0).1
