@@ -108,7 +108,7 @@ else
     cargo build --release --locked -p cachecmd >&2
   fi
   CC_SRC="${CARGO_TARGET_DIR:-$REPO/target}/release/cachecmd"
-  note "cargo build --release --locked ($(ldd "$CC_SRC" 2>&1 | grep -qE 'statically|not a dynamic' && echo static || echo dynamic) binary)"
+  note "cargo build --release --locked ($( (ldd "$CC_SRC" 2>&1 || true) | grep -qE 'statically|not a dynamic' && echo static || echo dynamic) binary)"
   BUILD_SECS=$(($(date +%s) - build_t0))
 fi
 [[ -x $CC_SRC ]] || die "no cachecmd binary at $CC_SRC"
@@ -169,7 +169,9 @@ fi
 
 DATA="$BENCH_TMP/data"
 mkdir -p "$DATA"
-for s in "${SIZES[@]}"; do head -c "$s" /dev/urandom >"$DATA/f$s"; done
+# Text, not raw random bytes: deja 0.2.1 replays only UTF-8 output (binary output comes back
+# empty, and a large one fails), and every tool should be timed on output it keeps.
+for s in "${SIZES[@]}"; do (base64 -w 76 /dev/urandom || true) | head -c "$s" >"$DATA/f$s"; done
 CCD="$BENCH_TMP/cc-cache"   # cachecmd cache for hit/miss/rss/strace
 BKD="$BENCH_TMP/bkt-cache"  # bkt cache
 DJD="$BENCH_TMP/deja-cache" # deja cache
