@@ -13,24 +13,14 @@ use crate::units::{parse_count, parse_lifetime, parse_size, parse_timeout, Lifet
 mod expiry;
 pub use expiry::{ExpiresFromArgs, ExpiryMarginArgs};
 mod generated;
+mod examples;
 mod lookup_only;
+mod trace;
+use examples::EXAMPLES;
 pub use generated::{CompleteKeysArgs, CompletionsArgs, Generated, ManArgs};
 pub use lookup_only::LookupOnlyArgs;
+pub use trace::{AuditArgs, TraceArgs};
 
-const EXAMPLES: &str = "\
-Examples:
-  # Shell prompt: cache a slow status for 10 seconds per directory
-  cachecmd --ttl 10s -- git status --short
-
-  # Script: call a slow API at most once an hour, keyed on the profile
-  cachecmd --ttl 1h --env AWS_PROFILE -- aws ec2 describe-instances
-
-  # CI: share across checkouts (no cwd in the key), forget on demand
-  cachecmd --no-cwd --ttl 7d -- ./generate-schema.sh
-  cachecmd evict --no-cwd -- ./generate-schema.sh
-
-  # A program whose name is also a subcommand
-  cachecmd -- clear";
 
 /// Cache the output of a command: the first run records stdout, stderr and
 /// the exit code; later runs with the same key replay them while fresh.
@@ -69,6 +59,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Remove expired entries and stray files; enforce the size limits
     Gc(GcArgs),
+    /// Run a command traced; print the files it read that no --input covers (exit 1 if any)
+    Audit(AuditArgs),
     #[command(flatten)]
     Generated(Generated),
 }
@@ -186,6 +178,9 @@ pub struct KeyArgs {
 
     #[command(flatten)]
     pub expiry: ExpiresFromArgs,
+
+    #[command(flatten)]
+    pub trace: TraceArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,

@@ -46,6 +46,10 @@ pub struct KeySpec {
     /// `--expires-from` PATH as given: a different path reads a different
     /// expiry, so it is a different entry.
     pub expires_from: Option<String>,
+    /// `--trace-inputs` (flag, `CACHECMD_TRACE_INPUTS` or config).
+    pub trace_inputs: bool,
+    /// `--trace-ignore` globs after the config file's (checked); not keyed.
+    pub trace_ignore: Vec<String>,
 }
 
 #[derive(Debug, Error)]
@@ -106,6 +110,7 @@ impl KeySpec {
             stdin,
             outputs: self.outputs.clone(),
             expires_from: self.expires_from.clone(),
+            trace: self.trace_inputs,
         })
     }
 }

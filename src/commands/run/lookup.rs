@@ -12,7 +12,8 @@ use crate::tier::Fetched;
 
 impl Run<'_> {
     pub(super) fn lookup(&mut self, store: &DiskStore) -> Option<StoredEntry> {
-        match store.lookup(&self.key) {
+        let key = self.entry_key(store)?;
+        match store.lookup(&key) {
             Ok(Some(entry)) => Some(entry),
             Ok(None) => None,
             Err(e) => {
@@ -93,7 +94,7 @@ impl Run<'_> {
             let cut = crate::freshness::margin_cut(h.expires_at, margin);
             rules.is_fresh(h.exit_code, cut, age, now)
         };
-        let fetched = tier.fetch(&store, &self.key, is_fresh, &mut self.notes);
+        let fetched = self.fetch_traced(tier, &store, is_fresh);
         if !matches!(fetched, Fetched::Hit) {
             return None;
         }

@@ -15,6 +15,9 @@ mod lookup;
 mod outputs;
 mod publish;
 mod refresh;
+mod traced;
+
+pub use traced::read_index;
 
 use std::fs::File;
 use std::time::Duration;
@@ -46,6 +49,8 @@ struct Run<'a> {
     notes: Vec<String>,
     /// Why `--expires-from` found no expiry worth caching under.
     expiry_refused: Option<String>,
+    /// `--trace-inputs`: the traced run.
+    traced: traced::Traced,
 }
 
 /// How a path through run mode ends: an exit status already produced, or
@@ -89,7 +94,8 @@ pub fn run(settings: &RunSettings) -> crate::error::Result<i32> {
     let clock = freshness::clock();
     let tier = tier.as_ref();
     let (notes, expiry_refused) = (Vec::new(), None);
-    let mut run = Run { settings, key, stdin, outputs, tier, clock, notes, expiry_refused };
+    let traced = traced::Traced::default();
+    let mut run = Run { settings, key, stdin, outputs, tier, clock, notes, expiry_refused, traced };
     for input in material.inputs.iter().flatten() {
         if input.kind == crate::key::Kind::Absent {
             let path = String::from_utf8_lossy(&input.path);
