@@ -15,8 +15,19 @@ pub fn key(config: &Config, args: KeyCommandArgs) -> Result<i32> {
     let material = spec.capture(&args.command, &mut StatCache::new(store.as_ref()))?;
     if args.explain {
         print!("{}", material.explain());
+        print_traced_inputs(store.as_ref(), &material);
     } else {
         println!("{}", material.key().hex());
     }
     Ok(0)
+}
+
+/// With `--trace-inputs`, the inputs the recorded runs were found to use.
+fn print_traced_inputs(store: Option<&DiskStore>, material: &crate::key::KeyMaterial) {
+    let index = store.filter(|_| material.trace).and_then(|s| super::run::read_index(s, &material.key()));
+    match index {
+        Some(index) => print!("{}", super::run::describe_index(&index)),
+        None if material.trace => println!("traced inputs: none recorded yet"),
+        None => {}
+    }
 }

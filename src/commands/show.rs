@@ -78,7 +78,15 @@ pub fn show(config: &Config, args: ShowArgs) -> Result<i32> {
     let now = crate::freshness::clock().now();
     let listed = Listed::new(info, &Usage::load(&store));
     let _ = write!(format::report_stdout(args.color.color), "{}", describe(&listed, now));
+    print_traced_inputs(&store, &file.key);
     Ok(0)
+}
+
+/// With `--trace-inputs` the entry is an index of manifests: list them.
+fn print_traced_inputs(store: &DiskStore, key: &crate::key::Key) {
+    if let Some(index) = super::run::read_index(store, key) {
+        print!("traced inputs\n{}", super::run::describe_index(&index));
+    }
 }
 
 fn no_entry(file: &EntryFile) -> Result<i32> {

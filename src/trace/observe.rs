@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
@@ -166,11 +166,6 @@ fn special(kind: &fs::FileType) -> u8 {
     } else {
         0
     }
-}
-
-/// The absolute paths of a manifest's items, as seen from `cwd`.
-pub fn paths_of(manifest: &Manifest, cwd: &Path) -> Vec<PathBuf> {
-    manifest.iter().map(|item| paths::resolve(&item.path, cwd)).collect()
 }
 
 #[cfg(test)]

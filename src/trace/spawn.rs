@@ -75,7 +75,9 @@ impl Handoff {
                 let (start, pid) = seize(pid_r, go_w);
                 let _ = started_tx.send(start);
                 match pid {
-                    Some(pid) => tracer::run(pid, |s| drop(status_tx.send(s))),
+                    Some(pid) => tracer::run(pid, |s| {
+                        let _ = status_tx.send(s);
+                    }),
                     None => Accesses::default(),
                 }
             })

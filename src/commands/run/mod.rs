@@ -17,7 +17,7 @@ mod publish;
 mod refresh;
 mod traced;
 
-pub use traced::read_index;
+pub use traced::{describe_index, read_index};
 
 use std::fs::File;
 use std::time::Duration;

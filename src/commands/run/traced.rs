@@ -160,6 +160,41 @@ impl Run<'_> {
     }
 }
 
+/// The traced inputs of an index, for `show` and `key --explain`: each
+/// manifest (newest first) with the entry it answers, then one line per
+/// input: how it is checked, what it was, its path.
+pub fn describe_index(index: &Index) -> String {
+    use crate::trace::manifest::{Check, State};
+    let mut out = String::new();
+    for (n, (manifest, result)) in index.manifests.iter().enumerate() {
+        let count = manifest.len();
+        out.push_str(&format!("manifest {} -> entry {} ({count} inputs)\n", n + 1, result.short()));
+        for item in manifest {
+            let check = match item.check {
+                Check::Content => "read",
+                Check::Stat => "stat",
+                Check::StatLink => "lstat",
+                Check::List => "list",
+            };
+            let state = match &item.state {
+                State::Absent => "absent".to_string(),
+                State::Content(d) => format!("sha256:{}", &hex::encode(d)[..12]),
+                State::Dir => "directory".into(),
+                State::Listing { digest, .. } => format!("names:{}", &hex::encode(digest)[..12]),
+                State::Link(target) => format!("-> {}", String::from_utf8_lossy(target)),
+                State::Meta { size, .. } => format!("{size} bytes"),
+                State::Special(_) => "special file".into(),
+                State::Unreadable => "unreadable".into(),
+            };
+            let path = crate::format::shell_word(std::os::unix::ffi::OsStrExt::from_bytes(
+                &item.path,
+            ));
+            out.push_str(&format!("  {check:<5} {state:<19} {path}\n"));
+        }
+    }
+    out
+}
+
 /// Writes `index` as the entry at `key` (its stdout; exit status 0).
 fn write_index(
     store: &DiskStore,
