@@ -1,0 +1,409 @@
+//! `--trace-inputs`: inputs found by tracing the command, through the real
+//! binary. Each test counts real executions: a hit runs nothing, a changed
+//! input runs the command again. No sleeps: the stat cache only trusts a
+//! file whose mtime is old, and a changed file is re-hashed regardless.
+
+use crate::harness;
+
+use std::ffi::OsString;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+use harness::TestEnv;
+use predicates::prelude::*;
+
+fn cc(env: &TestEnv) -> assert_cmd::Command {
+    let mut cmd = env.cmd();
+    cmd.env("CACHECMD_DIR", env.root());
+    cmd
+}
+
+/// `cachecmd --trace-inputs OPTS... -- COMMAND` in `dir`; its stdout.
+#[track_caller]
+fn traced_in(env: &TestEnv, dir: &Path, opts: &[&str], command: &[OsString]) -> String {
+    let mut args = vec!["--trace-inputs"];
+    args.extend_from_slice(opts);
+    let out = cc(env).args(harness::with_command(&args, command)).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "{:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[track_caller]
+fn traced(env: &TestEnv, command: &[OsString]) -> String {
+    traced_in(env, &env.work, &[], command)
+}
+
+fn write(env: &TestEnv, name: &str, text: &str) {
+    let path = env.work.join(name);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(path, text).unwrap();
+}
+
+fn sh(script: &str) -> Vec<OsString> {
+    vec!["sh".into(), "-c".into(), script.into()]
+}
+
+#[test]
+fn a_file_read_by_a_grandchild_invalidates_and_one_never_read_does_not() {
+    let env = TestEnv::new();
+    write(&env, "data.txt", "one");
+    write(&env, "other.txt", "x");
+    let counter = env.counter("runs");
+    let command = counter.sh("sh -c 'sh -c \"cat data.txt\"'");
+    assert_eq!(traced(&env, &command), "one");
+    assert_eq!(traced(&env, &command), "one");
+    counter.assert_runs(1);
+    write(&env, "other.txt", "changed, but never read");
+    assert_eq!(traced(&env, &command), "one");
+    counter.assert_runs(1);
+    write(&env, "data.txt", "two");
+    assert_eq!(traced(&env, &command), "two");
+    counter.assert_runs(2);
+    // The first input state is still known: going back is a hit.
+    write(&env, "data.txt", "one");
+    assert_eq!(traced(&env, &command), "one");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn a_path_that_was_absent_and_is_created_invalidates() {
+    let env = TestEnv::new();
+    let counter = env.counter("runs");
+    let command = counter.sh("cat opt.conf 2>/dev/null || echo default");
+    assert_eq!(traced(&env, &command), "default\n");
+    assert_eq!(traced(&env, &command), "default\n");
+    counter.assert_runs(1);
+    write(&env, "opt.conf", "custom\n");
+    assert_eq!(traced(&env, &command), "custom\n");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn a_rename_over_an_input_invalidates_and_the_commands_own_renames_do_not() {
+    let env = TestEnv::new();
+    write(&env, "a.txt", "A");
+    write(&env, "b.txt", "B");
+    let counter = env.counter("runs");
+    // The command writes a temp file and renames it: outputs, not inputs.
+    let command = counter.sh("cat a.txt; cat a.txt > tmp.out; mv tmp.out copy.out");
+    assert_eq!(traced(&env, &command), "A");
+    assert_eq!(traced(&env, &command), "A");
+    counter.assert_runs(1);
+    fs::rename(env.work.join("b.txt"), env.work.join("a.txt")).unwrap();
+    assert_eq!(traced(&env, &command), "B");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn a_symlink_along_the_path_that_changes_target_invalidates() {
+    let env = TestEnv::new();
+    write(&env, "v1/conf", "version 1");
+    write(&env, "v2/conf", "version 2");
+    std::os::unix::fs::symlink("v1", env.work.join("current")).unwrap();
+    let counter = env.counter("runs");
+    let command = counter.sh("cat current/conf");
+    assert_eq!(traced(&env, &command), "version 1");
+    assert_eq!(traced(&env, &command), "version 1");
+    fs::remove_file(env.work.join("current")).unwrap();
+    std::os::unix::fs::symlink("v2", env.work.join("current")).unwrap();
+    assert_eq!(traced(&env, &command), "version 2");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn an_executed_script_that_changes_invalidates() {
+    let env = TestEnv::new();
+    write(&env, "tool.sh", "#!/bin/sh\necho old\n");
+    let script = env.work.join("tool.sh");
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    let counter = env.counter("runs");
+    let command = counter.sh("./tool.sh");
+    assert_eq!(traced(&env, &command), "old\n");
+    assert_eq!(traced(&env, &command), "old\n");
+    fs::write(&script, "#!/bin/sh\necho new\n").unwrap();
+    assert_eq!(traced(&env, &command), "new\n");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn a_listed_directory_that_gains_a_file_invalidates() {
+    let env = TestEnv::new();
+    write(&env, "src/a.c", "");
+    let counter = env.counter("runs");
+    let command = counter.sh("ls src");
+    assert_eq!(traced(&env, &command), "a.c\n");
+    assert_eq!(traced(&env, &command), "a.c\n");
+    write(&env, "src/b.c", "");
+    assert_eq!(traced(&env, &command), "a.c\nb.c\n");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn a_build_that_writes_into_the_directory_it_lists_hits_the_next_time() {
+    let env = TestEnv::new();
+    write(&env, "main.c", "int main(void) { return 0; }\n");
+    write(&env, "Makefile", "main: main.c\n\tcc -o main main.c\n");
+    let counter = env.counter("runs");
+    let command = counter.sh("ls; make");
+    let first = traced(&env, &command);
+    assert!(first.contains("cc -o main main.c"), "{first}");
+    assert!(env.work.join("main").exists());
+    // `main` is the build's own output: its appearance in the listing and
+    // make's stat of it do not make the entry stale.
+    assert_eq!(traced(&env, &command), first);
+    counter.assert_runs(1);
+    write(&env, "main.c", "int main(void) { return 1; }\n");
+    traced(&env, &command);
+    counter.assert_runs(2);
+}
+
+#[test]
+fn threads_are_traced() {
+    let env = TestEnv::new();
+    write(&env, "data.txt", "from a thread");
+    let counter = env.counter("runs");
+    let python = "import threading\n\
+                  def read():\n    print(open('data.txt').read())\n\
+                  t = threading.Thread(target=read); t.start(); t.join()";
+    let command = counter.sh(&format!("python3 -c \"{python}\""));
+    assert_eq!(traced(&env, &command), "from a thread\n");
+    traced(&env, &command);
+    counter.assert_runs(1);
+    write(&env, "data.txt", "changed");
+    assert_eq!(traced(&env, &command), "changed\n");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn a_static_program_is_traced() {
+    let env = TestEnv::new();
+    let source = env.path().join("readfile.c");
+    fs::write(
+        &source,
+        "#include <stdio.h>\nint main(void){FILE*f=fopen(\"data.txt\",\"r\");int c;\
+         if(!f)return 2;while((c=fgetc(f))!=EOF)putchar(c);return 0;}\n",
+    )
+    .unwrap();
+    let program = env.path().join("readfile");
+    let built = Command::new("cc").arg("-static").arg("-o").arg(&program).arg(&source).status();
+    assert!(built.unwrap().success(), "cc -static failed (needs libc6-dev)");
+    let file = Command::new("file").arg(&program).output();
+    if let Ok(out) = file {
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("dynamically linked"), "{text}");
+    }
+    write(&env, "data.txt", "static one");
+    let counter = env.counter("runs");
+    let command = counter.sh(&program.display().to_string());
+    assert_eq!(traced(&env, &command), "static one");
+    traced(&env, &command);
+    counter.assert_runs(1);
+    write(&env, "data.txt", "static two");
+    assert_eq!(traced(&env, &command), "static two");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn without_ptrace_the_run_is_untraced_and_not_cached() {
+    let env = TestEnv::new();
+    write(&env, "data.txt", "hello");
+    let counter = env.counter("runs");
+    let command = counter.sh("cat data.txt; exit 4");
+    let mut args: Vec<OsString> = vec!["-f".into(), "-o".into(), "/dev/null".into()];
+    args.push(harness::BIN.into());
+    args.extend(harness::with_command(&["-v", "--trace-inputs", "--failure-ttl", "1h"], &command));
+    for _ in 0..2 {
+        // Under strace, ptrace by cachecmd is refused (EPERM).
+        let out = env
+            .std_command("strace")
+            .env("CACHECMD_DIR", env.root())
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4));
+        assert_eq!(out.stdout, b"hello");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not recorded (not traced: ptrace is not permitted"), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    counter.assert_runs(2);
+}
+
+#[test]
+fn traced_and_untraced_keys_differ_and_the_variable_takes_every_boolean() {
+    let env = TestEnv::new();
+    let command = sh("true");
+    let key_with = |opts: &[&str], var: Option<&str>| {
+        let mut cmd = cc(&env);
+        if let Some(value) = var {
+            cmd.env("CACHECMD_TRACE_INPUTS", value);
+        }
+        let out = cmd.arg("key").args(harness::with_command(opts, &command)).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let traced = key_with(&["--trace-inputs"], None);
+    let untraced = key_with(&[], None);
+    assert_ne!(traced, untraced);
+    for yes in ["1", "true", "yes", "on"] {
+        assert_eq!(key_with(&[], Some(yes)), traced, "{yes}");
+    }
+    for no in ["0", "false", "no", "off", ""] {
+        assert_eq!(key_with(&[], Some(no)), untraced, "{no:?}");
+    }
+    cc(&env)
+        .env("CACHECMD_TRACE_INPUTS", "maybe")
+        .args(harness::with_command(&[], &command))
+        .assert()
+        .code(125)
+        .stderr(predicate::str::contains("CACHECMD_TRACE_INPUTS"));
+    env.write_config("trace_inputs = true\n");
+    assert_eq!(key_with(&[], None), traced);
+    assert_eq!(key_with(&[], Some("0")), untraced);
+}
+
+#[test]
+fn ignored_paths_do_not_invalidate() {
+    let env = TestEnv::new();
+    write(&env, "data.txt", "data");
+    write(&env, "logs/today.log", "1");
+    let counter = env.counter("runs");
+    let command = counter.sh("cat data.txt logs/today.log");
+    let opts = ["--trace-ignore", "logs/**"];
+    assert_eq!(traced_in(&env, &env.work, &opts, &command), "data1");
+    write(&env, "logs/today.log", "2");
+    assert_eq!(traced_in(&env, &env.work, &opts, &command), "data1");
+    counter.assert_runs(1);
+    cc(&env)
+        .args(harness::with_command(&["--trace-inputs", "--trace-ignore", "a["], &command))
+        .assert()
+        .code(125)
+        .stderr(predicate::str::contains("--trace-ignore 'a['"));
+}
+
+#[test]
+fn two_checkouts_share_entries_with_no_cwd() {
+    let env = TestEnv::new();
+    let (one, two) = (env.path().join("checkout-one"), env.path().join("checkout-two"));
+    for dir in [&one, &two] {
+        fs::create_dir_all(dir.join("src")).unwrap();
+        fs::write(dir.join("src/input.txt"), "same").unwrap();
+    }
+    let counter = env.counter("runs");
+    let command = counter.sh("cat src/input.txt");
+    assert_eq!(traced_in(&env, &one, &["--no-cwd"], &command), "same");
+    assert_eq!(traced_in(&env, &two, &["--no-cwd"], &command), "same");
+    counter.assert_runs(1);
+    fs::write(two.join("src/input.txt"), "different").unwrap();
+    assert_eq!(traced_in(&env, &two, &["--no-cwd"], &command), "different");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn audit_lists_undeclared_reads_and_gates_on_them() {
+    let env = TestEnv::new();
+    write(&env, "a.txt", "a");
+    write(&env, "b.txt", "b");
+    let command = sh("cat a.txt b.txt > /dev/null; ls > /dev/null");
+    let audit = |opts: &[&str]| {
+        let mut args = vec!["audit"];
+        args.extend_from_slice(opts);
+        cc(&env).args(harness::with_command(&args, &command)).output().unwrap()
+    };
+    let out = audit(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a.txt\nb.txt\n");
+    let out = audit(&["--input", "a.txt"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "b.txt\n");
+    let out = audit(&["--input", "*.txt"]);
+    assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), b"".as_slice()));
+    let all = audit(&["--all", "--input", "*.txt"]);
+    assert_eq!(all.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&all.stdout);
+    assert!(text.lines().any(|l| l.ends_with("/sh") || l.ends_with("/cat")), "{text}");
+    assert!(text.lines().all(|l| l.starts_with('/')), "{text}");
+}
+
+#[test]
+fn key_explain_and_show_list_the_traced_inputs() {
+    let env = TestEnv::new();
+    write(&env, "input.txt", "x");
+    let command = sh("cat input.txt");
+    let explain = |env: &TestEnv| {
+        let args = harness::with_command(&["key", "--explain", "--trace-inputs"], &command);
+        String::from_utf8(cc(env).args(args).output().unwrap().stdout).unwrap()
+    };
+    let before = explain(&env);
+    assert!(before.contains("trace    inputs found by tracing"), "{before}");
+    assert!(before.contains("traced inputs: none recorded yet"), "{before}");
+    traced(&env, &command);
+    let after = explain(&env);
+    assert!(after.contains("manifest 1 -> entry"), "{after}");
+    assert!(after.lines().any(|l| l.contains("read") && l.ends_with(" input.txt")), "{after}");
+    let shown = cc(&env)
+        .args(harness::with_command(&["show", "--trace-inputs"], &command))
+        .output()
+        .unwrap();
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    assert!(shown.contains("traced inputs"), "{shown}");
+    assert!(shown.lines().any(|l| l.ends_with(" input.txt")), "{shown}");
+}
+
+#[test]
+fn status_signals_and_stdin_pass_through_the_tracer() {
+    let env = TestEnv::new();
+    cc(&env).args(harness::with_command(&["--trace-inputs"], &sh("exit 7"))).assert().code(7);
+    // Killed by a signal: the shell's 128+N, as without tracing.
+    let killed = sh("kill -TERM $$");
+    cc(&env).args(harness::with_command(&["--trace-inputs"], &killed)).assert().code(143);
+    cc(&env)
+        .args(harness::with_command(&["--trace-inputs"], &["cat".into()]))
+        .write_stdin("from stdin")
+        .assert()
+        .success()
+        .stdout("from stdin");
+    // A command that stops itself and is continued from outside (job
+    // control), as an interactive program suspended with Ctrl-Z would be.
+    let stops = sh("kill -STOP $$; echo resumed");
+    let mut child = env.std_cmd();
+    child.env("CACHECMD_DIR", env.root()).args(harness::with_command(&["--trace-inputs"], &stops));
+    let child = child.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let me = child.id();
+    let stopped = || {
+        let children = fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap_or_default();
+        children.split_whitespace().find(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|s| s.trim_start().starts_with('t') || s.trim_start().starts_with('T')))
+        }).map(str::to_string)
+    };
+    harness::wait_for("the command to stop", || stopped().is_some());
+    let pid = stopped().unwrap();
+    assert!(Command::new("kill").args(["-CONT", &pid]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), b"resumed\n".as_slice()));
+}
+
+#[test]
+fn the_manifests_of_a_key_are_bounded() {
+    let env = TestEnv::new();
+    let counter = env.counter("runs");
+    let command = counter.sh("cat state.txt");
+    for n in 0..10 {
+        write(&env, "state.txt", &n.to_string());
+        assert_eq!(traced(&env, &command), n.to_string());
+    }
+    counter.assert_runs(10);
+    let args = harness::with_command(&["key", "--explain", "--trace-inputs"], &command);
+    let explain = String::from_utf8(cc(&env).args(args).output().unwrap().stdout).unwrap();
+    assert!(explain.contains("manifest 8 -> "), "{explain}");
+    assert!(!explain.contains("manifest 9 -> "), "{explain}");
+    // The newest states are kept; the oldest was dropped.
+    write(&env, "state.txt", "9");
+    traced(&env, &command);
+    write(&env, "state.txt", "0");
+    traced(&env, &command);
+    counter.assert_runs(11);
+}
