@@ -12,15 +12,14 @@ use crate::units::{parse_count, parse_lifetime, parse_size, parse_timeout, Lifet
 
 mod expiry;
 pub use expiry::{ExpiresFromArgs, ExpiryMarginArgs};
-mod generated;
 mod examples;
+mod generated;
 mod lookup_only;
 mod trace;
 use examples::EXAMPLES;
 pub use generated::{CompleteKeysArgs, CompletionsArgs, Generated, ManArgs};
 pub use lookup_only::LookupOnlyArgs;
 pub use trace::{AuditArgs, TraceArgs};
-
 
 /// Cache the output of a command: the first run records stdout, stderr and
 /// the exit code; later runs with the same key replay them while fresh.

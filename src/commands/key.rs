@@ -24,7 +24,8 @@ pub fn key(config: &Config, args: KeyCommandArgs) -> Result<i32> {
 
 /// With `--trace-inputs`, the inputs the recorded runs were found to use.
 fn print_traced_inputs(store: Option<&DiskStore>, material: &crate::key::KeyMaterial) {
-    let index = store.filter(|_| material.trace).and_then(|s| super::run::read_index(s, &material.key()));
+    let index =
+        store.filter(|_| material.trace).and_then(|s| super::run::read_index(s, &material.key()));
     match index {
         Some(index) => print!("{}", super::run::describe_index(&index)),
         None if material.trace => println!("traced inputs: none recorded yet"),

@@ -204,7 +204,8 @@ fn run_with(
     }
     let (mut handoff, mut refused) = (None, None);
     if traced {
-        match crate::trace::refuse(program).map_or_else(|| Handoff::install(&mut command, argv), Err)
+        match crate::trace::refuse(program)
+            .map_or_else(|| Handoff::install(&mut command, argv), Err)
         {
             Ok(installed) => handoff = Some(installed),
             Err(why) => refused = Some(why),

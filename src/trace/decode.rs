@@ -174,7 +174,8 @@ mod tests {
     fn stats_follow_or_not_and_fstat_is_nothing() {
         let stat = decode(&stop(libc::SYS_newfstatat, [FDCWD, 0x20, 0, 0, 0, 0]));
         assert!(matches!(stat, Op::Input(_, Use::Stat)));
-        let lstat = decode(&stop(libc::SYS_newfstatat, [FDCWD, 0x20, 0, AT_SYMLINK_NOFOLLOW, 0, 0]));
+        let lstat =
+            decode(&stop(libc::SYS_newfstatat, [FDCWD, 0x20, 0, AT_SYMLINK_NOFOLLOW, 0, 0]));
         assert!(matches!(lstat, Op::Input(_, Use::StatLink)));
         let fstat = decode(&stop(libc::SYS_newfstatat, [3, 0x20, 0, AT_EMPTY_PATH, 0, 0]));
         assert_eq!(fstat, Op::Nothing);

@@ -88,7 +88,8 @@ fn jump(code: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
 pub fn build() -> Filter {
     use libc::{BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W};
     let load = BPF_LD | BPF_W | BPF_ABS;
-    let (jeq, jge, jset) = (BPF_JMP | BPF_JEQ | BPF_K, BPF_JMP | BPF_JGE | BPF_K, BPF_JMP | BPF_JSET | BPF_K);
+    let (jeq, jge, jset) =
+        (BPF_JMP | BPF_JEQ | BPF_K, BPF_JMP | BPF_JGE | BPF_K, BPF_JMP | BPF_JSET | BPF_K);
     let ret = BPF_RET | BPF_K;
     let calls = traced_calls();
     let mut program = vec![

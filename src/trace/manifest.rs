@@ -242,7 +242,11 @@ mod tests {
             item("src/a.c", Check::Content, State::Content([3; 32])),
             item("/usr/include", Check::Stat, State::Dir),
             item("missing.h", Check::Stat, State::Absent),
-            item(".", Check::List, State::Listing { digest: [9; 32], excluded: vec![b"a.o".to_vec()] }),
+            item(
+                ".",
+                Check::List,
+                State::Listing { digest: [9; 32], excluded: vec![b"a.o".to_vec()] },
+            ),
             item("link", Check::StatLink, State::Link(b"target".to_vec())),
             item("Makefile", Check::Stat, State::Meta { mode: 0o100644, size: 12, mtime_ns: -5 }),
             item("fifo", Check::Content, State::Special(1)),

@@ -122,7 +122,12 @@ pub fn observe(
     }
 }
 
-fn content(path: &Path, meta: fs::Metadata, cache: &dyn DigestCache, fresh: &mut Vec<Hashed>) -> State {
+fn content(
+    path: &Path,
+    meta: fs::Metadata,
+    cache: &dyn DigestCache,
+    fresh: &mut Vec<Hashed>,
+) -> State {
     if let Some(digest) = cache.lookup(path, &meta) {
         return State::Content(digest);
     }
@@ -151,7 +156,10 @@ fn listing(dir: &Path, excluded: &[Vec<u8>]) -> State {
         hasher.update((name.len() as u64).to_le_bytes());
         hasher.update(name);
     }
-    State::Listing { digest: hasher.finalize().into(), excluded: excluded.iter().map(|n| n.to_vec()).collect() }
+    State::Listing {
+        digest: hasher.finalize().into(),
+        excluded: excluded.iter().map(|n| n.to_vec()).collect(),
+    }
 }
 
 fn special(kind: &fs::FileType) -> u8 {
@@ -216,7 +224,10 @@ mod tests {
         let ignore = Ignore::new(Path::new("/nonexistent-cache"), &[]).unwrap();
         let (build_dir, obj) = (cwd.join("build"), cwd.join("build/a.o"));
         let manifest = build(
-            &accesses(&[(&obj, Use::Read), (Path::new("/proc/self/maps"), Use::Read)], &[&build_dir]),
+            &accesses(
+                &[(&obj, Use::Read), (Path::new("/proc/self/maps"), Use::Read)],
+                &[&build_dir],
+            ),
             cwd,
             &ignore,
             &mut NoCache,
@@ -238,7 +249,10 @@ mod tests {
         assert_eq!(lstat, State::Link(b"a".to_vec()));
         fs::remove_file(cwd.join("link")).unwrap();
         std::os::unix::fs::symlink("b", cwd.join("link")).unwrap();
-        assert_ne!(observe(&cwd.join("link/f"), Check::Content, &[], &NoCache, &mut Vec::new()), read);
+        assert_ne!(
+            observe(&cwd.join("link/f"), Check::Content, &[], &NoCache, &mut Vec::new()),
+            read
+        );
         let through_file = observe(&cwd.join("a/f/x"), Check::Stat, &[], &NoCache, &mut Vec::new());
         assert_eq!(through_file, State::Absent);
     }

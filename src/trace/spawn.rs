@@ -82,7 +82,13 @@ impl Handoff {
                 }
             })
             .map_err(setup)?;
-        Ok(Handoff { child_ends: vec![pid_w, go_r, error_w], exec_error: error_r, started, status, tracer })
+        Ok(Handoff {
+            child_ends: vec![pid_w, go_r, error_w],
+            exec_error: error_r,
+            started,
+            status,
+            tracer,
+        })
     }
 
     /// After `spawn` (successful or not): closes the child's pipe ends so

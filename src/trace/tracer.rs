@@ -50,8 +50,12 @@ struct Tracer {
 /// Traces the seized `root` until every traced process has exited; calls
 /// `on_exit` with the root's wait status as soon as it exits.
 pub fn run(root: i32, on_exit: impl FnOnce(i32)) -> Accesses {
-    let mut tracer =
-        Tracer { root, cwds: HashMap::new(), accesses: Accesses::default(), root_user: sys::is_root() };
+    let mut tracer = Tracer {
+        root,
+        cwds: HashMap::new(),
+        accesses: Accesses::default(),
+        root_user: sys::is_root(),
+    };
     let mut on_exit = Some(on_exit);
     loop {
         let (pid, status) = match sys::wait_any() {
@@ -153,7 +157,8 @@ impl Tracer {
         if raw.first() == Some(&b'/') {
             return Some(super::paths::join(Path::new("/"), &raw));
         }
-        let base = if arg.dirfd == AT_FDCWD { self.cwd(pid)? } else { self.fd_path(pid, arg.dirfd)? };
+        let base =
+            if arg.dirfd == AT_FDCWD { self.cwd(pid)? } else { self.fd_path(pid, arg.dirfd)? };
         Some(super::paths::join(&base, &raw))
     }
 

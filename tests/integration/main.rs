@@ -36,4 +36,3 @@ mod trust_run;
 mod trust_secrets;
 mod trust_signals;
 mod trust_store;
-

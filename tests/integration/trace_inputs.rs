@@ -25,7 +25,8 @@ fn cc(env: &TestEnv) -> assert_cmd::Command {
 fn traced_in(env: &TestEnv, dir: &Path, opts: &[&str], command: &[OsString]) -> String {
     let mut args = vec!["--trace-inputs"];
     args.extend_from_slice(opts);
-    let out = cc(env).args(harness::with_command(&args, command)).current_dir(dir).output().unwrap();
+    let out =
+        cc(env).args(harness::with_command(&args, command)).current_dir(dir).output().unwrap();
     assert!(out.status.success(), "{:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
@@ -218,12 +219,8 @@ fn without_ptrace_the_run_is_untraced_and_not_cached() {
     args.extend(harness::with_command(&["-v", "--trace-inputs", "--failure-ttl", "1h"], &command));
     for _ in 0..2 {
         // Under strace, ptrace by cachecmd is refused (EPERM).
-        let out = env
-            .std_command("strace")
-            .env("CACHECMD_DIR", env.root())
-            .args(&args)
-            .output()
-            .unwrap();
+        let out =
+            env.std_command("strace").env("CACHECMD_DIR", env.root()).args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(4));
         assert_eq!(out.stdout, b"hello");
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -373,11 +370,18 @@ fn status_signals_and_stdin_pass_through_the_tracer() {
     let child = child.stdout(std::process::Stdio::piped()).spawn().unwrap();
     let me = child.id();
     let stopped = || {
-        let children = fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap_or_default();
-        children.split_whitespace().find(|pid| {
-            fs::read_to_string(format!("/proc/{pid}/stat"))
-                .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|s| s.trim_start().starts_with('t') || s.trim_start().starts_with('T')))
-        }).map(str::to_string)
+        let children =
+            fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap_or_default();
+        children
+            .split_whitespace()
+            .find(|pid| {
+                fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                    stat.rsplit(')').next().is_some_and(|s| {
+                        s.trim_start().starts_with('t') || s.trim_start().starts_with('T')
+                    })
+                })
+            })
+            .map(str::to_string)
     };
     harness::wait_for("the command to stop", || stopped().is_some());
     let pid = stopped().unwrap();

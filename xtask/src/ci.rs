@@ -45,7 +45,11 @@ const TOOLS: &[Tool] = &[
         from: Source::Apt("libnginx-mod-http-dav-ext"),
         why: "WebDAV listing (PROPFIND) for list/clear --remote",
     },
-    Tool { needs: "strace", from: Source::Apt("strace"), why: "--trace-inputs fails open when traced" },
+    Tool {
+        needs: "strace",
+        from: Source::Apt("strace"),
+        why: "--trace-inputs fails open when traced",
+    },
     Tool { needs: "make", from: Source::Apt("make"), why: "--trace-inputs on a make build" },
     Tool { needs: "cc", from: Source::Apt("gcc"), why: "a static program traced (cc -static)" },
     Tool {

@@ -115,13 +115,14 @@ impl Run<'_> {
             return vec![self.key];
         };
         let Ok(cwd) = std::env::current_dir() else { return vec![] };
-        let ignore = match Ignore::new(&self.settings.common.cache_dir, &self.settings.key.trace_ignore) {
-            Ok(ignore) => ignore,
-            Err(why) => {
-                self.note(why);
-                return vec![];
-            }
-        };
+        let ignore =
+            match Ignore::new(&self.settings.common.cache_dir, &self.settings.key.trace_ignore) {
+                Ok(ignore) => ignore,
+                Err(why) => {
+                    self.note(why);
+                    return vec![];
+                }
+            };
         let manifest = observe::build(&accesses, &cwd, &ignore, &mut StatCache::new(Some(store)));
         let inputs = manifest.len();
         let mut index = read_index(store, &self.key).unwrap_or_default();
@@ -186,9 +187,8 @@ pub fn describe_index(index: &Index) -> String {
                 State::Special(_) => "special file".into(),
                 State::Unreadable => "unreadable".into(),
             };
-            let path = crate::format::shell_word(std::os::unix::ffi::OsStrExt::from_bytes(
-                &item.path,
-            ));
+            let path =
+                crate::format::shell_word(std::os::unix::ffi::OsStrExt::from_bytes(&item.path));
             out.push_str(&format!("  {check:<5} {state:<19} {path}\n"));
         }
     }
