@@ -411,3 +411,36 @@ fn the_manifests_of_a_key_are_bounded() {
     traced(&env, &command);
     counter.assert_runs(11);
 }
+
+#[test]
+#[ignore = "needs root"]
+fn a_set_user_id_program_runs_untraced_with_its_privileges_needs_root() {
+    let env = TestEnv::new();
+    for dir in [env.path(), &env.work, &env.bin, &env.home, &env.config_home, &env.cache_home] {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let dir = env.path().join("nobody");
+    fs::create_dir(&dir).unwrap();
+    std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).expect("chown (needs root)");
+    // A root-owned set-user-ID copy of `id`: `id -u` prints the effective uid.
+    let program = env.path().join("suid-id");
+    fs::copy("/usr/bin/id", &program).unwrap();
+    std::os::unix::fs::chown(&program, Some(0), Some(0)).unwrap();
+    fs::set_permissions(&program, fs::Permissions::from_mode(0o4755)).unwrap();
+    for _ in 0..2 {
+        let out = env
+            .std_command("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", harness::BIN])
+            .args(["-v", "--trace-inputs", "--"])
+            .arg(&program)
+            .arg("-u")
+            .env("CACHECMD_DIR", dir.join("cache"))
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), b"0\n".as_slice()));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not recorded (not traced: "), "{stderr}");
+        assert!(stderr.contains("set-user-ID"), "{stderr}");
+    }
+}
