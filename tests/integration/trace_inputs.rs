@@ -444,3 +444,40 @@ fn a_set_user_id_program_runs_untraced_with_its_privileges_needs_root() {
         assert!(stderr.contains("set-user-ID"), "{stderr}");
     }
 }
+
+#[cfg(feature = "http")]
+#[test]
+fn manifests_travel_through_a_remote_tier_between_checkouts() {
+    let server = harness::nginx::Nginx::start();
+    let env = TestEnv::new();
+    let (one, two) = (env.path().join("checkout-one"), env.path().join("checkout-two"));
+    for dir in [&one, &two] {
+        fs::create_dir_all(dir.join("src")).unwrap();
+        fs::write(dir.join("src/input.txt"), "same").unwrap();
+    }
+    let counter = env.counter("runs");
+    let command = counter.sh("cat src/input.txt");
+    let machine = |name: &str, dir: &Path| {
+        let cache = env.path().join(format!("machine-{name}"));
+        let opts = ["--no-cwd", "-v", "--trace-inputs", "--remote", &server.url()];
+        let mut cmd = env.cmd();
+        cmd.arg("--cache-dir").arg(cache).args(harness::with_command(&opts, &command));
+        let out = cmd.current_dir(dir).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (String::from_utf8(out.stdout).unwrap(), stderr)
+    };
+    let (out, stderr) = machine("a", &one);
+    assert_eq!(out, "same");
+    assert!(stderr.contains("shared remotely"), "{stderr}");
+    // The index (an entry) and the result it names: two objects.
+    assert_eq!(server.objects().len(), 2, "{:?}", server.objects());
+    let (out, stderr) = machine("b", &two);
+    assert_eq!(out, "same");
+    assert!(stderr.contains("remote hit"), "{stderr}");
+    counter.assert_runs(1);
+    fs::write(two.join("src/input.txt"), "different").unwrap();
+    let (out, stderr) = machine("b", &two);
+    assert_eq!(out, "different");
+    assert!(stderr.contains("traced input src/input.txt changed"), "{stderr}");
+    counter.assert_runs(2);
+}
