@@ -129,7 +129,7 @@ mod tests {
     /// A small interpreter for the instructions `build` uses, to check the
     /// program's decisions without installing it.
     fn run(program: &[libc::sock_filter], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
-        let mut data = vec![0u8; 64];
+        let mut data = [0u8; 64];
         data[0..4].copy_from_slice(&nr.to_le_bytes());
         data[4..8].copy_from_slice(&arch.to_le_bytes());
         for (i, arg) in args.iter().enumerate() {

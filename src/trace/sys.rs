@@ -55,20 +55,24 @@ fn check(result: c_long) -> io::Result<()> {
 /// Attaches to `pid` without stopping it, with the options above.
 pub fn seize(pid: i32) -> io::Result<()> {
     // SAFETY: PTRACE_SEIZE takes no pointer; `data` carries the options.
-    check(unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0 as *mut c_void, OPTIONS) })
+    check(unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, std::ptr::null_mut::<c_void>(), OPTIONS) })
 }
 
 /// Resumes a stopped tracee, delivering `signal` (0: none).
 pub fn cont(pid: i32, signal: i32) -> io::Result<()> {
     // SAFETY: PTRACE_CONT takes no pointer; `data` is the signal number.
-    check(unsafe { libc::ptrace(libc::PTRACE_CONT, pid, 0 as *mut c_void, signal as c_long) })
+    check(unsafe {
+        libc::ptrace(libc::PTRACE_CONT, pid, std::ptr::null_mut::<c_void>(), signal as c_long)
+    })
 }
 
 /// Leaves a tracee in its group-stop (job control) while letting it be
 /// continued by SIGCONT.
 pub fn listen(pid: i32) -> io::Result<()> {
     // SAFETY: PTRACE_LISTEN takes no pointer.
-    check(unsafe { libc::ptrace(libc::PTRACE_LISTEN, pid, 0 as *mut c_void, 0 as c_long) })
+    check(unsafe {
+        libc::ptrace(libc::PTRACE_LISTEN, pid, std::ptr::null_mut::<c_void>(), 0 as c_long)
+    })
 }
 
 /// The system call a tracee in a seccomp stop is making.

@@ -57,12 +57,8 @@ pub fn run(root: i32, on_exit: impl FnOnce(i32)) -> Accesses {
         root_user: sys::is_root(),
     };
     let mut on_exit = Some(on_exit);
-    loop {
-        let (pid, status) = match sys::wait_any() {
-            Ok(found) => found,
-            // ECHILD: nothing left to wait for.
-            Err(_) => break,
-        };
+    // Until ECHILD: nothing left to wait for.
+    while let Ok((pid, status)) = sys::wait_any() {
         if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
             tracer.cwds.remove(&pid);
             if pid == tracer.root {
