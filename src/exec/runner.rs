@@ -47,7 +47,7 @@ pub enum SpawnError {
 }
 
 /// Subcommands, for the hint after a mistyped one (`cachecmd lst`).
-const SUBCOMMANDS: [&str; 7] = ["clear", "evict", "gc", "key", "list", "show", "stats"];
+const SUBCOMMANDS: [&str; 8] = ["audit", "clear", "evict", "gc", "key", "list", "show", "stats"];
 
 /// `; did you mean 'list'?` when `program` is a bare name close to a subcommand.
 fn did_you_mean(program: &str) -> String {
