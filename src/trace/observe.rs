@@ -26,11 +26,10 @@ pub fn build(
     cache: &mut dyn DigestCache,
 ) -> Manifest {
     let outputs = &accesses.outputs;
-    let is_output = |path: &Path| path.ancestors().any(|p| outputs.contains(p));
     let mut fresh = Vec::new();
     let mut manifest = Vec::new();
     for (path, uses) in &accesses.inputs {
-        if ignore.ignores(path, cwd) || is_output(path) {
+        if ignore.ignores(path, cwd) || accesses.is_output(path) {
             continue;
         }
         let check = if uses.contains(&Use::List) {
@@ -45,7 +44,7 @@ pub fn build(
         let excluded: Vec<Vec<u8>> = match check {
             Check::List => outputs
                 .iter()
-                .filter(|o| o.parent() == Some(path.as_path()))
+                .filter(|o| o.parent() == Some(path.as_path()) && accesses.is_output(o))
                 .filter_map(|o| o.file_name().map(|n| n.as_bytes().to_vec()))
                 .collect(),
             _ => Vec::new(),
@@ -215,6 +214,23 @@ mod tests {
         fs::remove_file(cwd.join("later.txt")).unwrap();
         fs::write(cwd.join("in.txt"), "two").unwrap();
         assert_eq!(mismatch(&manifest, cwd, &mut NoCache).as_deref(), Some("in.txt"));
+    }
+
+    #[test]
+    fn a_file_read_before_the_run_rewrote_it_stays_an_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        let ignore = Ignore::new(Path::new("/nonexistent-cache"), &[]).unwrap();
+        let index = cwd.join("index");
+        fs::write(&index, "rewritten by the run").unwrap();
+        let mut touched = accesses(&[(&index, Use::Read)], &[]);
+        touched.read_first.insert(index.clone());
+        touched.outputs.insert(index.clone());
+        let manifest = build(&touched, cwd, &ignore, &mut NoCache);
+        assert_eq!(manifest.len(), 1);
+        assert_eq!(mismatch(&manifest, cwd, &mut NoCache), None);
+        fs::write(&index, "changed by someone else").unwrap();
+        assert_eq!(mismatch(&manifest, cwd, &mut NoCache).as_deref(), Some("index"));
     }
 
     #[test]

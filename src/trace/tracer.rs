@@ -25,13 +25,24 @@ const PATH_MAX: usize = 4096;
 pub struct Accesses {
     pub inputs: BTreeMap<PathBuf, BTreeSet<Use>>,
     pub outputs: BTreeSet<PathBuf>,
+    /// Files read before the run first wrote them (`.git/index` under
+    /// `git status`): inputs although written, checked as the run left them.
+    pub read_first: BTreeSet<PathBuf>,
     /// Why the trace cannot be trusted, when it cannot.
     pub incomplete: Option<String>,
 }
 
 impl Accesses {
     fn input(&mut self, path: PathBuf, used: Use) {
+        if used == Use::Read && !self.outputs.contains(&path) {
+            self.read_first.insert(path.clone());
+        }
         self.inputs.entry(path).or_default().insert(used);
+    }
+
+    /// Whether `path` is the run's own output (or under one), not an input.
+    pub fn is_output(&self, path: &Path) -> bool {
+        !self.read_first.contains(path) && path.ancestors().any(|p| self.outputs.contains(p))
     }
 
     fn incomplete(&mut self, why: String) {

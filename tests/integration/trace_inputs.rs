@@ -481,3 +481,18 @@ fn manifests_travel_through_a_remote_tier_between_checkouts() {
     assert!(stderr.contains("traced input src/input.txt changed"), "{stderr}");
     counter.assert_runs(2);
 }
+
+#[test]
+fn a_file_the_command_reads_and_rewrites_stays_an_input() {
+    // As `git status` reads .git/index and may write it back.
+    let env = TestEnv::new();
+    write(&env, "state", "a");
+    let counter = env.counter("runs");
+    let command = counter.sh("cat state; cat state > state.tmp; mv state.tmp state");
+    assert_eq!(traced(&env, &command), "a");
+    assert_eq!(traced(&env, &command), "a");
+    counter.assert_runs(1);
+    write(&env, "state", "b");
+    assert_eq!(traced(&env, &command), "b");
+    counter.assert_runs(2);
+}
