@@ -57,21 +57,26 @@ pub fn build(
 }
 
 /// Why `manifest` no longer matches (the first input that changed), or
-/// `None` when every item still matches, seen from `cwd`.
+/// `None` when every item still matches, seen from `cwd`. Items are
+/// checked on every core, as `--input` files are hashed.
 pub fn mismatch(manifest: &Manifest, cwd: &Path, cache: &mut dyn DigestCache) -> Option<String> {
-    let mut fresh = Vec::new();
-    let mut changed = None;
-    for item in manifest {
+    let shared: &dyn DigestCache = &*cache;
+    let checked = crate::par::par_filter_map(manifest, |item| {
         let path = paths::resolve(&item.path, cwd);
         let excluded = match &item.state {
             State::Listing { excluded, .. } => excluded.as_slice(),
             _ => &[],
         };
-        if observe(&path, item.check, excluded, &*cache, &mut fresh) != item.state {
-            changed = Some(String::from_utf8_lossy(&item.path).into_owned());
-            break;
-        }
-    }
+        let mut fresh = Vec::new();
+        let same = observe(&path, item.check, excluded, shared, &mut fresh) == item.state;
+        Some((same, fresh))
+    });
+    let changed = manifest
+        .iter()
+        .zip(&checked)
+        .find(|(_, (same, _))| !same)
+        .map(|(item, _)| String::from_utf8_lossy(&item.path).into_owned());
+    let fresh: Vec<Hashed> = checked.into_iter().flat_map(|(_, fresh)| fresh).collect();
     if !fresh.is_empty() {
         cache.save(fresh);
     }
