@@ -270,6 +270,30 @@ mod tests {
     }
 
     #[test]
+    fn garbage_and_flipped_bytes_never_panic() {
+        let mut index = Index::default();
+        index.add(sample(), Key::from_slice(&[1; 32]).unwrap());
+        let bytes = index.encode();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut flipped = bytes.clone();
+            let at = (seed as usize) % flipped.len();
+            flipped[at] ^= (seed >> 32) as u8 | 1;
+            // Either refused or decoded to something else: never a panic.
+            let _ = Index::decode(&flipped);
+            let garbage: Vec<u8> = seed.to_le_bytes().iter().cycle().take(at).copied().collect();
+            assert_eq!(Index::decode(&garbage), None);
+        }
+        // A count far beyond the bytes present is refused, not allocated.
+        let mut huge = MAGIC.to_vec();
+        huge.extend_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(Index::decode(&huge), None);
+    }
+
+    #[test]
     fn adding_keeps_the_newest_and_replaces_an_identical_manifest() {
         let mut index = Index::default();
         for n in 0..(MAX_MANIFESTS as u8 + 3) {
