@@ -496,3 +496,72 @@ fn a_file_the_command_reads_and_rewrites_stays_an_input() {
     assert_eq!(traced(&env, &command), "b");
     counter.assert_runs(2);
 }
+
+/// Runs argv[2:] on a terminal (python3's pty): waits for `ready`, types
+/// argv[1], and prints everything the terminal showed, then the status.
+const TERMINAL: &str = r#"
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+seen = b''
+while b'ready' not in seen:
+    seen += os.read(fd, 100)
+os.write(fd, sys.argv[1].encode().decode('unicode_escape').encode())
+try:
+    while True:
+        chunk = os.read(fd, 100)
+        if not chunk:
+            break
+        seen += chunk
+except OSError:
+    pass
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode(errors='replace').replace('\r', ''))
+print(f"status {os.WTERMSIG(status) if os.WIFSIGNALED(status) else -os.WEXITSTATUS(status)}")
+"#;
+
+fn on_terminal(env: &TestEnv, typed: &str, script: &str) -> String {
+    let mut args: Vec<OsString> =
+        vec!["-c".into(), TERMINAL.into(), typed.into(), harness::BIN.into()];
+    args.extend(harness::with_command(&["--trace-inputs"], &sh(script)));
+    let out =
+        env.std_command("python3").env("CACHECMD_DIR", env.root()).args(&args).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_traced_command_keeps_its_terminal_and_ctrl_c() {
+    let env = TestEnv::new();
+    // The command's stdin is the terminal, and it reads what is typed.
+    let shown =
+        on_terminal(&env, "typed line\\n", "test -t 0 && echo ready; read l; echo \"got $l\"");
+    assert!(shown.contains("got typed line\n"), "{shown}");
+    assert!(shown.ends_with("status 0\n"), "{shown}");
+    // Ctrl-C reaches the traced command, and cachecmd dies by SIGINT.
+    let shown = on_terminal(&env, "\\x03", "echo ready; sleep 30; echo not interrupted");
+    assert!(!shown.contains("not interrupted"), "{shown}");
+    assert!(shown.ends_with(&format!("status {}\n", libc::SIGINT)), "{shown}");
+}
+
+#[test]
+fn a_signal_to_cachecmd_reaches_the_traced_command() {
+    let env = TestEnv::new();
+    let script = "echo ready; exec sleep 30";
+    let mut child = env.std_cmd();
+    child
+        .env("CACHECMD_DIR", env.root())
+        .args(harness::with_command(&["--trace-inputs"], &sh(script)));
+    let mut child = child.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(libc::SIGTERM));
+}
