@@ -565,3 +565,62 @@ fn a_signal_to_cachecmd_reaches_the_traced_command() {
     let status = child.wait().unwrap();
     assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(libc::SIGTERM));
 }
+
+/// A tiny job-control shell on a terminal (python3's pty): runs argv[1:]
+/// as the foreground job, types Ctrl-Z once it says `ready`, waits until
+/// the job is stopped, continues it in the foreground (`fg`), types a line,
+/// and prints everything the terminal showed.
+const JOB_CONTROL: &str = r#"
+import os, pty, sys, signal, time
+pid, fd = pty.fork()
+if pid == 0:
+    # A tiny job-control shell: the command in its own foreground group.
+    signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    job = os.fork()
+    if job == 0:
+        os.setpgid(0, 0)
+        os.tcsetpgrp(0, os.getpid())
+        signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+        os.execvp(sys.argv[1], sys.argv[1:])
+    os.setpgid(job, job)
+    _, status = os.waitpid(job, os.WUNTRACED)
+    os.tcsetpgrp(0, os.getpgrp())
+    print("stopped" if os.WIFSTOPPED(status) else f"not stopped {status}", flush=True)
+    os.tcsetpgrp(0, job)          # fg
+    os.killpg(job, signal.SIGCONT)
+    _, status = os.waitpid(job, 0)
+    os.tcsetpgrp(0, os.getpgrp())
+    print("status", os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status), flush=True)
+    os._exit(0)
+seen = b''
+while b'ready' not in seen:
+    seen += os.read(fd, 100)
+os.write(fd, b'\x1a')
+while b'stopped' not in seen:
+    seen += os.read(fd, 100)
+time.sleep(0.3)
+os.write(fd, b'after\n')
+try:
+    while True:
+        c = os.read(fd, 100)
+        if not c: break
+        seen += c
+except OSError:
+    pass
+os.waitpid(pid, 0)
+sys.stdout.write(seen.decode(errors='replace').replace('\r',''))
+"#;
+
+#[test]
+fn ctrl_z_and_fg_work_on_a_traced_command() {
+    let env = TestEnv::new();
+    let script = "echo ready; read l; echo \"got $l\"";
+    let mut args: Vec<OsString> = vec!["-c".into(), JOB_CONTROL.into(), harness::BIN.into()];
+    args.extend(harness::with_command(&["--trace-inputs"], &sh(script)));
+    let out =
+        env.std_command("python3").env("CACHECMD_DIR", env.root()).args(&args).output().unwrap();
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(shown.contains("stopped\n"), "{shown}");
+    assert!(shown.contains("got after\n"), "{shown}");
+    assert!(shown.contains("status 0\n"), "{shown}");
+}
