@@ -11,6 +11,10 @@
 //! output of such a grandchild is neither captured nor relayed (it gets
 //! EPIPE or SIGPIPE).
 //!
+//! With `--trace-inputs` ([`run_traced`]) the command is spawned through
+//! the tracer's hand-off (`trace::spawn`): its tracer thread, not this one,
+//! waits for it and passes its exit status on unchanged.
+//!
 //! A caller that stops reading does not stop the recording: the output keeps
 //! flowing into the entry, up to `--max-entry-size`, so `cachecmd -- seq 1
 //! 100000 | head -1` is recorded; past the limit the pipe is closed and the
@@ -222,11 +226,7 @@ fn run_with(
     let seized = start.as_ref().is_some_and(Start::seized);
     if let Some(e) = handoff.as_ref().and_then(Handoff::exec_error) {
         // The child could not exec: it has exited 127; reap it.
-        match handoff.filter(|_| seized) {
-            Some(handoff) => drop((handoff.wait_root(), handoff.finish())),
-            None => drop(wait(&mut child)),
-        }
-        sys::set_child(None);
+        reap(&mut child, handoff, seized);
         return Err(SpawnError::from_io(program, e));
     }
 
@@ -248,12 +248,9 @@ fn run_with(
     let (stop_read, stop_write) = match stop {
         Ok(stop) => stop,
         Err(e) => {
+            // Without a tee the command must not be left running unwatched.
             let _ = child.kill();
-            match handoff.filter(|_| seized) {
-                Some(handoff) => drop((handoff.wait_root(), handoff.finish())),
-                None => drop(wait(&mut child)),
-            }
-            sys::set_child(None);
+            reap(&mut child, handoff, seized);
             return Err(e);
         }
     };
@@ -298,6 +295,16 @@ fn run_with(
         _ => refused.map(Trace::Untraced),
     };
     Ok((finished, trace))
+}
+
+/// Reaps a command that is not teed: through its tracer when it was seized
+/// (nobody else may wait for it then).
+fn reap(child: &mut std::process::Child, handoff: Option<Handoff>, seized: bool) {
+    match handoff.filter(|_| seized) {
+        Some(handoff) => drop((handoff.wait_root(), handoff.finish())),
+        None => drop(wait(child)),
+    }
+    sys::set_child(None);
 }
 
 /// wait(2) on our own child only fails on EINTR/ECHILD; report a generic
