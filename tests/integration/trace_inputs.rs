@@ -624,3 +624,23 @@ fn ctrl_z_and_fg_work_on_a_traced_command() {
     assert!(shown.contains("got after\n"), "{shown}");
     assert!(shown.contains("status 0\n"), "{shown}");
 }
+
+#[test]
+fn a_hit_counts_for_the_entry_served_so_gc_keeps_it() {
+    let env = TestEnv::new();
+    write(&env, "data.txt", "d");
+    let command = sh("cat data.txt");
+    traced(&env, &command);
+    traced(&env, &command);
+    let args = harness::with_command(&["key", "--explain", "--trace-inputs"], &command);
+    let explain = String::from_utf8(cc(&env).args(args).output().unwrap().stdout).unwrap();
+    let result = explain
+        .lines()
+        .find_map(|l| l.strip_prefix("manifest 1 -> entry "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{explain}"))
+        .to_string();
+    let shown = cc(&env).args(["show", &result]).output().unwrap();
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    assert!(shown.lines().any(|l| l.starts_with("hits") && l.ends_with(" 1")), "{shown}");
+}

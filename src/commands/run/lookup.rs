@@ -38,7 +38,7 @@ impl Run<'_> {
                         self.note("stale: refreshing in the background");
                         refresh::start_refresh(Some(store), &self.key);
                     }
-                    usage::record(store, Event::Hit, &self.key);
+                    usage::record(store, Event::Hit, &self.hit_key());
                     return Outcome::Replay(entry);
                 }
                 Some(entry) => {
@@ -68,7 +68,7 @@ impl Run<'_> {
                     if check {
                         return Outcome::Done(0);
                     }
-                    usage::record(store, Event::Hit, &self.key);
+                    usage::record(store, Event::Hit, &self.hit_key());
                     return Outcome::Replay(entry);
                 }
             }
@@ -129,7 +129,7 @@ impl Run<'_> {
                     let fresh = self.lookup(&store).filter(|e| self.is_fresh(e));
                     if let Some(entry) = fresh.filter(|e| self.restore_outputs(e)) {
                         self.note("hit after waiting for another run");
-                        usage::record(&store, Event::Hit, &self.key);
+                        usage::record(&store, Event::Hit, &self.hit_key());
                         return Outcome::Replay(entry);
                     }
                 }

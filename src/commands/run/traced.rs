@@ -25,6 +25,8 @@ use crate::trace::paths::Ignore;
 pub(super) struct Traced {
     /// The key the new entry is recorded under.
     result: Option<Key>,
+    /// The entry the index pointed a lookup to.
+    served: Option<Key>,
     outcome: Option<Trace>,
 }
 
@@ -54,7 +56,10 @@ impl Run<'_> {
         let mut changed = None;
         for (manifest, result) in &index.manifests {
             match observe::mismatch(manifest, &cwd, &mut cache) {
-                None => return Some(*result),
+                None => {
+                    self.traced.served = Some(*result);
+                    return Some(*result);
+                }
                 Some(path) => {
                     changed.get_or_insert(path);
                 }
@@ -64,6 +69,12 @@ impl Run<'_> {
             self.note(format!("traced input {path} changed"));
         }
         None
+    }
+
+    /// The key a hit is counted under: the entry served, so that gc's
+    /// least-recently-used order sees the result that was used.
+    pub(super) fn hit_key(&self) -> Key {
+        self.traced.served.unwrap_or(self.key)
     }
 
     /// The key a new entry is written under: a fresh one per traced run.
