@@ -83,7 +83,14 @@ fn stat_at(path: PathArg, flags: u64) -> Op {
     }
 }
 
+/// Decodes nothing where tracing is refused before it starts.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub fn decode(_: &SyscallStop) -> Op {
+    Op::Unknown
+}
+
 /// Decodes a stop of the architecture the filter was built for.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub fn decode(stop: &SyscallStop) -> Op {
     if stop.arch != super::filter::ARCH {
         return Op::Unknown;
@@ -140,7 +147,7 @@ fn legacy(nr: i64, a: &[u64; 6]) -> Option<Op> {
     })
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(target_arch = "aarch64")]
 fn legacy(_: i64, _: &[u64; 6]) -> Option<Op> {
     None
 }
@@ -150,7 +157,7 @@ pub fn openat2_flags(path: PathArg, flags: u64) -> Op {
     open(path, flags)
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod tests {
     use super::*;
 

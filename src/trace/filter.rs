@@ -15,6 +15,9 @@ use super::sys::Filter;
 pub const ARCH: u32 = 0xC000_003E;
 #[cfg(target_arch = "aarch64")]
 pub const ARCH: u32 = 0xC000_00B7;
+/// Elsewhere tracing is refused before it starts (`trace::refuse`).
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub const ARCH: u32 = 0;
 
 /// x32 system calls share x86-64's arch value; their numbers carry this bit.
 const X32_BIT: u32 = 0x4000_0000;
@@ -30,7 +33,14 @@ const fn arg_offset(n: u32) -> u32 {
     16 + 8 * n
 }
 
+/// System calls that stop the tracee (none where tracing is refused).
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub fn traced_calls() -> Vec<u32> {
+    Vec::new()
+}
+
 /// System calls that stop the tracee.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub fn traced_calls() -> Vec<u32> {
     let mut calls = vec![
         libc::SYS_openat,
@@ -102,6 +112,7 @@ pub fn build() -> Filter {
     ];
     // newfstatat(fd, path, buf, flags) and statx(fd, path, flags, ...)
     // with AT_EMPTY_PATH: an fstat, allowed.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     for (nr, flags_arg) in [(libc::SYS_newfstatat as u32, 3), (libc::SYS_statx as u32, 2)] {
         program.extend([
             jump(jeq, nr, 0, 4),
@@ -122,7 +133,7 @@ pub fn build() -> Filter {
     Filter(program)
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod tests {
     use super::*;
 
