@@ -12,6 +12,8 @@
 #   git status miss  `cachecmd --force -- git status --short`, untraced against traced
 #   hit              a hit whose manifest lists 1,000 files (`sh -c 'cat files/*'`, traced)
 #                    against a hit of the same command with `--input files` declared
+#   one stop         bench/trace-stop.c: the cost of one traced system call, plain, under
+#                    seccomp + ptrace (what cachecmd does) and under seccomp user notification
 # Targets (issue 18): a traced miss <= 1.3x the untraced miss; a traced hit <= 1.2x the
 # declared hit. Prints a markdown table (medians, ratios) to stdout and writes it to
 # bench/out/trace.md; progress on stderr, hyperfine JSON in bench/out/raw-trace/.
@@ -23,7 +25,7 @@ set -Eeuo pipefail
 
 # shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
-bench_init raw-trace 21 "$@"
+bench_init raw-trace 23 "$@"
 export LC_ALL=C
 log() { printf 'trace.sh: %s\n' "$*" >&2; }
 
@@ -112,6 +114,9 @@ hyperfine -N --warmup 3 --runs "$HIT_RUNS" --export-json "$RAW/hit.json" \
   -n "hit, declared --input files" "$BIN --ttl forever --input files -- sh -c 'cat files/*'" \
   -n "hit, traced ($ITEMS items)" "$BIN --ttl forever --trace-inputs -- sh -c 'cat files/*'" >&2
 
+cc -O2 -o "$TMP/trace-stop" "$REPO/bench/trace-stop.c"
+"$TMP/trace-stop" >"$RAW/stop.txt"
+
 python3 - "$RAW" "$ITEMS" <<'EOF' | tee "$OUT/trace.md"
 import json, sys
 raw, items = sys.argv[1], sys.argv[2]
@@ -124,4 +129,10 @@ for name, target in [("make", 1.3), ("git", 1.3), ("hit", 1.2)]:
     ratio = tmed / bmed
     status = "met" if ratio <= target else "**not met**"
     print(f"| {tname} vs {bname} | {bmed*1000:.1f} ms | {tmed*1000:.1f} ms | {ratio:.2f}x | {tmin/bmin:.2f}x | <= {target}x: {status} |")
+print()
+print("One stop (bench/trace-stop.c, 20,000 calls each):")
+print()
+print("```")
+print(open(f"{raw}/stop.txt").read().rstrip())
+print("```")
 EOF
