@@ -18,16 +18,15 @@ use super::paths::{self, Ignore};
 use super::tracer::Accesses;
 use crate::key::{DigestCache, Hashed};
 
-/// The manifest of a traced run, as the file system is now.
+/// The manifest of a traced run, as the file system is now (read on every
+/// core, as `--input` files are hashed).
 pub fn build(
     accesses: &Accesses,
     cwd: &Path,
     ignore: &Ignore,
     cache: &mut dyn DigestCache,
 ) -> Manifest {
-    let outputs = &accesses.outputs;
-    let mut fresh = Vec::new();
-    let mut manifest = Vec::new();
+    let mut wanted = Vec::new();
     for (path, uses) in &accesses.inputs {
         if ignore.ignores(path, cwd) || accesses.is_output(path) {
             continue;
@@ -42,17 +41,31 @@ pub fn build(
             Check::StatLink
         };
         let excluded: Vec<Vec<u8>> = match check {
-            Check::List => outputs
+            Check::List => accesses
+                .outputs
                 .iter()
                 .filter(|o| o.parent() == Some(path.as_path()) && accesses.is_output(o))
                 .filter_map(|o| o.file_name().map(|n| n.as_bytes().to_vec()))
                 .collect(),
             _ => Vec::new(),
         };
-        let state = observe(path, check, &excluded, &*cache, &mut fresh);
-        manifest.push(Item { path: paths::stored(path, cwd), check, state });
+        wanted.push((path, check, excluded));
     }
-    cache.save(fresh);
+    let shared: &dyn DigestCache = &*cache;
+    let observed = crate::par::par_filter_map(&wanted, |(path, check, excluded)| {
+        let mut fresh = Vec::new();
+        let state = observe(path, *check, excluded, shared, &mut fresh);
+        Some((Item { path: paths::stored(path, cwd), check: *check, state }, fresh))
+    });
+    let mut fresh = Vec::new();
+    let mut manifest = Vec::with_capacity(observed.len());
+    for (item, hashed) in observed {
+        manifest.push(item);
+        fresh.extend(hashed);
+    }
+    if !fresh.is_empty() {
+        cache.save(fresh);
+    }
     manifest
 }
 
