@@ -173,9 +173,17 @@ impl Tracer {
         if let Some(cwd) = self.cwds.get(&pid) {
             return Some(cwd.clone());
         }
-        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
-        self.cwds.insert(pid, cwd.clone());
-        Some(cwd)
+        match std::fs::read_link(format!("/proc/{pid}/cwd")) {
+            Ok(cwd) => {
+                self.cwds.insert(pid, cwd.clone());
+                Some(cwd)
+            }
+            Err(e) => {
+                // A relative path we cannot place: the trace would miss it.
+                self.accesses.incomplete(format!("cannot read the working directory: {e}"));
+                None
+            }
+        }
     }
 
     fn fd_path(&mut self, pid: i32, fd: i32) -> Option<PathBuf> {
