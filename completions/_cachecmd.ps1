@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('--modtime', '--modtime', [CompletionResultType]::ParameterName, 'Key on this file''s modification time only (repeatable)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)')
             [CompletionResult]::new('--expires-from', '--expires-from', [CompletionResultType]::ParameterName, 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (`/Credentials/Expiration`) or `$.dotted.path`')
+            [CompletionResult]::new('--trace-ignore', '--trace-ignore', [CompletionResultType]::ParameterName, 'Leave paths matching this glob out of the traced inputs (repeatable) [default: /run/** /var/run/**; /proc, /sys, /dev and the cache always]')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long an entry is served: `30s`, `10m`, `1h 30m`, `7d` or `forever` [default: 1h]')
             [CompletionResult]::new('--failure-ttl', '--failure-ttl', [CompletionResultType]::ParameterName, 'Also cache non-zero exits, served for this long [default: failures are not cached]')
@@ -48,6 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('--remote-timeout', '--remote-timeout', [CompletionResultType]::ParameterName, 'Deadline of one whole remote lookup or upload (connect, transfer, checks) [default: 2s]')
             [CompletionResult]::new('--no-cwd', '--no-cwd', [CompletionResultType]::ParameterName, 'Leave the working directory out of the key (share across directories)')
             [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Read stdin, key on its content, and feed it to the command')
+            [CompletionResult]::new('--trace-inputs', '--trace-inputs', [CompletionResultType]::ParameterName, 'Find the command''s inputs by tracing it (Linux): serve the entry only while every file it read, stat''ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Run the command and record it even if a fresh entry exists')
@@ -68,6 +70,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Summarize the cache: entries, bytes, hits, misses, evictions')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove expired entries and stray files; enforce the size limits')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the effective configuration and where each value comes from')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Run a command traced; print the files it read that no --input covers (exit 1 if any)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for bash, zsh, fish, powershell or elvish')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page: cachecmd''s own, or a subcommand''s')
             [CompletionResult]::new('__complete-keys', '__complete-keys', [CompletionResultType]::ParameterValue, 'Internal: key prefixes of the cached entries, for the completion scripts')
@@ -82,9 +85,11 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('--modtime', '--modtime', [CompletionResultType]::ParameterName, 'Key on this file''s modification time only (repeatable)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)')
             [CompletionResult]::new('--expires-from', '--expires-from', [CompletionResultType]::ParameterName, 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (`/Credentials/Expiration`) or `$.dotted.path`')
+            [CompletionResult]::new('--trace-ignore', '--trace-ignore', [CompletionResultType]::ParameterName, 'Leave paths matching this glob out of the traced inputs (repeatable) [default: /run/** /var/run/**; /proc, /sys, /dev and the cache always]')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
             [CompletionResult]::new('--no-cwd', '--no-cwd', [CompletionResultType]::ParameterName, 'Leave the working directory out of the key (share across directories)')
             [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Read stdin, key on its content, and feed it to the command')
+            [CompletionResult]::new('--trace-inputs', '--trace-inputs', [CompletionResultType]::ParameterName, 'Find the command''s inputs by tracing it (Linux): serve the entry only while every file it read, stat''ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -112,9 +117,11 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('--modtime', '--modtime', [CompletionResultType]::ParameterName, 'Key on this file''s modification time only (repeatable)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)')
             [CompletionResult]::new('--expires-from', '--expires-from', [CompletionResultType]::ParameterName, 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (`/Credentials/Expiration`) or `$.dotted.path`')
+            [CompletionResult]::new('--trace-ignore', '--trace-ignore', [CompletionResultType]::ParameterName, 'Leave paths matching this glob out of the traced inputs (repeatable) [default: /run/** /var/run/**; /proc, /sys, /dev and the cache always]')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
             [CompletionResult]::new('--no-cwd', '--no-cwd', [CompletionResultType]::ParameterName, 'Leave the working directory out of the key (share across directories)')
             [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Read stdin, key on its content, and feed it to the command')
+            [CompletionResult]::new('--trace-inputs', '--trace-inputs', [CompletionResultType]::ParameterName, 'Find the command''s inputs by tracing it (Linux): serve the entry only while every file it read, stat''ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print each part of the key (values of variables only as digests)')
@@ -147,10 +154,12 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('--modtime', '--modtime', [CompletionResultType]::ParameterName, 'Key on this file''s modification time only (repeatable)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)')
             [CompletionResult]::new('--expires-from', '--expires-from', [CompletionResultType]::ParameterName, 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (`/Credentials/Expiration`) or `$.dotted.path`')
+            [CompletionResult]::new('--trace-ignore', '--trace-ignore', [CompletionResultType]::ParameterName, 'Leave paths matching this glob out of the traced inputs (repeatable) [default: /run/** /var/run/**; /proc, /sys, /dev and the cache always]')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never')
             [CompletionResult]::new('--no-cwd', '--no-cwd', [CompletionResultType]::ParameterName, 'Leave the working directory out of the key (share across directories)')
             [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Read stdin, key on its content, and feed it to the command')
+            [CompletionResult]::new('--trace-inputs', '--trace-inputs', [CompletionResultType]::ParameterName, 'Find the command''s inputs by tracing it (Linux): serve the entry only while every file it read, stat''ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
             [CompletionResult]::new('--stdout', '--stdout', [CompletionResultType]::ParameterName, 'Print the stored stdout instead of the description')
@@ -209,6 +218,26 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'cachecmd;audit' {
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Key on this environment variable (repeatable; globs such as `AWS_*`)')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'A namespace for the entry, part of the key (any string)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Extra key material, e.g. a version or date (repeatable)')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)')
+            [CompletionResult]::new('--modtime', '--modtime', [CompletionResultType]::ParameterName, 'Key on this file''s modification time only (repeatable)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)')
+            [CompletionResult]::new('--expires-from', '--expires-from', [CompletionResultType]::ParameterName, 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (`/Credentials/Expiration`) or `$.dotted.path`')
+            [CompletionResult]::new('--trace-ignore', '--trace-ignore', [CompletionResultType]::ParameterName, 'Leave paths matching this glob out of the traced inputs (repeatable) [default: /run/** /var/run/**; /proc, /sys, /dev and the cache always]')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]')
+            [CompletionResult]::new('--no-cwd', '--no-cwd', [CompletionResultType]::ParameterName, 'Leave the working directory out of the key (share across directories)')
+            [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Read stdin, key on its content, and feed it to the command')
+            [CompletionResult]::new('--trace-inputs', '--trace-inputs', [CompletionResultType]::ParameterName, 'Find the command''s inputs by tracing it (Linux): serve the entry only while every file it read, stat''ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print one status line on stderr (hit or miss, age, key)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Print every file read, system files included, not only those under the working directory')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'cachecmd;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -236,6 +265,7 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Summarize the cache: entries, bytes, hits, misses, evictions')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove expired entries and stray files; enforce the size limits')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print the effective configuration and where each value comes from')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Run a command traced; print the files it read that no --input covers (exit 1 if any)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for bash, zsh, fish, powershell or elvish')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page: cachecmd''s own, or a subcommand''s')
             [CompletionResult]::new('__complete-keys', '__complete-keys', [CompletionResultType]::ParameterValue, 'Internal: key prefixes of the cached entries, for the completion scripts')
@@ -264,6 +294,9 @@ Register-ArgumentCompleter -Native -CommandName 'cachecmd' -ScriptBlock {
             break
         }
         'cachecmd;help;config' {
+            break
+        }
+        'cachecmd;help;audit' {
             break
         }
         'cachecmd;help;completions' {

@@ -8,15 +8,16 @@
 _cachecmd_options()
 {
     case $1 in
-        run) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --cache-dir --verbose -v --ttl --failure-ttl --force --stale --warm --stale-if-error --retry --retry-delay --expires-at --expiry-margin --cached-only --check --miss-status --cache-exit-codes --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-read-only --remote-timeout --help -h --version -V' ;;
-        evict) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --cache-dir --verbose -v --help -h' ;;
+        run) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --trace-inputs --trace-ignore --cache-dir --verbose -v --ttl --failure-ttl --force --stale --warm --stale-if-error --retry --retry-delay --expires-at --expiry-margin --cached-only --check --miss-status --cache-exit-codes --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-read-only --remote-timeout --help -h --version -V' ;;
+        evict) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --trace-inputs --trace-ignore --cache-dir --verbose -v --help -h' ;;
         clear) echo '--cache-dir --verbose -v --scope --expired --older-than --command --remote --help -h' ;;
-        key) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --cache-dir --verbose -v --explain --json --help -h' ;;
+        key) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --trace-inputs --trace-ignore --cache-dir --verbose -v --explain --json --help -h' ;;
         list) echo '--cache-dir --verbose -v --color --scope --command --here --expired --sort --json --remote --help -h' ;;
-        show) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --cache-dir --verbose -v --color --stdout --stderr --json --help -h' ;;
+        show) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --trace-inputs --trace-ignore --cache-dir --verbose -v --color --stdout --stderr --json --help -h' ;;
         stats) echo '--cache-dir --verbose -v --color --max-size --max-entries --json --zero --help -h' ;;
         gc) echo '--cache-dir --verbose -v --max-size --max-entries --help -h' ;;
         config) echo '--json --cache-dir --verbose -v --ttl --failure-ttl --cache-exit-codes --miss-status --env --scope --expires-from --expiry-margin --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-read-only --remote-timeout --help -h' ;;
+        audit) echo '--env --no-cwd --scope --key --input --modtime --stdin --output --expires-from --trace-inputs --trace-ignore --cache-dir --verbose -v --all --help -h' ;;
         completions) echo '--help -h' ;;
         man) echo '--help -h' ;;
     esac
@@ -26,7 +27,7 @@ _cachecmd_options()
 _cachecmd_takes_value()
 {
     case $1:$2 in
-        run:--env | run:--scope | run:--key | run:--input | run:--modtime | run:--output | run:--expires-from | run:--cache-dir | run:--ttl | run:--failure-ttl | run:--stale | run:--stale-if-error | run:--retry | run:--retry-delay | run:--expires-at | run:--expiry-margin | run:--miss-status | run:--cache-exit-codes | run:--lock-timeout | run:--max-entry-size | run:--max-size | run:--max-entries | run:--remote | run:--remote-mode | run:--remote-timeout | evict:--env | evict:--scope | evict:--key | evict:--input | evict:--modtime | evict:--output | evict:--expires-from | evict:--cache-dir | clear:--cache-dir | clear:--scope | clear:--older-than | clear:--command | key:--env | key:--scope | key:--key | key:--input | key:--modtime | key:--output | key:--expires-from | key:--cache-dir | list:--cache-dir | list:--color | list:--scope | list:--command | list:--sort | show:--env | show:--scope | show:--key | show:--input | show:--modtime | show:--output | show:--expires-from | show:--cache-dir | show:--color | stats:--cache-dir | stats:--color | stats:--max-size | stats:--max-entries | gc:--cache-dir | gc:--max-size | gc:--max-entries | config:--cache-dir | config:--ttl | config:--failure-ttl | config:--cache-exit-codes | config:--miss-status | config:--env | config:--scope | config:--expires-from | config:--expiry-margin | config:--lock-timeout | config:--max-entry-size | config:--max-size | config:--max-entries | config:--remote | config:--remote-mode | config:--remote-timeout) return 0 ;;
+        run:--env | run:--scope | run:--key | run:--input | run:--modtime | run:--output | run:--expires-from | run:--trace-ignore | run:--cache-dir | run:--ttl | run:--failure-ttl | run:--stale | run:--stale-if-error | run:--retry | run:--retry-delay | run:--expires-at | run:--expiry-margin | run:--miss-status | run:--cache-exit-codes | run:--lock-timeout | run:--max-entry-size | run:--max-size | run:--max-entries | run:--remote | run:--remote-mode | run:--remote-timeout | evict:--env | evict:--scope | evict:--key | evict:--input | evict:--modtime | evict:--output | evict:--expires-from | evict:--trace-ignore | evict:--cache-dir | clear:--cache-dir | clear:--scope | clear:--older-than | clear:--command | key:--env | key:--scope | key:--key | key:--input | key:--modtime | key:--output | key:--expires-from | key:--trace-ignore | key:--cache-dir | list:--cache-dir | list:--color | list:--scope | list:--command | list:--sort | show:--env | show:--scope | show:--key | show:--input | show:--modtime | show:--output | show:--expires-from | show:--trace-ignore | show:--cache-dir | show:--color | stats:--cache-dir | stats:--color | stats:--max-size | stats:--max-entries | gc:--cache-dir | gc:--max-size | gc:--max-entries | config:--cache-dir | config:--ttl | config:--failure-ttl | config:--cache-exit-codes | config:--miss-status | config:--env | config:--scope | config:--expires-from | config:--expiry-margin | config:--lock-timeout | config:--max-entry-size | config:--max-size | config:--max-entries | config:--remote | config:--remote-mode | config:--remote-timeout | audit:--env | audit:--scope | audit:--key | audit:--input | audit:--modtime | audit:--output | audit:--expires-from | audit:--trace-ignore | audit:--cache-dir) return 0 ;;
     esac
     return 1
 }
@@ -36,10 +37,10 @@ _cachecmd_takes_value()
 _cachecmd_value()
 {
     case $1:$2 in
-        run:--env | evict:--env | key:--env | show:--env | config:--env) COMPREPLY=($(compgen -e -- "$cur")) ;;
-        run:--scope | run:--key | run:--expires-from | run:--ttl | run:--failure-ttl | run:--stale | run:--stale-if-error | run:--retry | run:--retry-delay | run:--expires-at | run:--expiry-margin | run:--miss-status | run:--cache-exit-codes | run:--lock-timeout | run:--max-entry-size | run:--max-size | run:--max-entries | run:--remote | run:--remote-timeout | evict:--scope | evict:--expires-from | clear:--scope | clear:--older-than | clear:--command | key:--scope | key:--key | key:--expires-from | list:--scope | list:--command | show:--scope | show:--key | show:--expires-from | stats:--max-size | stats:--max-entries | gc:--max-size | gc:--max-entries | config:--ttl | config:--failure-ttl | config:--cache-exit-codes | config:--miss-status | config:--scope | config:--expires-from | config:--expiry-margin | config:--lock-timeout | config:--max-entry-size | config:--max-size | config:--max-entries | config:--remote | config:--remote-mode | config:--remote-timeout) : ;;
-        run:--input | run:--modtime | run:--output | evict:--input | evict:--modtime | evict:--output | key:--input | key:--modtime | key:--output | show:--input | show:--modtime | show:--output) _filedir ;;
-        run:--cache-dir | evict:--cache-dir | clear:--cache-dir | key:--cache-dir | list:--cache-dir | show:--cache-dir | stats:--cache-dir | gc:--cache-dir | config:--cache-dir) _filedir -d ;;
+        run:--env | evict:--env | key:--env | show:--env | config:--env | audit:--env) COMPREPLY=($(compgen -e -- "$cur")) ;;
+        run:--scope | run:--key | run:--expires-from | run:--trace-ignore | run:--ttl | run:--failure-ttl | run:--stale | run:--stale-if-error | run:--retry | run:--retry-delay | run:--expires-at | run:--expiry-margin | run:--miss-status | run:--cache-exit-codes | run:--lock-timeout | run:--max-entry-size | run:--max-size | run:--max-entries | run:--remote | run:--remote-timeout | evict:--scope | evict:--expires-from | evict:--trace-ignore | clear:--scope | clear:--older-than | clear:--command | key:--scope | key:--key | key:--expires-from | key:--trace-ignore | list:--scope | list:--command | show:--scope | show:--key | show:--expires-from | show:--trace-ignore | stats:--max-size | stats:--max-entries | gc:--max-size | gc:--max-entries | config:--ttl | config:--failure-ttl | config:--cache-exit-codes | config:--miss-status | config:--scope | config:--expires-from | config:--expiry-margin | config:--lock-timeout | config:--max-entry-size | config:--max-size | config:--max-entries | config:--remote | config:--remote-mode | config:--remote-timeout | audit:--scope | audit:--key | audit:--expires-from | audit:--trace-ignore) : ;;
+        run:--input | run:--modtime | run:--output | evict:--input | evict:--modtime | evict:--output | key:--input | key:--modtime | key:--output | show:--input | show:--modtime | show:--output | audit:--input | audit:--modtime | audit:--output) _filedir ;;
+        run:--cache-dir | evict:--cache-dir | clear:--cache-dir | key:--cache-dir | list:--cache-dir | show:--cache-dir | stats:--cache-dir | gc:--cache-dir | config:--cache-dir | audit:--cache-dir) _filedir -d ;;
         run:--remote-mode) COMPREPLY=($(compgen -W 'read-write read-only write-only' -- "$cur")) ;;
         evict:--key) _cachecmd_keys ;;
         list:--color | show:--color | stats:--color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")) ;;
@@ -64,7 +65,7 @@ _cachecmd()
 
     local context=run i=1 start=
     case ${words[1]-} in
-        evict | clear | key | list | show | stats | gc | config | completions | man)
+        evict | clear | key | list | show | stats | gc | config | audit | completions | man)
             if ((cword > 1)); then
                 context=${words[1]}
                 i=2
@@ -76,7 +77,7 @@ _cachecmd()
         case ${words[i]} in
             --)
                 case $context in
-                    run | evict | key | show) start=$((i + 1)) ;;
+                    run | evict | key | show | audit) start=$((i + 1)) ;;
                     *) return ;;
                 esac
                 break
@@ -93,7 +94,7 @@ _cachecmd()
                 ;;
             *)
                 case $context in
-                    run | evict | key)
+                    run | evict | key | audit)
                         start=$i
                         break
                         ;;
@@ -121,7 +122,7 @@ _cachecmd()
         run)
             local COMP_WORDS=("${words[@]}") COMP_CWORD=$cword
             _command_offset "$cword"
-            ((cword == 1)) && COMPREPLY+=($(compgen -W 'evict clear key list show stats gc config completions man' -- "$cur"))
+            ((cword == 1)) && COMPREPLY+=($(compgen -W 'evict clear key list show stats gc config audit completions man' -- "$cur"))
             ;;
         evict)
             local COMP_WORDS=("${words[@]}") COMP_CWORD=$cword
@@ -134,11 +135,15 @@ _cachecmd()
         show)
             _cachecmd_keys
             ;;
+        audit)
+            local COMP_WORDS=("${words[@]}") COMP_CWORD=$cword
+            _command_offset "$cword"
+            ;;
         completions)
             COMPREPLY=($(compgen -W 'bash elvish fish powershell zsh' -- "$cur"))
             ;;
         man)
-            COMPREPLY=($(compgen -W 'evict clear key list show stats gc config completions man' -- "$cur"))
+            COMPREPLY=($(compgen -W 'evict clear key list show stats gc config audit completions man' -- "$cur"))
             ;;
     esac
 } &&

@@ -25,6 +25,7 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand --modtime 'Key on this file''s modification time only (repeatable)'
             cand --output 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
             cand --expires-from 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (`/Credentials/Expiration`) or `$.dotted.path`'
+            cand --trace-ignore 'Leave paths matching this glob out of the traced inputs (repeatable) [default: /run/** /var/run/**; /proc, /sys, /dev and the cache always]'
             cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
             cand --ttl 'How long an entry is served: `30s`, `10m`, `1h 30m`, `7d` or `forever` [default: 1h]'
             cand --failure-ttl 'Also cache non-zero exits, served for this long [default: failures are not cached]'
@@ -45,6 +46,7 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand --remote-timeout 'Deadline of one whole remote lookup or upload (connect, transfer, checks) [default: 2s]'
             cand --no-cwd 'Leave the working directory out of the key (share across directories)'
             cand --stdin 'Read stdin, key on its content, and feed it to the command'
+            cand --trace-inputs 'Find the command''s inputs by tracing it (Linux): serve the entry only while every file it read, stat''ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]'
             cand -v 'Print one status line on stderr (hit or miss, age, key)'
             cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
             cand --force 'Run the command and record it even if a fresh entry exists'
@@ -65,6 +67,7 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand stats 'Summarize the cache: entries, bytes, hits, misses, evictions'
             cand gc 'Remove expired entries and stray files; enforce the size limits'
             cand config 'Print the effective configuration and where each value comes from'
+            cand audit 'Run a command traced; print the files it read that no --input covers (exit 1 if any)'
             cand completions 'Print the completion script for bash, zsh, fish, powershell or elvish'
             cand man 'Print a man page: cachecmd''s own, or a subcommand''s'
             cand __complete-keys 'Internal: key prefixes of the cached entries, for the completion scripts'
@@ -78,9 +81,11 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand --modtime 'Key on this file''s modification time only (repeatable)'
             cand --output 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
             cand --expires-from 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (`/Credentials/Expiration`) or `$.dotted.path`'
+            cand --trace-ignore 'Leave paths matching this glob out of the traced inputs (repeatable) [default: /run/** /var/run/**; /proc, /sys, /dev and the cache always]'
             cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
             cand --no-cwd 'Leave the working directory out of the key (share across directories)'
             cand --stdin 'Read stdin, key on its content, and feed it to the command'
+            cand --trace-inputs 'Find the command''s inputs by tracing it (Linux): serve the entry only while every file it read, stat''ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]'
             cand -v 'Print one status line on stderr (hit or miss, age, key)'
             cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
             cand -h 'Print help'
@@ -106,9 +111,11 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand --modtime 'Key on this file''s modification time only (repeatable)'
             cand --output 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
             cand --expires-from 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (`/Credentials/Expiration`) or `$.dotted.path`'
+            cand --trace-ignore 'Leave paths matching this glob out of the traced inputs (repeatable) [default: /run/** /var/run/**; /proc, /sys, /dev and the cache always]'
             cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
             cand --no-cwd 'Leave the working directory out of the key (share across directories)'
             cand --stdin 'Read stdin, key on its content, and feed it to the command'
+            cand --trace-inputs 'Find the command''s inputs by tracing it (Linux): serve the entry only while every file it read, stat''ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]'
             cand -v 'Print one status line on stderr (hit or miss, age, key)'
             cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
             cand --explain 'Print each part of the key (values of variables only as digests)'
@@ -139,10 +146,12 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand --modtime 'Key on this file''s modification time only (repeatable)'
             cand --output 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
             cand --expires-from 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (`/Credentials/Expiration`) or `$.dotted.path`'
+            cand --trace-ignore 'Leave paths matching this glob out of the traced inputs (repeatable) [default: /run/** /var/run/**; /proc, /sys, /dev and the cache always]'
             cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
             cand --color 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never'
             cand --no-cwd 'Leave the working directory out of the key (share across directories)'
             cand --stdin 'Read stdin, key on its content, and feed it to the command'
+            cand --trace-inputs 'Find the command''s inputs by tracing it (Linux): serve the entry only while every file it read, stat''ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]'
             cand -v 'Print one status line on stderr (hit or miss, age, key)'
             cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
             cand --stdout 'Print the stored stdout instead of the description'
@@ -197,6 +206,25 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'cachecmd;audit'= {
+            cand --env 'Key on this environment variable (repeatable; globs such as `AWS_*`)'
+            cand --scope 'A namespace for the entry, part of the key (any string)'
+            cand --key 'Extra key material, e.g. a version or date (repeatable)'
+            cand --input 'Key on the content of these files: a path, a directory, or a glob with `**` (repeatable)'
+            cand --modtime 'Key on this file''s modification time only (repeatable)'
+            cand --output 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
+            cand --expires-from 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (`/Credentials/Expiration`) or `$.dotted.path`'
+            cand --trace-ignore 'Leave paths matching this glob out of the traced inputs (repeatable) [default: /run/** /var/run/**; /proc, /sys, /dev and the cache always]'
+            cand --cache-dir 'Cache directory [default: $XDG_CACHE_HOME/cachecmd]'
+            cand --no-cwd 'Leave the working directory out of the key (share across directories)'
+            cand --stdin 'Read stdin, key on its content, and feed it to the command'
+            cand --trace-inputs 'Find the command''s inputs by tracing it (Linux): serve the entry only while every file it read, stat''ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]'
+            cand -v 'Print one status line on stderr (hit or miss, age, key)'
+            cand --verbose 'Print one status line on stderr (hit or miss, age, key)'
+            cand --all 'Print every file read, system files included, not only those under the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'cachecmd;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -221,6 +249,7 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
             cand stats 'Summarize the cache: entries, bytes, hits, misses, evictions'
             cand gc 'Remove expired entries and stray files; enforce the size limits'
             cand config 'Print the effective configuration and where each value comes from'
+            cand audit 'Run a command traced; print the files it read that no --input covers (exit 1 if any)'
             cand completions 'Print the completion script for bash, zsh, fish, powershell or elvish'
             cand man 'Print a man page: cachecmd''s own, or a subcommand''s'
             cand __complete-keys 'Internal: key prefixes of the cached entries, for the completion scripts'
@@ -241,6 +270,8 @@ set edit:completion:arg-completer[cachecmd] = {|@words|
         &'cachecmd;help;gc'= {
         }
         &'cachecmd;help;config'= {
+        }
+        &'cachecmd;help;audit'= {
         }
         &'cachecmd;help;completions'= {
         }

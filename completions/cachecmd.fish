@@ -9,15 +9,15 @@ function __cachecmd_parse
     set -l tokens (commandline -opc)
     set -l context run
     set -l i 2
-    if test (count $tokens) -ge 2; and contains -- $tokens[2] evict clear key list show stats gc config completions man
+    if test (count $tokens) -ge 2; and contains -- $tokens[2] evict clear key list show stats gc config audit completions man
         set context $tokens[2]
         set i 3
     end
-    set -l valued run:--env run:--scope run:--key run:--input run:--modtime run:--output run:--expires-from run:--cache-dir run:--ttl run:--failure-ttl run:--stale run:--stale-if-error run:--retry run:--retry-delay run:--expires-at run:--expiry-margin run:--miss-status run:--cache-exit-codes run:--lock-timeout run:--max-entry-size run:--max-size run:--max-entries run:--remote run:--remote-mode run:--remote-timeout evict:--env evict:--scope evict:--key evict:--input evict:--modtime evict:--output evict:--expires-from evict:--cache-dir clear:--cache-dir clear:--scope clear:--older-than clear:--command key:--env key:--scope key:--key key:--input key:--modtime key:--output key:--expires-from key:--cache-dir list:--cache-dir list:--color list:--scope list:--command list:--sort show:--env show:--scope show:--key show:--input show:--modtime show:--output show:--expires-from show:--cache-dir show:--color stats:--cache-dir stats:--color stats:--max-size stats:--max-entries gc:--cache-dir gc:--max-size gc:--max-entries config:--cache-dir config:--ttl config:--failure-ttl config:--cache-exit-codes config:--miss-status config:--env config:--scope config:--expires-from config:--expiry-margin config:--lock-timeout config:--max-entry-size config:--max-size config:--max-entries config:--remote config:--remote-mode config:--remote-timeout
+    set -l valued run:--env run:--scope run:--key run:--input run:--modtime run:--output run:--expires-from run:--trace-ignore run:--cache-dir run:--ttl run:--failure-ttl run:--stale run:--stale-if-error run:--retry run:--retry-delay run:--expires-at run:--expiry-margin run:--miss-status run:--cache-exit-codes run:--lock-timeout run:--max-entry-size run:--max-size run:--max-entries run:--remote run:--remote-mode run:--remote-timeout evict:--env evict:--scope evict:--key evict:--input evict:--modtime evict:--output evict:--expires-from evict:--trace-ignore evict:--cache-dir clear:--cache-dir clear:--scope clear:--older-than clear:--command key:--env key:--scope key:--key key:--input key:--modtime key:--output key:--expires-from key:--trace-ignore key:--cache-dir list:--cache-dir list:--color list:--scope list:--command list:--sort show:--env show:--scope show:--key show:--input show:--modtime show:--output show:--expires-from show:--trace-ignore show:--cache-dir show:--color stats:--cache-dir stats:--color stats:--max-size stats:--max-entries gc:--cache-dir gc:--max-size gc:--max-entries config:--cache-dir config:--ttl config:--failure-ttl config:--cache-exit-codes config:--miss-status config:--env config:--scope config:--expires-from config:--expiry-margin config:--lock-timeout config:--max-entry-size config:--max-size config:--max-entries config:--remote config:--remote-mode config:--remote-timeout audit:--env audit:--scope audit:--key audit:--input audit:--modtime audit:--output audit:--expires-from audit:--trace-ignore audit:--cache-dir
     while test $i -le (count $tokens)
         switch $tokens[$i]
             case --
-                if contains -- $context run evict key show
+                if contains -- $context run evict key show audit
                     echo $context (math $i + 1)
                 else
                     echo $context -1
@@ -29,7 +29,7 @@ function __cachecmd_parse
                     set i (math $i + 1)
                 end
             case '*'
-                if contains -- $context run evict key
+                if contains -- $context run evict key audit
                     echo $context $i
                     return
                 end
@@ -78,6 +78,7 @@ complete -c cachecmd -n '__fish_is_nth_token 1' -a show -d 'Show everything know
 complete -c cachecmd -n '__fish_is_nth_token 1' -a stats -d 'Summarize the cache: entries, bytes, hits, misses, evictions'
 complete -c cachecmd -n '__fish_is_nth_token 1' -a gc -d 'Remove expired entries and stray files; enforce the size limits'
 complete -c cachecmd -n '__fish_is_nth_token 1' -a config -d 'Print the effective configuration and where each value comes from'
+complete -c cachecmd -n '__fish_is_nth_token 1' -a audit -d 'Run a command traced; print the files it read that no --input covers (exit 1 if any)'
 complete -c cachecmd -n '__fish_is_nth_token 1' -a completions -d 'Print the completion script for bash, zsh, fish, powershell or elvish'
 complete -c cachecmd -n '__fish_is_nth_token 1' -a man -d 'Print a man page: cachecmd\'s own, or a subcommand\'s'
 complete -c cachecmd -n '__cachecmd_in run' -l env -x -a '(set --names --export)' -d 'Key on this environment variable (repeatable; globs such as AWS_*)'
@@ -89,6 +90,8 @@ complete -c cachecmd -n '__cachecmd_in run' -l modtime -r -F -d 'Key on this fil
 complete -c cachecmd -n '__cachecmd_in run' -l stdin -d 'Read stdin, key on its content, and feed it to the command'
 complete -c cachecmd -n '__cachecmd_in run' -l output -r -F -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
 complete -c cachecmd -n '__cachecmd_in run' -l expires-from -x -d 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (/Credentials/Expiration) or $.dotted.path'
+complete -c cachecmd -n '__cachecmd_in run' -l trace-inputs -d 'Find the command\'s inputs by tracing it (Linux): serve the entry only while every file it read, stat\'ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]'
+complete -c cachecmd -n '__cachecmd_in run' -l trace-ignore -x -d 'Leave paths matching this glob out of the traced inputs (repeatable)'
 complete -c cachecmd -n '__cachecmd_in run' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in run' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n '__cachecmd_in run' -l ttl -x -d 'How long an entry is served: 30s, 10m, 1h 30m, 7d or forever'
@@ -115,7 +118,7 @@ complete -c cachecmd -n '__cachecmd_in run' -l remote-read-only -d 'Alias of --r
 complete -c cachecmd -n '__cachecmd_in run' -l remote-timeout -x -d 'Deadline of one whole remote lookup or upload (connect, transfer, checks)'
 complete -c cachecmd -n '__cachecmd_in run' -l help -s h -d 'Print help'
 complete -c cachecmd -n '__cachecmd_in run' -l version -s V -d 'Print version'
-complete -c cachecmd -n '__cachecmd_in run; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --cache-dir --ttl --failure-ttl --stale --stale-if-error --retry --retry-delay --expires-at --expiry-margin --miss-status --cache-exit-codes --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-timeout' -a '(__fish_complete_command)'
+complete -c cachecmd -n '__cachecmd_in run; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --trace-ignore --cache-dir --ttl --failure-ttl --stale --stale-if-error --retry --retry-delay --expires-at --expiry-margin --miss-status --cache-exit-codes --lock-timeout --max-entry-size --max-size --max-entries --remote --remote-mode --remote-timeout' -a '(__fish_complete_command)'
 
 complete -c cachecmd -n '__cachecmd_in evict' -l env -x -a '(set --names --export)' -d 'Key on this environment variable (repeatable; globs such as AWS_*)'
 complete -c cachecmd -n '__cachecmd_in evict' -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
@@ -126,10 +129,12 @@ complete -c cachecmd -n '__cachecmd_in evict' -l modtime -r -F -d 'Key on this f
 complete -c cachecmd -n '__cachecmd_in evict' -l stdin -d 'Read stdin, key on its content, and feed it to the command'
 complete -c cachecmd -n '__cachecmd_in evict' -l output -r -F -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
 complete -c cachecmd -n '__cachecmd_in evict' -l expires-from -x -d 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (/Credentials/Expiration) or $.dotted.path'
+complete -c cachecmd -n '__cachecmd_in evict' -l trace-inputs -d 'Find the command\'s inputs by tracing it (Linux): serve the entry only while every file it read, stat\'ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]'
+complete -c cachecmd -n '__cachecmd_in evict' -l trace-ignore -x -d 'Leave paths matching this glob out of the traced inputs (repeatable)'
 complete -c cachecmd -n '__cachecmd_in evict' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in evict' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n '__cachecmd_in evict' -l help -s h -d 'Print help'
-complete -c cachecmd -n '__cachecmd_in evict; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --cache-dir' -a '(__fish_complete_command)'
+complete -c cachecmd -n '__cachecmd_in evict; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --trace-ignore --cache-dir' -a '(__fish_complete_command)'
 
 complete -c cachecmd -n '__cachecmd_in clear' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in clear' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
@@ -149,12 +154,14 @@ complete -c cachecmd -n '__cachecmd_in key' -l modtime -r -F -d 'Key on this fil
 complete -c cachecmd -n '__cachecmd_in key' -l stdin -d 'Read stdin, key on its content, and feed it to the command'
 complete -c cachecmd -n '__cachecmd_in key' -l output -r -F -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
 complete -c cachecmd -n '__cachecmd_in key' -l expires-from -x -d 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (/Credentials/Expiration) or $.dotted.path'
+complete -c cachecmd -n '__cachecmd_in key' -l trace-inputs -d 'Find the command\'s inputs by tracing it (Linux): serve the entry only while every file it read, stat\'ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]'
+complete -c cachecmd -n '__cachecmd_in key' -l trace-ignore -x -d 'Leave paths matching this glob out of the traced inputs (repeatable)'
 complete -c cachecmd -n '__cachecmd_in key' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in key' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n '__cachecmd_in key' -l explain -d 'Print each part of the key (values of variables only as digests)'
 complete -c cachecmd -n '__cachecmd_in key' -l json -d 'Print the key and each part of it as a JSON object'
 complete -c cachecmd -n '__cachecmd_in key' -l help -s h -d 'Print help'
-complete -c cachecmd -n '__cachecmd_in key; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --cache-dir' -a '(__fish_complete_command)'
+complete -c cachecmd -n '__cachecmd_in key; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --trace-ignore --cache-dir' -a '(__fish_complete_command)'
 
 complete -c cachecmd -n '__cachecmd_in list' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in list' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
@@ -177,6 +184,8 @@ complete -c cachecmd -n '__cachecmd_in show' -l modtime -r -F -d 'Key on this fi
 complete -c cachecmd -n '__cachecmd_in show' -l stdin -d 'Read stdin, key on its content, and feed it to the command'
 complete -c cachecmd -n '__cachecmd_in show' -l output -r -F -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
 complete -c cachecmd -n '__cachecmd_in show' -l expires-from -x -d 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (/Credentials/Expiration) or $.dotted.path'
+complete -c cachecmd -n '__cachecmd_in show' -l trace-inputs -d 'Find the command\'s inputs by tracing it (Linux): serve the entry only while every file it read, stat\'ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]'
+complete -c cachecmd -n '__cachecmd_in show' -l trace-ignore -x -d 'Leave paths matching this glob out of the traced inputs (repeatable)'
 complete -c cachecmd -n '__cachecmd_in show' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in show' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
 complete -c cachecmd -n '__cachecmd_in show' -l color -x -a 'auto always never' -d 'Colour the report: auto (only on a terminal, and never with NO_COLOR set), always or never'
@@ -184,7 +193,7 @@ complete -c cachecmd -n '__cachecmd_in show' -l stdout -d 'Print the stored stdo
 complete -c cachecmd -n '__cachecmd_in show' -l stderr -d 'Print the stored stderr instead of the description'
 complete -c cachecmd -n '__cachecmd_in show' -l json -d 'Print the description as a JSON object'
 complete -c cachecmd -n '__cachecmd_in show' -l help -s h -d 'Print help'
-complete -c cachecmd -n '__cachecmd_in show; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --cache-dir --color' -a '(__cachecmd_keys)'
+complete -c cachecmd -n '__cachecmd_in show; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --trace-ignore --cache-dir --color' -a '(__cachecmd_keys)'
 
 complete -c cachecmd -n '__cachecmd_in stats' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
 complete -c cachecmd -n '__cachecmd_in stats' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
@@ -222,8 +231,25 @@ complete -c cachecmd -n '__cachecmd_in config' -l remote-read-only -d 'Alias of 
 complete -c cachecmd -n '__cachecmd_in config' -l remote-timeout -x -d 'Deadline of one whole remote operation'
 complete -c cachecmd -n '__cachecmd_in config' -l help -s h -d 'Print help'
 
+complete -c cachecmd -n '__cachecmd_in audit' -l env -x -a '(set --names --export)' -d 'Key on this environment variable (repeatable; globs such as AWS_*)'
+complete -c cachecmd -n '__cachecmd_in audit' -l no-cwd -d 'Leave the working directory out of the key (share across directories)'
+complete -c cachecmd -n '__cachecmd_in audit' -l scope -x -d 'A namespace for the entry, part of the key (any string)'
+complete -c cachecmd -n '__cachecmd_in audit' -l key -x -d 'Extra key material, e.g. a version or date (repeatable)'
+complete -c cachecmd -n '__cachecmd_in audit' -l input -r -F -d 'Key on the content of these files: a path, a directory, or a glob with ** (repeatable)'
+complete -c cachecmd -n '__cachecmd_in audit' -l modtime -r -F -d 'Key on this file\'s modification time only (repeatable)'
+complete -c cachecmd -n '__cachecmd_in audit' -l stdin -d 'Read stdin, key on its content, and feed it to the command'
+complete -c cachecmd -n '__cachecmd_in audit' -l output -r -F -d 'A file or directory the command writes: archived on a miss, restored on a hit (repeatable)'
+complete -c cachecmd -n '__cachecmd_in audit' -l expires-from -x -d 'Expire the entry when stdout (JSON) says: the instant, epoch seconds or seconds left at this JSON Pointer (/Credentials/Expiration) or $.dotted.path'
+complete -c cachecmd -n '__cachecmd_in audit' -l trace-inputs -d 'Find the command\'s inputs by tracing it (Linux): serve the entry only while every file it read, stat\'ed, ran or listed is unchanged [env: CACHECMD_TRACE_INPUTS]'
+complete -c cachecmd -n '__cachecmd_in audit' -l trace-ignore -x -d 'Leave paths matching this glob out of the traced inputs (repeatable)'
+complete -c cachecmd -n '__cachecmd_in audit' -l cache-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Cache directory'
+complete -c cachecmd -n '__cachecmd_in audit' -l verbose -s v -d 'Print one status line on stderr (hit or miss, age, key)'
+complete -c cachecmd -n '__cachecmd_in audit' -l all -d 'Print every file read, system files included, not only those under the working directory'
+complete -c cachecmd -n '__cachecmd_in audit' -l help -s h -d 'Print help'
+complete -c cachecmd -n '__cachecmd_in audit; and not __fish_prev_arg_in --env --scope --key --input --modtime --output --expires-from --trace-ignore --cache-dir' -a '(__fish_complete_command)'
+
 complete -c cachecmd -n '__cachecmd_in completions' -l help -s h -d 'Print help'
 complete -c cachecmd -n '__cachecmd_in completions; and not __fish_prev_arg_in --' -a 'bash elvish fish powershell zsh'
 
 complete -c cachecmd -n '__cachecmd_in man' -l help -s h -d 'Print help'
-complete -c cachecmd -n '__cachecmd_in man; and not __fish_prev_arg_in --' -a 'evict clear key list show stats gc config completions man'
+complete -c cachecmd -n '__cachecmd_in man; and not __fish_prev_arg_in --' -a 'evict clear key list show stats gc config audit completions man'

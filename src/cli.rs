@@ -15,29 +15,18 @@ mod config;
 mod expiry;
 pub use config::ConfigArgs;
 pub use expiry::{ExpiresFromArgs, ExpiryMarginArgs};
+mod examples;
 mod generated;
 mod introspect;
 mod lookup_only;
 mod remote;
+mod trace;
+use examples::EXAMPLES;
 pub use generated::{CompleteKeysArgs, CompletionsArgs, Generated, ManArgs};
 pub use introspect::{KeyCommandArgs, ListArgs, ShowArgs, SortBy, StatsArgs};
 pub use lookup_only::LookupOnlyArgs;
 pub use remote::RemoteArgs;
-
-const EXAMPLES: &str = "\
-Examples:
-  # Shell prompt: cache a slow status for 10 seconds per directory
-  cachecmd --ttl 10s -- git status --short
-
-  # Script: call a slow API at most once an hour, keyed on the profile
-  cachecmd --ttl 1h --env AWS_PROFILE -- aws ec2 describe-instances
-
-  # CI: share across checkouts (no cwd in the key), forget on demand
-  cachecmd --no-cwd --ttl 7d -- ./generate-schema.sh
-  cachecmd evict --no-cwd -- ./generate-schema.sh
-
-  # A program whose name is also a subcommand
-  cachecmd -- clear";
+pub use trace::{AuditArgs, TraceArgs};
 
 /// Cache the output of a command: the first run records stdout, stderr and
 /// the exit code; later runs with the same key replay them while fresh.
@@ -78,6 +67,8 @@ pub enum Command {
     Gc(GcArgs),
     /// Print the effective configuration and where each value comes from
     Config(ConfigArgs),
+    /// Run a command traced; print the files it read that no --input covers (exit 1 if any)
+    Audit(AuditArgs),
     #[command(flatten)]
     Generated(Generated),
 }
@@ -195,6 +186,9 @@ pub struct KeyArgs {
 
     #[command(flatten)]
     pub expiry: ExpiresFromArgs,
+
+    #[command(flatten)]
+    pub trace: TraceArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,

@@ -26,6 +26,7 @@ mod spool;
 mod store;
 pub mod test_support;
 mod tier;
+mod trace;
 mod units;
 
 use std::os::unix::process::CommandExt;
@@ -98,6 +99,7 @@ fn dispatch(cli: Cli) -> error::Result<i32> {
         Some(Command::Stats(args)) => commands::stats::stats(&config, args),
         Some(Command::Gc(args)) => commands::gc::gc(&config, args),
         Some(Command::Config(args)) => commands::config::config(&config, args),
+        Some(Command::Audit(args)) => commands::audit::audit(&config, args),
         Some(Command::Generated(_)) => unreachable!("dispatched before the config is read"),
         None => {
             let (command, verbose) = (cli.run.command.clone(), cli.run.key.common.verbose);

@@ -23,6 +23,7 @@ pub fn key(config: &Config, args: KeyCommandArgs) -> Result<i32> {
         println!("{}", serde_json::to_string_pretty(&KeyJson::new(&material))?);
     } else if args.explain {
         print!("{}", material.explain());
+        print_traced_inputs(store.as_ref(), &material);
     } else {
         println!("{}", material.key().hex());
     }
@@ -71,5 +72,16 @@ impl KeyJson {
             stdin_sha256: material.stdin.as_ref().map(|s| hex::encode(s.digest)),
             expires_from: material.expires_from.clone(),
         }
+    }
+}
+
+/// With `--trace-inputs`, the inputs the recorded runs were found to use.
+fn print_traced_inputs(store: Option<&DiskStore>, material: &crate::key::KeyMaterial) {
+    let index =
+        store.filter(|_| material.trace).and_then(|s| super::run::read_index(s, &material.key()));
+    match index {
+        Some(index) => print!("{}", super::run::describe_index(&index)),
+        None if material.trace => println!("traced inputs: none recorded yet"),
+        None => {}
     }
 }

@@ -1,5 +1,6 @@
 //! One file per subcommand; `run` is the default mode.
 
+pub mod audit;
 pub mod bkt;
 pub mod clear;
 pub mod completions;

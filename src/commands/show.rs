@@ -91,6 +91,7 @@ pub fn show(config: &Config, args: ShowArgs) -> Result<i32> {
         return Ok(0);
     }
     let _ = write!(format::report_stdout(args.color.color), "{}", describe(&listed, now));
+    print_traced_inputs(&store, &file.key);
     Ok(0)
 }
 
@@ -103,6 +104,13 @@ struct ShowJson {
     #[serde(flatten)]
     material: MaterialJson,
     file: OsJson,
+}
+
+/// With `--trace-inputs` the entry is an index of manifests: list them.
+fn print_traced_inputs(store: &DiskStore, key: &crate::key::Key) {
+    if let Some(index) = super::run::read_index(store, key) {
+        print!("traced inputs\n{}", super::run::describe_index(&index));
+    }
 }
 
 fn no_entry(file: &EntryFile) -> Result<i32> {

@@ -184,6 +184,7 @@ mod tests {
             stdin: None,
             outputs: vec!["out".into()],
             expires_from: None,
+            trace: false,
         };
         let keyed = KeyDetails::from_material(&material, 2);
         let names: Vec<_> = keyed.inputs.iter().flatten().map(|i| i.path.clone()).collect();

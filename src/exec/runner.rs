@@ -11,6 +11,10 @@
 //! output of such a grandchild is neither captured nor relayed (it gets
 //! EPIPE or SIGPIPE).
 //!
+//! With `--trace-inputs` ([`run_traced`]) the command is spawned through
+//! the tracer's hand-off (`trace::spawn`): its tracer thread, not this one,
+//! waits for it and passes its exit status on unchanged.
+//!
 //! A caller that stops reading does not stop the recording: the output keeps
 //! flowing into the entry, up to `--max-entry-size`, so `cachecmd -- seq 1
 //! 100000 | head -1` is recorded; past the limit the pipe is closed and the
@@ -18,6 +22,7 @@
 
 use std::ffi::OsString;
 use std::os::fd::OwnedFd;
+use std::os::unix::process::ExitStatusExt as _;
 use std::process::{Command, ExitStatus, Stdio};
 
 use thiserror::Error;
@@ -27,6 +32,8 @@ use crate::exec::sys;
 use crate::exec::tee::{self, Stream, PIPE_BUFFER};
 use crate::exit_codes;
 use crate::record::Sink;
+use crate::trace::spawn::{Handoff, Start};
+use crate::trace::Accesses;
 
 #[derive(Debug, Error)]
 pub enum SpawnError {
@@ -44,7 +51,7 @@ pub enum SpawnError {
 }
 
 /// Subcommands, for the hint after a mistyped one (`cachecmd lst`).
-const SUBCOMMANDS: [&str; 7] = ["clear", "evict", "gc", "key", "list", "show", "stats"];
+const SUBCOMMANDS: [&str; 8] = ["audit", "clear", "evict", "gc", "key", "list", "show", "stats"];
 
 /// `; did you mean 'list'?` when `program` is a bare name close to a subcommand.
 fn did_you_mean(program: &str) -> String {
@@ -149,6 +156,34 @@ pub fn run(
     sinks: Option<(Sink<'_>, Sink<'_>)>,
     mode: Mode,
 ) -> Result<Finished, SpawnError> {
+    run_with(argv, stdin, sinks, mode, false).map(|(finished, _)| finished)
+}
+
+/// What tracing found (`--trace-inputs`), or why the run was not traced.
+pub enum Trace {
+    Traced(Accesses),
+    Untraced(String),
+}
+
+/// [`run`] under the input tracer; a command that cannot be traced runs
+/// untraced (`Trace::Untraced` says why), with the same output and status.
+pub fn run_traced(
+    argv: &[OsString],
+    stdin: Option<&std::fs::File>,
+    sinks: Option<(Sink<'_>, Sink<'_>)>,
+    mode: Mode,
+) -> Result<(Finished, Trace), SpawnError> {
+    let (finished, trace) = run_with(argv, stdin, sinks, mode, true)?;
+    Ok((finished, trace.unwrap_or_else(|| Trace::Untraced("not traced".into()))))
+}
+
+fn run_with(
+    argv: &[OsString],
+    stdin: Option<&std::fs::File>,
+    sinks: Option<(Sink<'_>, Sink<'_>)>,
+    mode: Mode,
+    traced: bool,
+) -> Result<(Finished, Option<Trace>), SpawnError> {
     let (program, args) = argv.split_first().ok_or(SpawnError::Empty)?;
     // A spooled stdin replaces a closed one; closed outputs get no pipe.
     let closed = stdio::closed_mask() & if stdin.is_some() { !1 } else { !0 };
@@ -166,23 +201,34 @@ pub fn run(
     sys::install_relay();
     if let Some(signal) = sys::interrupted() {
         // Interrupted between attempts (a `--retry` backoff): no new attempt.
-        let status = std::os::unix::process::ExitStatusExt::from_raw(signal);
-        return Ok(Finished {
-            status,
-            recorded: None,
-            write_error: None,
-            interrupted: Some(signal),
-        });
+        let status = ExitStatus::from_raw(signal);
+        let finished =
+            Finished { status, recorded: None, write_error: None, interrupted: Some(signal) };
+        return Ok((finished, None));
+    }
+    let (mut handoff, mut refused) = (None, None);
+    if traced {
+        match crate::trace::refuse(program)
+            .map_or_else(|| Handoff::install(&mut command, argv), Err)
+        {
+            Ok(installed) => handoff = Some(installed),
+            Err(why) => refused = Some(why),
+        }
     }
     sys::set_child(None);
-    let mut child = command
-        .args(args)
-        .stdin(stdin)
-        .stdout(piped(1))
-        .stderr(piped(2))
-        .spawn()
-        .map_err(|e| SpawnError::from_io(program, e))?;
+    let spawned = command.args(args).stdin(stdin).stdout(piped(1)).stderr(piped(2)).spawn();
+    if let Some(handoff) = &mut handoff {
+        handoff.spawned();
+    }
+    let mut child = spawned.map_err(|e| SpawnError::from_io(program, e))?;
     sys::set_child(Some(child.id()));
+    let start = handoff.as_ref().map(Handoff::start);
+    let seized = start.as_ref().is_some_and(Start::seized);
+    if let Some(e) = handoff.as_ref().and_then(Handoff::exec_error) {
+        // The child could not exec: it has exited 127; reap it.
+        reap(&mut child, handoff, seized);
+        return Err(SpawnError::from_io(program, e));
+    }
 
     let child_out = child.stdout.take().map(OwnedFd::from);
     let child_err = child.stderr.take().map(OwnedFd::from);
@@ -202,7 +248,9 @@ pub fn run(
     let (stop_read, stop_write) = match stop {
         Ok(stop) => stop,
         Err(e) => {
-            kill_and_reap(&mut child);
+            // Without a tee the command must not be left running unwatched.
+            let _ = child.kill();
+            reap(&mut child, handoff, seized);
             return Err(e);
         }
     };
@@ -212,7 +260,11 @@ pub fn run(
     ];
     let (status, [out_tee, err_tee]) = std::thread::scope(|scope| {
         let tee = scope.spawn(|| tee::tee(streams, &stop_read));
-        let status = wait(&mut child);
+        // A seized command is reaped by its tracer, and only by it.
+        let status = match handoff.as_ref().filter(|_| seized) {
+            Some(handoff) => handoff.wait_root().map_or_else(failed_wait, ExitStatus::from_raw),
+            None => wait(&mut child),
+        };
         sys::set_child(None);
         // The command has exited: the readers drain what is left and stop.
         drop(stop_write);
@@ -226,14 +278,39 @@ pub fn run(
     if let Some(error) = &write_error {
         error.report();
     }
-    Ok(Finished { status, recorded, write_error, interrupted: sys::interrupted() })
+    let finished = Finished { status, recorded, write_error, interrupted: sys::interrupted() };
+    let trace = match (handoff, start) {
+        (Some(handoff), Some(Start::Traced)) => {
+            let accesses = handoff.finish();
+            Some(match accesses.incomplete.clone() {
+                Some(why) => Trace::Untraced(why),
+                None => Trace::Traced(accesses),
+            })
+        }
+        (Some(handoff), Some(Start::Seized(why))) => {
+            handoff.finish();
+            Some(Trace::Untraced(why))
+        }
+        (_, Some(Start::Untraced(why))) => Some(Trace::Untraced(why)),
+        _ => refused.map(Trace::Untraced),
+    };
+    Ok((finished, trace))
 }
 
-/// Without a tee the command must not be left running unwatched.
-fn kill_and_reap(child: &mut std::process::Child) {
-    let _ = child.kill();
-    wait(child);
+/// Reaps a command that is not teed: through its tracer when it was seized
+/// (nobody else may wait for it then).
+fn reap(child: &mut std::process::Child, handoff: Option<Handoff>, seized: bool) {
+    match handoff.filter(|_| seized) {
+        Some(handoff) => drop((handoff.wait_root(), handoff.finish())),
+        None => drop(wait(child)),
+    }
     sys::set_child(None);
+}
+
+/// wait(2) on our own child only fails on EINTR/ECHILD; report a generic
+/// failure rather than invent success.
+fn failed_wait() -> ExitStatus {
+    ExitStatus::from_raw(1 << 8)
 }
 
 fn wait(child: &mut std::process::Child) -> ExitStatus {
@@ -241,9 +318,7 @@ fn wait(child: &mut std::process::Child) -> ExitStatus {
         match child.wait() {
             Ok(status) => return status,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            // wait(2) on our own child only fails on EINTR/ECHILD; report a
-            // generic failure rather than invent success.
-            Err(_) => return std::os::unix::process::ExitStatusExt::from_raw(1 << 8),
+            Err(_) => return failed_wait(),
         }
     }
 }

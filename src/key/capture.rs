@@ -50,6 +50,10 @@ pub struct KeySpec {
     /// `--expires-from` PATH as given: a different path reads a different
     /// expiry, so it is a different entry.
     pub expires_from: Option<String>,
+    /// `--trace-inputs` (flag, `CACHECMD_TRACE_INPUTS` or config).
+    pub trace_inputs: bool,
+    /// `--trace-ignore` globs after the config file's (checked); not keyed.
+    pub trace_ignore: Vec<String>,
 }
 
 #[derive(Debug, Error)]
@@ -115,6 +119,7 @@ impl KeySpec {
             stdin,
             outputs: self.outputs.clone(),
             expires_from: self.expires_from.clone(),
+            trace: self.trace_inputs,
         })
     }
 }
@@ -176,6 +181,8 @@ mod tests {
             stdin: false,
             outputs: Vec::new(),
             expires_from: None,
+            trace_inputs: false,
+            trace_ignore: Vec::new(),
         }
     }
 

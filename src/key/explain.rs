@@ -59,6 +59,9 @@ impl KeyMaterial {
         if let Some(path) = &self.expires_from {
             line(format!("expiry   from output at {}", shell_word(std::ffi::OsStr::new(path))));
         }
+        if self.trace {
+            line("trace    inputs found by tracing the command (--trace-inputs)".into());
+        }
         out
     }
 }
@@ -86,6 +89,7 @@ mod tests {
             stdin: None,
             outputs: vec![],
             expires_from: None,
+            trace: false,
         }
     }
 

@@ -75,6 +75,8 @@ pub struct KeyMaterial {
     pub outputs: Vec<OsString>,
     /// `--expires-from` PATH as given.
     pub expires_from: Option<String>,
+    /// `--trace-inputs`: the entry at this key is an index of manifests.
+    pub trace: bool,
 }
 
 impl KeyMaterial {
@@ -94,6 +96,7 @@ impl KeyMaterial {
             stdin: self.stdin.as_ref().map(|stdin| stdin.digest),
             outputs: &self.outputs,
             expires_from: self.expires_from.as_deref(),
+            trace: self.trace,
         }
     }
 }
@@ -118,6 +121,8 @@ pub struct KeyView<'a> {
     pub outputs: &'a [OsString],
     /// `--expires-from` PATH as given.
     pub expires_from: Option<&'a str>,
+    /// `--trace-inputs`.
+    pub trace: bool,
 }
 
 impl KeyView<'_> {
@@ -200,6 +205,9 @@ impl KeyView<'_> {
             encoder.tag(b'X');
             encoder.bytes(path.as_bytes());
         }
+        if self.trace {
+            encoder.tag(b'T');
+        }
         Key(encoder.0.finalize().into())
     }
 }
@@ -240,6 +248,7 @@ mod tests {
             stdin: None,
             outputs: &[],
             expires_from: None,
+            trace: false,
         }
     }
 
@@ -294,6 +303,7 @@ mod tests {
             KeyView { stdin: Some([0; 32]), ..base.clone() }.key(),
             KeyView { expires_from: Some("/exp"), ..base.clone() }.key(),
             KeyView { expires_from: Some("$.exp"), ..base.clone() }.key(),
+            KeyView { trace: true, ..base.clone() }.key(),
             base.key(),
         ];
         for (i, a) in variants.iter().enumerate() {

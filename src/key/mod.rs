@@ -14,8 +14,8 @@ use std::fmt;
 
 pub use capture::{CaptureError, KeySpec};
 #[cfg(test)]
-pub use inputs::collect;
-pub use inputs::{DigestCache, Hashed};
+pub use inputs::{collect, NoCache};
+pub use inputs::{hash_file, DigestCache, Hashed};
 pub use material::{Input, KeyMaterial, KeyView, Kind, SpooledStdin};
 
 /// A 32-byte SHA-256 key.

@@ -58,6 +58,8 @@ impl Config {
             stdin: false,
             outputs: Vec::new(),
             expires_from: None,
+            trace_inputs: false,
+            trace_ignore: Vec::new(),
         };
         let freshness = Freshness {
             stale: args.stale,

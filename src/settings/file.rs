@@ -31,6 +31,8 @@ pub(super) struct ConfigFile {
     pub s3_endpoint: Option<String>,
     pub expires_from: Option<String>,
     pub expiry_margin: Option<String>,
+    pub trace_inputs: Option<bool>,
+    pub trace_ignore: Option<Vec<String>>,
 }
 
 /// A size as a byte count or as text such as `64 MiB`.

@@ -152,7 +152,26 @@ impl Config {
             stdin: args.stdin,
             outputs: args.output.clone(),
             expires_from: self.expires_from(args)?.map(|(text, _)| text),
+            trace_inputs: self.trace_inputs(args)?,
+            trace_ignore: self.trace_ignore(args)?,
         })
+    }
+
+    /// `--trace-inputs`, else `CACHECMD_TRACE_INPUTS` (any boolean spelling;
+    /// `0` turns off a config file's), else config `trace_inputs`.
+    fn trace_inputs(&self, args: &KeyArgs) -> Result<bool, SettingsError> {
+        if args.trace.trace_inputs {
+            return Ok(true);
+        }
+        Ok(env_bool("CACHECMD_TRACE_INPUTS")?.or(self.file.trace_inputs).unwrap_or(false))
+    }
+
+    /// Config `trace_ignore`, then `--trace-ignore`; a bad glob is a usage error.
+    fn trace_ignore(&self, args: &KeyArgs) -> Result<Vec<String>, SettingsError> {
+        let mut globs = self.file.trace_ignore.clone().unwrap_or_default();
+        globs.extend(args.trace.trace_ignore.iter().cloned());
+        crate::trace::paths::Ignore::new(Path::new("/"), &globs).map_err(SettingsError::Invalid)?;
+        Ok(globs)
     }
 
     /// `--expires-from` (else config `expires_from`), checked: a bad PATH

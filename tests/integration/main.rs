@@ -33,6 +33,7 @@ mod run_mode;
 mod security;
 mod storage;
 mod subcommands;
+mod trace_inputs;
 mod trust_io;
 mod trust_run;
 mod trust_secrets;

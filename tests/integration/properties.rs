@@ -434,6 +434,7 @@ impl Material {
             stdin: self.stdin,
             outputs: &self.outputs,
             expires_from: None,
+            trace: false,
         }
         .key()
     }

@@ -46,6 +46,18 @@ const TOOLS: &[Tool] = &[
         why: "WebDAV listing (PROPFIND) for list/clear --remote",
     },
     Tool {
+        needs: "strace",
+        from: Source::Apt("strace"),
+        why: "--trace-inputs fails open when traced",
+    },
+    Tool { needs: "make", from: Source::Apt("make"), why: "--trace-inputs on a make build" },
+    Tool { needs: "cc", from: Source::Apt("gcc"), why: "a static program traced (cc -static)" },
+    Tool {
+        needs: "/usr/lib/x86_64-linux-gnu/libc.a",
+        from: Source::Apt("libc6-dev"),
+        why: "cc -static for the static program test",
+    },
+    Tool {
         needs: "s3s-fs",
         from: Source::Cargo("s3s-fs --version 0.14.1 --features binary"),
         why: "S3 tier tests (a real S3-compatible server)",

@@ -53,7 +53,7 @@ impl Run<'_> {
             let sinks = recorder.as_ref().map(Recorder::sinks);
             // The wall time of the attempt that is recorded: what a hit saves.
             let started = std::time::Instant::now();
-            let finished = match runner::run(&settings.command, self.stdin.as_ref(), sinks, mode) {
+            let finished = match self.run_command(sinks, mode) {
                 Ok(finished) => finished,
                 Err(e) => {
                     self.note("not recorded (could not run)");
@@ -132,7 +132,8 @@ impl Run<'_> {
             Mode::Stream => self.settings.max_entry_size,
             Mode::Capture => u64::MAX,
         };
-        let pending = store.begin(&self.key).map_err(|e| e.to_string());
+        let key = self.new_entry_key();
+        let pending = store.begin(&key).map_err(|e| e.to_string());
         let recorder = pending.and_then(|pending| {
             let spill_dir = pending.temp_dir().to_path_buf();
             Recorder::new(pending, &self.meta(), limit, &spill_dir, mode == Mode::Capture)

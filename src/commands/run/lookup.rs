@@ -12,7 +12,8 @@ use crate::tier::Fetched;
 
 impl Run<'_> {
     pub(super) fn lookup(&mut self, store: &DiskStore) -> Option<StoredEntry> {
-        match store.lookup(&self.key) {
+        let key = self.entry_key(store)?;
+        match store.lookup(&key) {
             Ok(Some(entry)) => Some(entry),
             Ok(None) => None,
             Err(e) => {
@@ -37,7 +38,7 @@ impl Run<'_> {
                         self.note("stale: refreshing in the background");
                         refresh::start_refresh(Some(store), &self.key);
                     }
-                    usage::record_hit(store, Event::Hit, &self.key, entry.header.run_ms);
+                    usage::record_hit(store, Event::Hit, &self.hit_key(), entry.header.run_ms);
                     return Outcome::Replay(entry);
                 }
                 Some(entry) => {
@@ -67,7 +68,7 @@ impl Run<'_> {
                     if check {
                         return Outcome::Done(0);
                     }
-                    usage::record_hit(store, Event::Hit, &self.key, entry.header.run_ms);
+                    usage::record_hit(store, Event::Hit, &self.hit_key(), entry.header.run_ms);
                     return Outcome::Replay(entry);
                 }
             }
@@ -93,7 +94,7 @@ impl Run<'_> {
             let cut = crate::freshness::margin_cut(h.expires_at, margin);
             rules.is_fresh(h.exit_code, cut, age, now)
         };
-        let fetched = tier.fetch(&store, &self.key, is_fresh, &mut self.notes);
+        let fetched = self.fetch_traced(tier, &store, is_fresh);
         if !matches!(fetched, Fetched::Hit) {
             return None;
         }
@@ -128,7 +129,7 @@ impl Run<'_> {
                     let fresh = self.lookup(&store).filter(|e| self.is_fresh(e));
                     if let Some(entry) = fresh.filter(|e| self.restore_outputs(e)) {
                         self.note("hit after waiting for another run");
-                        usage::record_hit(&store, Event::Hit, &self.key, entry.header.run_ms);
+                        usage::record_hit(&store, Event::Hit, &self.hit_key(), entry.header.run_ms);
                         return Outcome::Replay(entry);
                     }
                 }

@@ -15,6 +15,9 @@ mod lookup;
 mod outputs;
 mod publish;
 mod refresh;
+mod traced;
+
+pub use traced::{describe_index, read_index};
 
 use std::fs::File;
 use std::time::Duration;
@@ -48,6 +51,8 @@ struct Run<'a> {
     expiry_refused: Option<String>,
     /// The key material the entry records for `show`.
     keyed: KeyDetails,
+    /// `--trace-inputs`: the traced run.
+    traced: traced::Traced,
 }
 
 /// How a path through run mode ends: an exit status already produced, or
@@ -92,7 +97,9 @@ pub fn run(settings: &RunSettings) -> crate::error::Result<i32> {
     let clock = freshness::clock();
     let tier = tier.as_ref();
     let (notes, expiry_refused) = (Vec::new(), None);
-    let mut run = Run { settings, key, stdin, outputs, tier, clock, notes, expiry_refused, keyed };
+    let traced = traced::Traced::default();
+    let mut run =
+        Run { settings, key, stdin, outputs, tier, clock, notes, expiry_refused, keyed, traced };
     for input in material.inputs.iter().flatten() {
         if input.kind == crate::key::Kind::Absent {
             let path = String::from_utf8_lossy(&input.path);

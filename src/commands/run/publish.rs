@@ -118,6 +118,9 @@ impl Run<'_> {
             Ok(()) if self.expiry_refused.is_some() => {
                 Published::NotRecorded(self.expiry_refused.take().unwrap_or_default())
             }
+            Ok(()) if self.untraced().is_some() => {
+                Published::NotRecorded(self.untraced().unwrap_or_default())
+            }
             Ok(()) => match store.publish(pending) {
                 Ok(()) => Published::Recorded,
                 Err(e) => Published::NotRecorded(e.to_string()),
@@ -126,6 +129,7 @@ impl Run<'_> {
         match published {
             Published::Recorded => {
                 self.note(format!("recorded (exit {})", header.exit_code));
+                let shared = self.publish_manifest(store);
                 if let Some(tier) = self.tier {
                     // The header's instant: `--expires-at` or the output's.
                     let expires_at = (header.expires_at != 0).then(|| {
@@ -133,7 +137,9 @@ impl Run<'_> {
                     });
                     let now = self.clock.now();
                     let lifetime = self.rules().remote_lifetime(header.exit_code, expires_at, now);
-                    tier.upload(store, &self.key, lifetime, &mut self.notes);
+                    for key in &shared {
+                        tier.upload(store, key, lifetime, &mut self.notes);
+                    }
                 }
             }
             Published::NotRecorded(why) => self.note(format!("not recorded ({why})")),

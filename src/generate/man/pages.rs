@@ -12,7 +12,15 @@ pub(crate) struct Prose {
     pub(crate) examples: &'static [(&'static str, &'static [&'static str])],
     /// Statuses besides 0 and the usage error every subcommand has.
     pub(crate) no_entry: bool,
+    /// Statuses of their own (`audit`), after 0.
+    pub(crate) statuses: &'static [(&'static str, &'static str)],
 }
+
+/// `audit`'s statuses: CI gates on them.
+const AUDIT_STATUSES: &[(&str, &str)] = &[
+    ("`1`", "The command read files that no `--input` covers; they are listed on stdout."),
+    ("`2`", "The command could not be traced (ptrace or seccomp unavailable); nothing is listed."),
+];
 
 pub(crate) fn prose(subcommand: &str) -> Prose {
     let (description, examples, no_entry): (&str, &[(&str, &[&str])], bool) = match subcommand {
@@ -100,6 +108,17 @@ pub(crate) fn prose(subcommand: &str) -> Prose {
             ],
             false,
         ),
+        "audit" => (
+            "Runs {COMMAND} traced, as `--trace-inputs` would, discarding its output, and \
+             prints one per line the files under the working directory that it read and that \
+             no `--input` given here covers (with `--all`: every file it read, system files \
+             included).",
+            &[
+                ("Gate CI on declared inputs", &["cachecmd audit --input 'src/**' --input Cargo.lock -- cargo build"]),
+                ("Everything a command reads", &["cachecmd audit --all -- ./generate-schema.sh"]),
+            ],
+            false,
+        ),
         "man" => (
             "Prints a man page in roff on stdout: cachecmd's own, or that of {SUBCOMMAND}.",
             &[
@@ -108,7 +127,7 @@ pub(crate) fn prose(subcommand: &str) -> Prose {
                     "Install the pages where man finds them",
                     &[
                         "mkdir -p ~/.local/share/man/man1",
-                        "for page in '' evict clear key list show stats gc config completions man; do",
+                        "for page in '' evict clear key list show stats gc config audit completions man; do",
                         "  cachecmd man $page > ~/.local/share/man/man1/cachecmd${page:+-$page}.1",
                         "done",
                     ],
@@ -118,7 +137,8 @@ pub(crate) fn prose(subcommand: &str) -> Prose {
         ),
         _ => ("", &[], false),
     };
-    Prose { description, examples, no_entry }
+    let statuses = if subcommand == "audit" { AUDIT_STATUSES } else { &[] };
+    Prose { description, examples, no_entry, statuses }
 }
 
 pub(crate) fn examples(prose: &Prose) -> Roff {
@@ -138,6 +158,9 @@ pub(crate) fn exit_status(prose: &Prose) -> Roff {
     let mut r = Roff::new();
     heading(&mut r, "EXIT STATUS");
     tagged(&mut r, "`0`", "Success.");
+    for (status, meaning) in prose.statuses {
+        tagged(&mut r, status, meaning);
+    }
     if prose.no_entry {
         tagged(
             &mut r,

@@ -331,6 +331,11 @@ pub(crate) fn environment(options: &[EnvOption]) -> Roff {
              are unaffected.",
         ),
         (
+            "CACHECMD_TRACE_INPUTS",
+            "Like `--trace-inputs` when true (`1`, `true`, `yes`, `on`); false (`0`, `false`, \
+             `no`, `off`) overrides the config file's `trace_inputs`.",
+        ),
+        (
             "CACHECMD_REMOTE_PASSWORD",
             "The password of the `--remote` Redis server, so it need not be in the URL. \
              It never appears in any message, `-v` line, `list` or `stats`.",

@@ -8,7 +8,7 @@ use crate::exit_codes;
 
 /// Every key the config file accepts, what it sets, and its flag and
 /// variable; an unknown key is an error, so this list is the whole schema.
-pub(crate) const CONFIG_KEYS: [(&str, &str); 14] = [
+pub(crate) const CONFIG_KEYS: [(&str, &str); 16] = [
     ("ttl", "How long an entry is served (`--ttl`, `CACHECMD_TTL`). Default 1h."),
     (
         "failure_ttl",
@@ -30,6 +30,15 @@ pub(crate) const CONFIG_KEYS: [(&str, &str); 14] = [
         "expiry_margin",
         "An absolute expiry counts this much earlier (`--expiry-margin`, \
          `CACHECMD_EXPIRY_MARGIN`). Default 0s.",
+    ),
+    (
+        "trace_inputs",
+        "Find each command's inputs by tracing it (`--trace-inputs`, \
+         `CACHECMD_TRACE_INPUTS`); part of the key. Default false.",
+    ),
+    (
+        "trace_ignore",
+        "Globs of paths left out of traced inputs; `--trace-ignore` adds to this list.",
     ),
     ("cache_dir", "The cache directory (`--cache-dir`, `CACHECMD_DIR`)."),
     (
@@ -100,6 +109,8 @@ pub(crate) fn files() -> Roff {
             "failure_ttl = \"30s\"",
             "expires_from = \"/Credentials/Expiration\"",
             "expiry_margin = \"5m\"",
+            "trace_inputs = false",
+            "trace_ignore = [\"*.log\"]",
             "cache_dir = \"/home/me/.cache/cachecmd\"",
             "env = [\"AWS_PROFILE\", \"KUBECONFIG\"]",
             "lock_timeout = \"10m\"",
