@@ -27,6 +27,7 @@ pub(super) const SUBCOMMANDS: &[&str] = &[
     "stats",
     "gc",
     "config",
+    "audit",
     "completions",
     "man",
     "__complete-keys",
