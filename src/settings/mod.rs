@@ -170,7 +170,12 @@ impl Config {
     fn trace_ignore(&self, args: &KeyArgs) -> Result<Vec<String>, SettingsError> {
         let mut globs = self.file.trace_ignore.clone().unwrap_or_default();
         globs.extend(args.trace.trace_ignore.iter().cloned());
-        crate::trace::paths::Ignore::new(Path::new("/"), &globs).map_err(SettingsError::Invalid)?;
+        // Checked only when given: compiling the default globs would cost
+        // every hit more than the rest of its start-up.
+        if !globs.is_empty() {
+            crate::trace::paths::Ignore::new(Path::new("/"), &globs)
+                .map_err(SettingsError::Invalid)?;
+        }
         Ok(globs)
     }
 
