@@ -126,10 +126,7 @@ const SPECS: [Spec; 19] = [
         Some("0"),
         exit_codes,
     ),
-    Spec {
-        in_file: false,
-        ..spec("miss_status", "--miss-status", "CACHECMD_MISS_STATUS", Some("3"), exit_status)
-    },
+    spec("miss_status", "--miss-status", "CACHECMD_MISS_STATUS", Some("3"), exit_status),
     Spec { in_file: false, ..spec("scope", "--scope", "CACHECMD_SCOPE", None, any) },
     spec("expires_from", "--expires-from", "CACHECMD_EXPIRES_FROM", None, json_path),
     spec("expiry_margin", "--expiry-margin", "CACHECMD_EXPIRY_MARGIN", Some("0s"), margin),

@@ -16,6 +16,7 @@ pub(super) struct ConfigFile {
     pub ttl: Option<String>,
     pub failure_ttl: Option<String>,
     pub cache_exit_codes: Option<String>,
+    pub miss_status: Option<u8>,
     pub cache_dir: Option<PathBuf>,
     pub env: Option<Vec<String>>,
     pub lock_timeout: Option<String>,

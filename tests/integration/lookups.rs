@@ -43,13 +43,20 @@ fn check_prints_nothing_and_says_fresh_or_miss_by_status() {
 }
 
 #[test]
-fn miss_status_comes_from_the_flag_or_the_variable() {
+fn miss_status_comes_from_the_flag_the_variable_or_the_config() {
     let env = TestEnv::new();
     let command = env.counter("c").prints("out");
     env.run(&command).opts(["--check", "--miss-status", "42"]).quiet().assert().code(42);
     let by_env = env.run(&command).opt("--cached-only").env("CACHECMD_MISS_STATUS", "7");
     by_env.quiet().assert().code(7).stdout("");
     env.run(&command).opts(["--check", "--miss-status", "300"]).quiet().assert().code(125);
+    env.write_config("miss_status = 9\n");
+    env.run(&command).opt("--check").quiet().assert().code(9);
+    // The variable, then the flag, come before the file.
+    env.run(&command).opt("--check").env("CACHECMD_MISS_STATUS", "7").quiet().assert().code(7);
+    env.run(&command).opts(["--check", "--miss-status", "42"]).quiet().assert().code(42);
+    env.write_config("miss_status = 300\n");
+    env.run(&command).opt("--check").quiet().assert().code(125);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::exit_codes;
 
 /// Every key the config file accepts, what it sets, and its flag and
 /// variable; an unknown key is an error, so this list is the whole schema.
-pub(crate) const CONFIG_KEYS: [(&str, &str); 16] = [
+pub(crate) const CONFIG_KEYS: [(&str, &str); 17] = [
     ("ttl", "How long an entry is served (`--ttl`, `CACHECMD_TTL`). Default 1h."),
     (
         "failure_ttl",
@@ -20,6 +20,11 @@ pub(crate) const CONFIG_KEYS: [(&str, &str); 16] = [
         "Which exit statuses are cached, e.g. `0,1,100-199` (`--cache-exit-codes`, \
          `CACHECMD_CACHE_EXIT_CODES`); listed non-zero ones live for `failure_ttl`, else \
          `ttl`. Default: 0, and every status when `failure_ttl` is set.",
+    ),
+    (
+        "miss_status",
+        "The exit status of a miss under `--cached-only` or `--check` \
+         (`--miss-status`, `CACHECMD_MISS_STATUS`). Default: 3.",
     ),
     (
         "expires_from",
