@@ -20,6 +20,7 @@ mod generate;
 mod key;
 mod outputs;
 mod par;
+mod program;
 mod record;
 mod settings;
 mod spool;

@@ -101,13 +101,7 @@ impl SpawnError {
 /// looked up in `$PATH`), when it has one.
 fn interpreter(program: &OsString) -> Option<String> {
     use std::io::Read as _;
-    let path = std::path::Path::new(program);
-    let found = if program.as_encoded_bytes().contains(&b'/') {
-        Some(path.to_path_buf())
-    } else {
-        let search = std::env::var_os("PATH")?;
-        std::env::split_paths(&search).map(|dir| dir.join(path)).find(|p| p.is_file())
-    }?;
+    let found = crate::program::locate(program)?;
     let mut head = [0u8; 256];
     let read = std::fs::File::open(found).ok()?.read(&mut head).ok()?;
     let line = head[..read].strip_prefix(b"#!")?;

@@ -31,12 +31,6 @@ pub fn refuse(program: &std::ffi::OsStr) -> Option<String> {
     if sys::is_root() {
         return None;
     }
-    let path = std::path::Path::new(program);
-    let found = if program.as_encoded_bytes().contains(&b'/') {
-        Some(path.to_path_buf())
-    } else {
-        let search = std::env::var_os("PATH")?;
-        std::env::split_paths(&search).map(|dir| dir.join(path)).find(|p| p.is_file())
-    }?;
+    let found = crate::program::locate(program)?;
     is_setid(&found).then(|| format!("{} is set-user-ID or set-group-ID", found.display()))
 }
