@@ -130,6 +130,16 @@ fn mtime_ns(path: &Path) -> Option<i64> {
     Some(meta.mtime().saturating_mul(1_000_000_000).saturating_add(meta.mtime_nsec()))
 }
 
+/// An `--env` pattern compiled when it is a glob (`None` for a plain
+/// name); the error says what is wrong with it. Settings check every pattern
+/// with it, so a bad one is refused naming where it came from.
+pub fn env_glob(pattern: &str) -> Result<Option<Glob>, String> {
+    if !pattern.contains(['*', '?', '[']) {
+        return Ok(None);
+    }
+    Glob::new(pattern).map(Some).map_err(|e| e.kind().to_string())
+}
+
 /// Reads the selected variables from the process environment. Literal names
 /// are keyed even when unset; glob patterns key every variable they match.
 pub fn select_env(
@@ -139,11 +149,9 @@ pub fn select_env(
     let mut globs = GlobSetBuilder::new();
     let mut any_glob = false;
     for pattern in patterns {
-        if pattern.contains(['*', '?', '[']) {
-            let glob = Glob::new(pattern).map_err(|e| EnvPatternError {
-                pattern: pattern.clone(),
-                message: e.kind().to_string(),
-            })?;
+        let glob = env_glob(pattern)
+            .map_err(|message| EnvPatternError { pattern: pattern.clone(), message })?;
+        if let Some(glob) = glob {
             globs.add(glob);
             any_glob = true;
         } else {

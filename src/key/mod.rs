@@ -12,7 +12,7 @@ mod material;
 
 use std::fmt;
 
-pub use capture::{CaptureError, KeySpec};
+pub use capture::{env_glob, CaptureError, KeySpec};
 #[cfg(test)]
 pub use inputs::{collect, NoCache};
 pub use inputs::{hash_file, DigestCache, Hashed};

@@ -193,7 +193,7 @@ impl Config {
         for spec in &SPECS {
             settings.push(self.spec_row(spec, args)?);
             match spec.key {
-                "scope" => settings.extend(self.env_rows(args)),
+                "scope" => settings.extend(self.env_rows(args)?),
                 "remote" => settings.push(self.remote_mode_row(args)?),
                 _ => {}
             }
@@ -240,6 +240,22 @@ impl Config {
         Some((value, Origin::File { path: self.path.clone(), line: Some(line) }))
     }
 
+    /// Every `env` pattern a run keys on checked, a bad glob blamed on the
+    /// config line, `--env` or `CACHECMD_ENV` (clap merges the last two, so
+    /// the variable is blamed when the patterns are its value).
+    pub(super) fn check_env(&self, from_args: &[String]) -> Result<(), SettingsError> {
+        let in_file = self.file.env.iter().flatten();
+        let file = self.in_file("env").map_or(Origin::Default, |(_, origin)| origin);
+        let from_var = var("CACHECMD_ENV").is_some_and(|v| v.split(',').eq(from_args));
+        let given = if from_var { Origin::Env("CACHECMD_ENV") } else { Origin::Flag("--env") };
+        let all = in_file.map(|p| (p, &file)).chain(from_args.iter().map(|p| (p, &given)));
+        for (pattern, origin) in all {
+            crate::key::env_glob(pattern)
+                .map_err(|m| self.blame(origin, "env", format!("pattern '{pattern}': {m}")))?;
+        }
+        Ok(())
+    }
+
     /// A bad value, blamed on where it came from.
     fn blame(&self, origin: &Origin, key: &str, message: String) -> SettingsError {
         match origin {
@@ -278,7 +294,7 @@ impl Config {
 
     /// The config's `env` list, and what `--env` (or `CACHECMD_ENV`, which
     /// the flags replace) adds to it: one row for each that is set.
-    fn env_rows(&self, args: &ConfigArgs) -> Vec<Setting> {
+    fn env_rows(&self, args: &ConfigArgs) -> Result<Vec<Setting>, SettingsError> {
         let list = |names: Vec<String>, origin| Setting {
             key: "env",
             value: Some(Shown::List(names)),
@@ -295,6 +311,7 @@ impl Config {
             var("CACHECMD_ENV")
                 .map(|v| (v.split(',').map(str::to_string).collect(), Origin::Env("CACHECMD_ENV")))
         };
+        self.check_env(added.as_ref().map_or(&[], |(names, _)| names.as_slice()))?;
         if let Some((names, origin)) = added {
             let note = (!rows.is_empty()).then_some("added to the config file's list");
             rows.push(Setting { note, ..list(names, origin) });
@@ -302,7 +319,7 @@ impl Config {
         if rows.is_empty() {
             rows.push(row("env", None, Origin::Default));
         }
-        rows
+        Ok(rows)
     }
 
     /// `--remote-mode` or `--remote-read-only`, their variables, or the

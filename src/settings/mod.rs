@@ -134,6 +134,7 @@ impl Config {
 
     /// Config `env` names are always keyed; `--env` adds to them.
     pub fn key(&self, args: &KeyArgs) -> Result<KeySpec, SettingsError> {
+        self.check_env(&args.env)?;
         let mut env_patterns = self.file.env.clone().unwrap_or_default();
         env_patterns.extend(args.env.iter().cloned());
         let cwd = if args.no_cwd {

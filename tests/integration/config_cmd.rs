@@ -178,3 +178,33 @@ fn what_config_says_is_what_a_run_uses() {
     env.run(&command).assert().expect_hit();
     count.assert_runs(1);
 }
+
+/// A bad `env` glob is refused before anything runs, by a run and by
+/// `config` alike, naming the config line, `CACHECMD_ENV` or `--env` (it
+/// used to be blamed on `--env` whatever its origin, and `config` passed it).
+#[test]
+fn bad_env_glob_is_refused_naming_its_origin() {
+    let env = TestEnv::new();
+    let refused = |cmd: &mut assert_cmd::Command, needle: &str| {
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(125), "{stderr}");
+        assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(out.stdout.is_empty(), "the command ran");
+    };
+    let run = ["--", "echo", "ran"];
+    env.write_config("ttl = \"1h\"\nenv = [\"A\", \"[\"]\n");
+    let file = env.config_path().display().to_string();
+    let blamed = format!("config file {file}: line 2: env: pattern '[': ");
+    refused(env.cmd().args(run), &blamed);
+    refused(env.cmd().arg("config"), &blamed);
+    env.write_config("");
+    let blamed = "CACHECMD_ENV: pattern '[': ";
+    refused(env.cmd().args(run).env("CACHECMD_ENV", "B,["), blamed);
+    refused(env.cmd().arg("config").env("CACHECMD_ENV", "B,["), blamed);
+    let blamed = "--env: pattern 'a[': ";
+    refused(env.cmd().args(["--env", "a["]).args(run).env("CACHECMD_ENV", "B"), blamed);
+    refused(env.cmd().args(["config", "--env", "a["]), blamed);
+    refused(env.cmd().args(["--cached-only", "--env", "a["]).args(run), blamed);
+}
