@@ -72,7 +72,7 @@ fn run_cli_inner() -> i32 {
     };
     if cli.subcommand.is_none() {
         match settings::env_bool("CACHECMD_DISABLE") {
-            Ok(Some(true)) => return pass_through(&cli.run.command),
+            Ok(Some(true)) => return disabled(&cli.run),
             Ok(_) => {}
             Err(e) => return error::report(&e.into()),
         }
@@ -138,6 +138,20 @@ fn warn_if_unwritable(root: &std::path::Path) {
                 return;
             }
         }
+    }
+}
+
+/// `CACHECMD_DISABLE=1`: no cache. A lookup that must not run the command
+/// (`--cached-only`, `--check`) is then a miss: nothing printed, nothing run;
+/// any other run becomes the command.
+fn disabled(run: &cli::RunArgs) -> i32 {
+    let lookup = &run.lookup_only;
+    if !(lookup.cached_only || lookup.check) {
+        return pass_through(&run.command);
+    }
+    match Config::load() {
+        Ok(config) => config.miss_status(lookup),
+        Err(e) => error::report(&e.into()),
     }
 }
 

@@ -31,6 +31,11 @@ impl LookupOnly {
 }
 
 impl Config {
+    /// `--miss-status` (or its variable), else config `miss_status`, else 3.
+    pub fn miss_status(&self, args: &LookupOnlyArgs) -> i32 {
+        args.miss_status.or(self.file.miss_status).map_or(DEFAULT_MISS_STATUS, i32::from)
+    }
+
     /// `--cache-exit-codes` (or its variable), else config `cache_exit_codes`;
     /// a bad list names where it came from.
     pub(super) fn cache_exit_codes(

@@ -254,8 +254,7 @@ impl Config {
             failure_ttl,
             cache_exit_codes,
             lookup_only: LookupOnly::from_args(&args.lookup_only),
-            miss_status: (args.lookup_only.miss_status.or(self.file.miss_status))
-                .map_or(DEFAULT_MISS_STATUS, i32::from),
+            miss_status: self.miss_status(&args.lookup_only),
             force: args.force,
             lock_timeout,
             max_entry_size,

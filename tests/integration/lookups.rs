@@ -59,6 +59,30 @@ fn miss_status_comes_from_the_flag_the_variable_or_the_config() {
     env.run(&command).opt("--check").quiet().assert().code(125);
 }
 
+/// `CACHECMD_DISABLE=1` means no cache, so a lookup is a miss: it used to
+/// pass through and run (and print) the command that `--check` and
+/// `--cached-only` promise never to run.
+#[test]
+fn disabled_cache_lookups_miss_without_running() {
+    let env = TestEnv::new();
+    let count = env.counter("c");
+    let command = count.prints("out");
+    env.run(&command).assert().success().stdout("out");
+    for lookup in ["--cached-only", "--check"] {
+        let disabled = env.run(&command).opt(lookup).env("CACHECMD_DISABLE", "1");
+        disabled.quiet().assert().code(3).stdout("").stderr("");
+    }
+    env.write_config("miss_status = 9\n");
+    let disabled = env.run(&command).opt("--check").env("CACHECMD_DISABLE", "1");
+    disabled.quiet().assert().code(9).stdout("");
+    let disabled = env.run(&command).opts(["--check", "--miss-status", "4"]);
+    disabled.env("CACHECMD_DISABLE", "1").quiet().assert().code(4).stdout("");
+    count.assert_runs(1);
+    // Any other run still becomes the command.
+    env.run(&command).env("CACHECMD_DISABLE", "1").quiet().assert().success().stdout("out");
+    count.assert_runs(2);
+}
+
 #[test]
 fn lookups_conflict_with_each_other_and_with_running_flags() {
     let env = TestEnv::new();

@@ -327,8 +327,8 @@ pub(crate) fn environment(options: &[EnvOption]) -> Roff {
         (
             "CACHECMD_DISABLE",
             "Set to a non-empty value other than `0` (say `CACHECMD_DISABLE=1`): pure \
-             pass-through, cachecmd becomes the command and touches no cache. Subcommands \
-             are unaffected.",
+             pass-through, cachecmd becomes the command and touches no cache (`--cached-only` \
+             and `--check` then miss, running nothing). Subcommands are unaffected.",
         ),
         (
             "CACHECMD_TRACE_INPUTS",
