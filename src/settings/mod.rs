@@ -173,9 +173,13 @@ impl Config {
         globs.extend(args.trace.trace_ignore.iter().cloned());
         // Checked only when given: compiling the default globs would cost
         // every hit more than the rest of its start-up.
+        let check = |globs: &[String]| crate::trace::paths::Ignore::new(Path::new("/"), globs);
         if !globs.is_empty() {
-            crate::trace::paths::Ignore::new(Path::new("/"), &globs)
-                .map_err(SettingsError::Invalid)?;
+            // A bad glob of the file's names its line.
+            check(&globs).map_err(|m| match self.file.trace_ignore.as_deref().map(check) {
+                Some(Err(m)) => self.error("trace_ignore", m.replace("--trace-ignore ", "")),
+                _ => SettingsError::Invalid(m),
+            })?;
         }
         Ok(globs)
     }
@@ -188,8 +192,14 @@ impl Config {
     ) -> Result<Option<(String, crate::expiry::JsonPath)>, SettingsError> {
         let flag = given(args.expiry.expires_from.as_ref(), "CACHECMD_EXPIRES_FROM");
         let Some(text) = flag.or(self.file.expires_from.as_ref()) else { return Ok(None) };
-        let path = crate::expiry::parse_path(text)
-            .map_err(|m| SettingsError::Invalid(format!("--expires-from '{text}': {m}")))?;
+        let path = crate::expiry::parse_path(text).map_err(|m| match flag {
+            None => self.error("expires_from", m),
+            // clap merges the variable into the flag: blame the one given.
+            Some(_) if std::env::var("CACHECMD_EXPIRES_FROM").is_ok_and(|v| &v == text) => {
+                SettingsError::Invalid(format!("CACHECMD_EXPIRES_FROM '{text}': {m}"))
+            }
+            Some(_) => SettingsError::Invalid(format!("--expires-from '{text}': {m}")),
+        })?;
         Ok(Some((text.clone(), path)))
     }
 

@@ -208,3 +208,30 @@ fn bad_env_glob_is_refused_naming_its_origin() {
     refused(env.cmd().args(["config", "--env", "a["]), blamed);
     refused(env.cmd().args(["--cached-only", "--env", "a["]).args(run), blamed);
 }
+
+/// A run blames a bad `expires_from` or `trace_ignore` on the config line
+/// or the variable it came from (both used to be blamed on the flag).
+#[test]
+fn bad_expiry_path_and_trace_glob_name_their_origin() {
+    let env = TestEnv::new();
+    let refused = |cmd: &mut assert_cmd::Command, needle: &str| {
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(125), "{stderr}");
+        assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+        assert!(out.stdout.is_empty(), "the command ran");
+    };
+    let run = ["--", "echo", "ran"];
+    env.write_config("ttl = \"1h\"\nexpires_from = \"..bad\"\n");
+    let file = env.config_path().display().to_string();
+    refused(env.cmd().args(run), &format!("config file {file}: line 2: expires_from: "));
+    env.write_config("ttl = \"1h\"\n\ntrace_ignore = [\"/ok/*\", \"[\"]\n");
+    refused(env.cmd().args(run), &format!("config file {file}: line 3: trace_ignore: '[': "));
+    env.write_config("");
+    refused(
+        env.cmd().args(run).env("CACHECMD_EXPIRES_FROM", "..bad"),
+        "CACHECMD_EXPIRES_FROM '..bad'",
+    );
+    refused(env.cmd().args(["--expires-from", "..bad"]).args(run), "--expires-from '..bad'");
+    refused(env.cmd().args(["--trace-ignore", "["]).args(run), "--trace-ignore '['");
+}
