@@ -3,7 +3,7 @@
 //!
 //! bkt decides what it has a flag or variable for: the TTL (required, as in
 //! bkt 0.8), what is keyed (the cwd only with `--cwd`; an `--env` variable
-//! only while set), failures (cached unless `--discard-failures`), the
+//! only while set, a `--modtime` file only while it exists), failures (cached unless `--discard-failures`), the
 //! scope, and the cache directory (`--cache-dir`/`BKT_CACHE_DIR`/
 //! `BKT_TMPDIR` name a parent, as in bkt). The config file and `CACHECMD_*`
 //! variables supply only what bkt has no notion of: the default cache
@@ -54,7 +54,9 @@ impl Config {
             scope: args.scope,
             extra: Vec::new(),
             inputs: Vec::new(),
-            modtimes: args.modtime,
+            // bkt leaves an absent file out of the key (as an unset --env
+            // variable): the entry is then that of a run without it.
+            modtimes: args.modtime.into_iter().filter(|p| std::fs::metadata(p).is_ok()).collect(),
             stdin: false,
             outputs: Vec::new(),
             expires_from: None,

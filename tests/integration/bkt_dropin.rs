@@ -281,7 +281,7 @@ fn respects_modtime() {
     let file = env.path().join("file");
     let watch = env.path().join("watch");
     let argv = args(&["--modtime", watch.to_str().unwrap()], &count_invocations(&file));
-    // An absent file is keyed as absent.
+    // An absent file is left out of the key.
     assert_eq!(succeed(env.bkt().args(&argv)), "1");
     assert_eq!(succeed(env.bkt().args(&argv)), "1");
     fs::File::create(&watch).unwrap();
@@ -290,6 +290,24 @@ fn respects_modtime() {
     age_file(&watch, 10);
     assert_eq!(succeed(env.bkt().args(&argv)), "3");
     assert_eq!(succeed(env.bkt().args(&argv)), "3");
+}
+
+/// As in bkt, an absent `--modtime` file is left out of the key: the run
+/// shares the entry of the same command without `--modtime` (it used to be
+/// keyed as absent, another entry).
+#[test]
+fn modtime_of_an_absent_file_is_left_out_of_the_key() {
+    let env = TestEnv::new();
+    let file = env.path().join("file");
+    let watch = env.path().join("watch");
+    let command = count_invocations(&file);
+    assert_eq!(succeed(env.bkt().args(args(&[], &command))), "1");
+    let keyed = args(&["--modtime", watch.to_str().unwrap()], &command);
+    assert_eq!(succeed(env.bkt().args(&keyed)), "1");
+    fs::File::create(&watch).unwrap();
+    assert_eq!(succeed(env.bkt().args(&keyed)), "2");
+    fs::remove_file(&watch).unwrap();
+    assert_eq!(succeed(env.bkt().args(&keyed)), "1");
 }
 
 #[test]
