@@ -71,7 +71,13 @@ pub fn stats(config: &Config, args: StatsArgs) -> Result<i32> {
                 Error::Io(std::io::Error::new(e.kind(), format!("stats --zero: {cache_dir}: {e}")))
             })?;
         }
-        println!("statistics zeroed at {}", rfc3339(now));
+        if args.json {
+            // `--json` promises JSON: the instant the counts now start from.
+            let zeroed = serde_json::json!({ "schema": SCHEMA, "since": rfc3339(now) });
+            println!("{}", serde_json::to_string_pretty(&zeroed)?);
+        } else {
+            println!("statistics zeroed at {}", rfc3339(now));
+        }
         return Ok(0);
     }
     let mut stats = Stats {

@@ -173,6 +173,18 @@ fn stats_counts_from_the_cache_creation_until_zeroed() {
     let key = env.run(&slow).key();
     assert_eq!(entry(&env, &key)["hits"], 0, "each entry's hits restart too");
 
+    // With --json the answer is JSON too (it used to be the text line).
+    let again = zeroed_at + 60;
+    let out = env
+        .cmd()
+        .env("CACHECMD_TEST_NOW", again.to_string())
+        .args(["stats", "--zero", "--json"])
+        .output()
+        .unwrap();
+    let zeroed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(zeroed, serde_json::json!({ "schema": 1, "since": rfc3339(again) }));
+    assert_eq!(json(&env, &["stats", "--json"])["since"], rfc3339(again).as_str());
+
     // What happens next counts from there.
     env.run(&slow).assert().expect_hit();
     let stats = json(&env, &["stats", "--json"]);
