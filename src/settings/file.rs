@@ -107,13 +107,19 @@ pub(super) fn values(text: &str) -> BTreeMap<String, (toml::Value, usize)> {
 /// our outputs), which is ignored with a warning.
 pub(super) fn read_private(path: &Path) -> std::io::Result<Option<String>> {
     use std::io::Read;
-    use std::os::unix::fs::MetadataExt;
-    let mut file = match std::fs::File::open(path) {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    // Non-blocking, so a FIFO at the path cannot hang every run in open().
+    let opened = std::fs::File::options().read(true).custom_flags(libc::O_NONBLOCK).open(path);
+    let mut file = match opened {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let mode = file.metadata()?.mode() & 0o7777;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mode = meta.mode() & 0o7777;
     if mode & 0o022 != 0 {
         crate::diag::warn(format_args!(
             "ignoring config file {}: it is writable by others (mode {mode:04o}); \

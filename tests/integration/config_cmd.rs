@@ -235,3 +235,26 @@ fn bad_expiry_path_and_trace_glob_name_their_origin() {
     refused(env.cmd().args(["--expires-from", "..bad"]).args(run), "--expires-from '..bad'");
     refused(env.cmd().args(["--trace-ignore", "["]).args(run), "--trace-ignore '['");
 }
+
+/// A config path that is not a regular file is an error naming it: a FIFO
+/// used to hang every run (and `config`) in open().
+#[test]
+fn a_config_path_that_is_not_a_file_is_refused_without_hanging() {
+    let env = TestEnv::new();
+    let fifo = env.path().join("fifo");
+    rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
+    for args in [&["config"][..], &["--", "echo", "ran"][..]] {
+        let out = env
+            .cmd()
+            .args(args)
+            .env("CACHECMD_CONFIG", &fifo)
+            .timeout(std::time::Duration::from_secs(10))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(125), "{stderr}");
+        let needle = format!("config file {}: not a regular file", fifo.display());
+        assert!(stderr.contains(&needle), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
