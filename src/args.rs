@@ -119,7 +119,7 @@ fn explain(command: &clap::Command, argv: &[OsString], mut e: clap::Error) -> Ar
         }
     }
     if e.kind() == ErrorKind::InvalidUtf8 {
-        if let Some(flag) = non_utf8_option(argv) {
+        if let Some(flag) = non_utf8_option(argv).or_else(|| non_utf8_variable(command)) {
             return ArgsError::Message(format!("{flag}: the value is not valid UTF-8"));
         }
     }
@@ -141,6 +141,26 @@ fn non_utf8_option(argv: &[OsString]) -> Option<String> {
     }
     let previous = argv.get(at.checked_sub(1)?)?.to_str()?;
     previous.starts_with('-').then(|| previous.to_string())
+}
+
+/// The variable, set but not UTF-8, of an option that needs text (every
+/// one but those taking paths or OS strings): clap's error does not say.
+fn non_utf8_variable(command: &clap::Command) -> Option<String> {
+    use std::any::TypeId;
+    let mut commands = vec![command];
+    while let Some(command) = commands.pop() {
+        commands.extend(command.get_subcommands());
+        for arg in command.get_arguments() {
+            let Some(name) = arg.get_env() else { continue };
+            let type_id = arg.get_value_parser().type_id();
+            let binary = type_id == TypeId::of::<OsString>()
+                || type_id == TypeId::of::<std::path::PathBuf>();
+            if !binary && std::env::var_os(name).is_some_and(|v| v.to_str().is_none()) {
+                return Some(name.to_string_lossy().into_owned());
+            }
+        }
+    }
+    None
 }
 
 /// When the refused value came from a variable (the flag was not given):

@@ -166,6 +166,24 @@ fn bad_exit_code_lists_name_their_source() {
     count.assert_runs(0);
 }
 
+/// A variable that is not UTF-8 is one line naming it, exit 125, nothing
+/// run (clap's own error named no variable); a scope may be any bytes.
+#[test]
+fn a_non_utf8_variable_is_named() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let env = TestEnv::new();
+    let count = env.counter("c");
+    let command = count.prints("out");
+    let bad = std::ffi::OsStr::from_bytes(b"A\xff");
+    for name in ["CACHECMD_ENV", "CACHECMD_MISS_STATUS", "CACHECMD_CACHE_EXIT_CODES"] {
+        let run = env.run(&command).opt("--cached-only").env(name, bad).quiet();
+        let line = format!("cachecmd: {name}: the value is not valid UTF-8\n");
+        run.assert().code(125).stdout("").stderr(line.as_str());
+    }
+    count.assert_runs(0);
+    env.run(&command).env("CACHECMD_SCOPE", bad).quiet().assert().success().stdout("out");
+}
+
 #[test]
 fn scope_and_env_variables_change_the_key() {
     let env = TestEnv::new();
