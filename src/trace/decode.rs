@@ -41,6 +41,14 @@ pub enum Op {
     Input(PathArg, Use),
     /// Written, created, truncated, renamed or removed: an output.
     Output(Vec<PathArg>),
+    /// Created only if it does not exist yet (`mkdir`, `mknod`, `symlink`,
+    /// a hard link's new name): an output unless the path already exists,
+    /// when the call fails with EEXIST and leaves it untouched (`mkdir -p
+    /// build` on an existing `build` must not hide what is in it).
+    Create(PathArg),
+    /// `link(old, new)`: `new` is created (as [`Op::Create`]) with the
+    /// content of `old`, which is read, not written.
+    Link(PathArg, PathArg),
     /// Listing the directory open on this descriptor.
     List(i32),
     /// The working directory may change.
@@ -117,13 +125,13 @@ pub fn decode(stop: &SyscallStop) -> Op {
         libc::SYS_execveat => Op::Input(at(a[0], a[1]), Use::Read),
         libc::SYS_getdents64 => Op::List(fd(a[0])),
         libc::SYS_chdir | libc::SYS_fchdir => Op::Chdir,
-        libc::SYS_renameat | libc::SYS_renameat2 | libc::SYS_linkat => {
+        libc::SYS_renameat | libc::SYS_renameat2 => {
             Op::Output(vec![at(a[0], a[1]), at(a[2], a[3])])
         }
-        libc::SYS_unlinkat | libc::SYS_mkdirat | libc::SYS_mknodat => {
-            Op::Output(vec![at(a[0], a[1])])
-        }
-        libc::SYS_symlinkat => Op::Output(vec![at(a[1], a[2])]),
+        libc::SYS_linkat => Op::Link(at(a[0], a[1]), at(a[2], a[3])),
+        libc::SYS_unlinkat => Op::Output(vec![at(a[0], a[1])]),
+        libc::SYS_mkdirat | libc::SYS_mknodat => Op::Create(at(a[0], a[1])),
+        libc::SYS_symlinkat => Op::Create(at(a[1], a[2])),
         libc::SYS_truncate => Op::Output(vec![cwd(a[0])]),
         _ => Op::Unknown,
     }
@@ -138,11 +146,11 @@ fn legacy(nr: i64, a: &[u64; 6]) -> Option<Op> {
         libc::SYS_stat | libc::SYS_access => Op::Input(cwd(a[0]), Use::Stat),
         libc::SYS_lstat | libc::SYS_readlink => Op::Input(cwd(a[0]), Use::StatLink),
         libc::SYS_getdents => Op::List(fd(a[0])),
-        libc::SYS_rename | libc::SYS_link => Op::Output(vec![cwd(a[0]), cwd(a[1])]),
-        libc::SYS_unlink | libc::SYS_mkdir | libc::SYS_rmdir | libc::SYS_mknod => {
-            Op::Output(vec![cwd(a[0])])
-        }
-        libc::SYS_symlink => Op::Output(vec![cwd(a[1])]),
+        libc::SYS_rename => Op::Output(vec![cwd(a[0]), cwd(a[1])]),
+        libc::SYS_link => Op::Link(cwd(a[0]), cwd(a[1])),
+        libc::SYS_unlink | libc::SYS_rmdir => Op::Output(vec![cwd(a[0])]),
+        libc::SYS_mkdir | libc::SYS_mknod => Op::Create(cwd(a[0])),
+        libc::SYS_symlink => Op::Create(cwd(a[1])),
         _ => return None,
     })
 }
@@ -199,6 +207,19 @@ mod tests {
         assert_eq!(exec, Op::Input(PathArg { dirfd: AT_FDCWD, addr: 0x30 }, Use::Read));
         assert_eq!(decode(&stop(libc::SYS_getdents64, [7, 0, 0, 0, 0, 0])), Op::List(7));
         assert_eq!(decode(&stop(libc::SYS_fchdir, [7, 0, 0, 0, 0, 0])), Op::Chdir);
+    }
+
+    #[test]
+    fn exclusive_creates_and_links_are_told_apart_from_writes() {
+        let mkdir = decode(&stop(libc::SYS_mkdirat, [3, 0x1, 0o755, 0, 0, 0]));
+        assert_eq!(mkdir, Op::Create(PathArg { dirfd: 3, addr: 1 }));
+        let symlink = decode(&stop(libc::SYS_symlinkat, [0x1, 4, 0x2, 0, 0, 0]));
+        assert_eq!(symlink, Op::Create(PathArg { dirfd: 4, addr: 2 }));
+        let link = decode(&stop(libc::SYS_linkat, [3, 0x1, 4, 0x2, 0, 0]));
+        let (old, new) = (PathArg { dirfd: 3, addr: 1 }, PathArg { dirfd: 4, addr: 2 });
+        assert_eq!(link, Op::Link(old, new));
+        let unlink = decode(&stop(libc::SYS_unlinkat, [3, 0x1, 0, 0, 0, 0]));
+        assert_eq!(unlink, Op::Output(vec![PathArg { dirfd: 3, addr: 1 }]));
     }
 
     #[test]

@@ -141,6 +141,13 @@ impl Tracer {
                     }
                 }
             }
+            Op::Create(arg) => self.create(pid, arg),
+            Op::Link(old, new) => {
+                if let Some(path) = self.path(pid, old) {
+                    self.accesses.input(path, Use::Read);
+                }
+                self.create(pid, new);
+            }
             Op::List(fd) => {
                 if let Some(dir) = self.fd_path(pid, fd) {
                     self.accesses.input(dir, Use::List);
@@ -151,6 +158,16 @@ impl Tracer {
             Op::Unknown => {
                 let why = format!("system call {} of architecture {:#x}", stop.nr, stop.arch);
                 self.accesses.incomplete(format!("cannot decode {why}"));
+            }
+        }
+    }
+
+    /// An exclusive create (the call has not run yet): an output unless the
+    /// path exists already, when the call fails with EEXIST.
+    fn create(&mut self, pid: i32, arg: PathArg) {
+        if let Some(path) = self.path(pid, arg) {
+            if std::fs::symlink_metadata(&path).is_err() {
+                self.accesses.outputs.insert(path);
             }
         }
     }

@@ -144,6 +144,40 @@ fn a_listed_directory_that_gains_a_file_invalidates() {
 }
 
 #[test]
+fn a_mkdir_of_an_existing_directory_keeps_what_is_in_it_an_input() {
+    let env = TestEnv::new();
+    write(&env, "out/a", "");
+    let counter = env.counter("runs");
+    // `mkdir -p out` fails with EEXIST: `out` is not the run's output, so
+    // its listing and the absence of `out/flag` stay inputs.
+    let command = counter.sh("mkdir -p out; ls out; test -e out/flag && echo flag; true");
+    assert_eq!(traced(&env, &command), "a\n");
+    assert_eq!(traced(&env, &command), "a\n");
+    counter.assert_runs(1);
+    write(&env, "out/b", "");
+    assert_eq!(traced(&env, &command), "a\nb\n");
+    counter.assert_runs(2);
+    write(&env, "out/flag", "");
+    assert_eq!(traced(&env, &command), "a\nb\nflag\nflag\n");
+    counter.assert_runs(3);
+}
+
+#[test]
+fn a_hard_linked_file_is_read_not_written() {
+    let env = TestEnv::new();
+    write(&env, "src.txt", "one");
+    let counter = env.counter("runs");
+    let command = counter.sh("ln -f src.txt copy.txt; cat src.txt");
+    assert_eq!(traced(&env, &command), "one");
+    assert_eq!(traced(&env, &command), "one");
+    counter.assert_runs(1);
+    fs::remove_file(env.work.join("src.txt")).unwrap();
+    write(&env, "src.txt", "two");
+    assert_eq!(traced(&env, &command), "two");
+    counter.assert_runs(2);
+}
+
+#[test]
 fn a_build_that_writes_into_the_directory_it_lists_hits_the_next_time() {
     let env = TestEnv::new();
     write(&env, "main.c", "int main(void) { return 0; }\n");
