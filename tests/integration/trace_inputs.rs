@@ -359,6 +359,26 @@ fn audit_lists_undeclared_reads_and_gates_on_them() {
 }
 
 #[test]
+fn audit_leaves_out_files_above_the_working_directory() {
+    let env = TestEnv::new();
+    write(&env, "Makefile", "m");
+    write(&env, "src/a.c", "a");
+    let command = sh("cat a.c ../Makefile > /dev/null");
+    let audit = |opts: &[&str]| {
+        let mut args = vec!["audit"];
+        args.extend_from_slice(opts);
+        let args = harness::with_command(&args, &command);
+        cc(&env).args(args).current_dir(env.work.join("src")).output().unwrap()
+    };
+    let out = audit(&[]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a.c\n");
+    let out = audit(&["--input", "a.c"]);
+    assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), b"".as_slice()));
+    let all = audit(&["--all", "--input", "a.c"]);
+    assert!(String::from_utf8_lossy(&all.stdout).lines().any(|l| l == "../Makefile"));
+}
+
+#[test]
 fn key_explain_and_show_list_the_traced_inputs() {
     let env = TestEnv::new();
     write(&env, "input.txt", "x");
