@@ -132,6 +132,9 @@ impl Tracer {
                     let why = format!("{} is set-user-ID or set-group-ID", path.display());
                     self.accesses.incomplete(why);
                 }
+                if used == Use::Read && is_exec(stop.nr) {
+                    self.interpreters(pid, &path);
+                }
                 self.accesses.input(path, used);
             }
             Op::Output(args) => {
@@ -159,6 +162,23 @@ impl Tracer {
                 let why = format!("system call {} of architecture {:#x}", stop.nr, stop.arch);
                 self.accesses.incomplete(format!("cannot decode {why}"));
             }
+        }
+    }
+
+    /// The interpreters of an executed `#!` script (opened by the kernel,
+    /// not by a system call the filter sees): executed, so inputs too.
+    fn interpreters(&mut self, pid: i32, script: &Path) {
+        let mut script = script.to_path_buf();
+        for _ in 0..super::shebang::MAX_DEPTH {
+            let Some(name) = super::shebang::interpreter(&script) else { return };
+            let interpreter = if name.starts_with(b"/") {
+                super::paths::join(Path::new("/"), &name)
+            } else {
+                let Some(cwd) = self.cwd(pid) else { return };
+                super::paths::join(&cwd, &name)
+            };
+            self.accesses.input(interpreter.clone(), Use::Read);
+            script = interpreter;
         }
     }
 

@@ -131,6 +131,28 @@ fn an_executed_script_that_changes_invalidates() {
 }
 
 #[test]
+fn the_interpreter_of_an_executed_script_is_an_input() {
+    let env = TestEnv::new();
+    // The interpreter is a script too, opened only by the kernel (`sh`
+    // opens bin/one itself): a change of it must be seen all the same.
+    write(&env, "bin/one", "#!/bin/sh\necho one\n");
+    write(&env, "bin/two", "#!/bin/sh\necho two\n");
+    write(&env, "bin/outer", "#!bin/one\n");
+    write(&env, "tool", "#!bin/outer\n");
+    for name in ["bin/one", "bin/two", "bin/outer", "tool"] {
+        fs::set_permissions(env.work.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let counter = env.counter("runs");
+    let command = counter.sh("exec ./tool");
+    assert_eq!(traced(&env, &command), "one\n");
+    assert_eq!(traced(&env, &command), "one\n");
+    counter.assert_runs(1);
+    write(&env, "bin/outer", "#!bin/two\n");
+    assert_eq!(traced(&env, &command), "two\n");
+    counter.assert_runs(2);
+}
+
+#[test]
 fn a_listed_directory_that_gains_a_file_invalidates() {
     let env = TestEnv::new();
     write(&env, "src/a.c", "");
