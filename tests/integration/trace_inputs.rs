@@ -338,6 +338,24 @@ fn ignored_paths_do_not_invalidate() {
 }
 
 #[test]
+fn a_path_climbing_out_of_an_ignored_tree_is_still_an_input() {
+    let env = TestEnv::new();
+    write(&env, "data.txt", "one");
+    write(&env, "logs/today.log", "");
+    let counter = env.counter("runs");
+    let work = fs::canonicalize(&env.work).unwrap();
+    let via_dev = format!("/dev/..{}/data.txt", work.display());
+    let command = counter.sh(&format!("cat '{via_dev}' logs/../data.txt"));
+    let opts = ["--trace-ignore", "logs/**"];
+    assert_eq!(traced_in(&env, &env.work, &opts, &command), "oneone");
+    assert_eq!(traced_in(&env, &env.work, &opts, &command), "oneone");
+    counter.assert_runs(1);
+    write(&env, "data.txt", "two");
+    assert_eq!(traced_in(&env, &env.work, &opts, &command), "twotwo");
+    counter.assert_runs(2);
+}
+
+#[test]
 fn two_checkouts_share_entries_with_no_cwd() {
     let env = TestEnv::new();
     let (one, two) = (env.path().join("checkout-one"), env.path().join("checkout-two"));
