@@ -227,5 +227,8 @@ mod tests {
         let foreign = SyscallStop { arch: 0x4000_0003, nr: 5, args: [0; 6] };
         assert_eq!(decode(&foreign), Op::Unknown);
         assert_eq!(decode(&stop(libc::SYS_read, [0; 6])), Op::Unknown);
+        for nr in [libc::SYS_io_uring_setup, libc::SYS_open_by_handle_at, libc::SYS_chroot] {
+            assert_eq!(decode(&stop(nr, [0; 6])), Op::Unknown, "{nr}");
+        }
     }
 }

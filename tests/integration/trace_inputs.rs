@@ -265,6 +265,27 @@ fn a_static_program_is_traced() {
 }
 
 #[test]
+fn a_command_using_io_uring_runs_untraced_and_is_not_cached() {
+    let env = TestEnv::new();
+    let counter = env.counter("runs");
+    // io_uring_setup (425 on x86-64 and aarch64) with bad arguments: it
+    // fails, but a ring could read files the tracer never sees.
+    let python = "import ctypes; ctypes.CDLL(None).syscall(425, 1, 0); print('done')";
+    let command = counter.sh(&format!("python3 -c \"{python}\""));
+    for _ in 0..2 {
+        let args = harness::with_command(&["-v", "--trace-inputs"], &command);
+        let out = cc(&env).args(args).output().unwrap();
+        assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), b"done\n".as_slice()));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("not recorded (not traced: cannot decode system call 425"),
+            "{stderr}"
+        );
+    }
+    counter.assert_runs(2);
+}
+
+#[test]
 fn without_ptrace_the_run_is_untraced_and_not_cached() {
     let env = TestEnv::new();
     write(&env, "data.txt", "hello");
