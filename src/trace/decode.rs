@@ -12,7 +12,6 @@ const AT_EMPTY_PATH: u64 = 0x1000;
 const O_ACCMODE: u64 = 0o3;
 const O_CREAT: u64 = 0o100;
 const O_TRUNC: u64 = 0o1000;
-const O_NOFOLLOW: u64 = 0o400000;
 
 /// How an input was used; the manifest records each differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -72,12 +71,12 @@ fn cwd(addr: u64) -> PathArg {
     PathArg { dirfd: AT_FDCWD, addr }
 }
 
-/// An open is an output when it may write or create.
+/// An open is an output when it may write or create, else a read of the
+/// content, `O_NOFOLLOW` or not (`tar` and `cp -r` read every file that
+/// way: checking only size and mtime would miss a rewrite that keeps both).
 fn open(path: PathArg, flags: u64) -> Op {
     if flags & O_ACCMODE != 0 || flags & (O_CREAT | O_TRUNC) != 0 {
         Op::Output(vec![path])
-    } else if flags & O_NOFOLLOW != 0 {
-        Op::Input(path, Use::StatLink)
     } else {
         Op::Input(path, Use::Read)
     }
@@ -178,6 +177,9 @@ mod tests {
     #[test]
     fn opens_are_inputs_or_outputs_by_their_flags() {
         let read = decode(&stop(libc::SYS_openat, [FDCWD, 0x10, 0, 0, 0, 0]));
+        assert_eq!(read, Op::Input(PathArg { dirfd: AT_FDCWD, addr: 0x10 }, Use::Read));
+        let nofollow = libc::O_NOFOLLOW as u64;
+        let read = decode(&stop(libc::SYS_openat, [FDCWD, 0x10, nofollow, 0, 0, 0]));
         assert_eq!(read, Op::Input(PathArg { dirfd: AT_FDCWD, addr: 0x10 }, Use::Read));
         for flags in [1, 2, O_CREAT, O_TRUNC, 0o101 | O_TRUNC] {
             let op = decode(&stop(libc::SYS_openat, [5, 0x10, flags, 0, 0, 0]));

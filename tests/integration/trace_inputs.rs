@@ -153,6 +153,27 @@ fn the_interpreter_of_an_executed_script_is_an_input() {
 }
 
 #[test]
+fn a_file_read_with_o_nofollow_is_checked_by_its_content() {
+    let env = TestEnv::new();
+    write(&env, "data.txt", "aaaa");
+    let counter = env.counter("runs");
+    // As tar and `cp -r` read files.
+    let python = "import os; fd = os.open('data.txt', os.O_RDONLY | os.O_NOFOLLOW); \
+                  print(os.read(fd, 100).decode())";
+    let command = counter.sh(&format!("python3 -c \"{python}\""));
+    assert_eq!(traced(&env, &command), "aaaa\n");
+    assert_eq!(traced(&env, &command), "aaaa\n");
+    counter.assert_runs(1);
+    // Same size, same mtime (as `tar x` or `cp -p` leave it), new content.
+    let path = env.work.join("data.txt");
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    fs::write(&path, "bbbb").unwrap();
+    fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
+    assert_eq!(traced(&env, &command), "bbbb\n");
+    counter.assert_runs(2);
+}
+
+#[test]
 fn a_listed_directory_that_gains_a_file_invalidates() {
     let env = TestEnv::new();
     write(&env, "src/a.c", "");
