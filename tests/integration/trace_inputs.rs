@@ -174,6 +174,22 @@ fn a_file_read_with_o_nofollow_is_checked_by_its_content() {
 }
 
 #[test]
+fn an_executed_script_that_loses_its_execute_bit_invalidates() {
+    let env = TestEnv::new();
+    write(&env, "tool", "#!/bin/sh\necho ran\n");
+    let tool = env.work.join("tool");
+    fs::set_permissions(&tool, fs::Permissions::from_mode(0o755)).unwrap();
+    let counter = env.counter("runs");
+    let command = counter.sh("./tool 2>/dev/null || echo denied");
+    assert_eq!(traced(&env, &command), "ran\n");
+    assert_eq!(traced(&env, &command), "ran\n");
+    counter.assert_runs(1);
+    fs::set_permissions(&tool, fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(traced(&env, &command), "denied\n");
+    counter.assert_runs(2);
+}
+
+#[test]
 fn a_listed_directory_that_gains_a_file_invalidates() {
     let env = TestEnv::new();
     write(&env, "src/a.c", "");
