@@ -45,6 +45,10 @@ pub enum Op {
     /// when the call fails with EEXIST and leaves it untouched (`mkdir -p
     /// build` on an existing `build` must not hide what is in it).
     Create(PathArg),
+    /// Opened for writing without truncation: an output, but what it held
+    /// before survives (`sqlite3 db` opens `db` read-write to query it),
+    /// so when it existed already it stays an input too.
+    Update(PathArg),
     /// `link(old, new)`: `new` is created (as [`Op::Create`]) with the
     /// content of `old`, which is read, not written.
     Link(PathArg, PathArg),
@@ -75,8 +79,10 @@ fn cwd(addr: u64) -> PathArg {
 /// content, `O_NOFOLLOW` or not (`tar` and `cp -r` read every file that
 /// way: checking only size and mtime would miss a rewrite that keeps both).
 fn open(path: PathArg, flags: u64) -> Op {
-    if flags & O_ACCMODE != 0 || flags & (O_CREAT | O_TRUNC) != 0 {
+    if flags & O_TRUNC != 0 {
         Op::Output(vec![path])
+    } else if flags & O_ACCMODE != 0 || flags & O_CREAT != 0 {
+        Op::Update(path)
     } else {
         Op::Input(path, Use::Read)
     }
@@ -181,9 +187,13 @@ mod tests {
         let nofollow = libc::O_NOFOLLOW as u64;
         let read = decode(&stop(libc::SYS_openat, [FDCWD, 0x10, nofollow, 0, 0, 0]));
         assert_eq!(read, Op::Input(PathArg { dirfd: AT_FDCWD, addr: 0x10 }, Use::Read));
-        for flags in [1, 2, O_CREAT, O_TRUNC, 0o101 | O_TRUNC] {
+        for flags in [O_TRUNC, 1 | O_TRUNC, 0o101 | O_TRUNC] {
             let op = decode(&stop(libc::SYS_openat, [5, 0x10, flags, 0, 0, 0]));
             assert_eq!(op, Op::Output(vec![PathArg { dirfd: 5, addr: 0x10 }]), "{flags:o}");
+        }
+        for flags in [1, 2, O_CREAT, 0o102] {
+            let op = decode(&stop(libc::SYS_openat, [5, 0x10, flags, 0, 0, 0]));
+            assert_eq!(op, Op::Update(PathArg { dirfd: 5, addr: 0x10 }), "{flags:o}");
         }
     }
 

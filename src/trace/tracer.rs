@@ -145,6 +145,14 @@ impl Tracer {
                 }
             }
             Op::Create(arg) => self.create(pid, arg),
+            Op::Update(arg) => {
+                let Some(path) = self.path(pid, arg) else { return };
+                // Existing and not the run's own: its content is read too.
+                if !self.accesses.is_output(&path) && std::fs::metadata(&path).is_ok() {
+                    self.accesses.input(path.clone(), Use::Read);
+                }
+                self.accesses.outputs.insert(path);
+            }
             Op::Link(old, new) => {
                 if let Some(path) = self.path(pid, old) {
                     self.accesses.input(path, Use::Read);

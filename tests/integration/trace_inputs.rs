@@ -190,6 +190,23 @@ fn an_executed_script_that_loses_its_execute_bit_invalidates() {
 }
 
 #[test]
+fn a_file_opened_read_write_but_not_truncated_stays_an_input() {
+    let env = TestEnv::new();
+    write(&env, "data.db", "rows: 1");
+    let counter = env.counter("runs");
+    // As sqlite3 opens a database it only queries; appending keeps the
+    // old content too.
+    let python = "print(open('data.db', 'r+').read()); open('log', 'a').write('x')";
+    let command = counter.sh(&format!("python3 -c \"{python}\""));
+    assert_eq!(traced(&env, &command), "rows: 1\n");
+    assert_eq!(traced(&env, &command), "rows: 1\n");
+    counter.assert_runs(1);
+    write(&env, "data.db", "rows: 2");
+    assert_eq!(traced(&env, &command), "rows: 2\n");
+    counter.assert_runs(2);
+}
+
+#[test]
 fn a_listed_directory_that_gains_a_file_invalidates() {
     let env = TestEnv::new();
     write(&env, "src/a.c", "");
