@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
+use std::os::unix::ffi::OsStrExt as _;
 
 use crate::cli::AuditArgs;
 use crate::error::Result;
@@ -47,7 +48,7 @@ pub fn audit(config: &Config, args: AuditArgs) -> Result<i32> {
     let undeclared: Vec<String> = manifest
         .iter()
         .filter(|item| item.check == Check::Content && matches!(item.state, State::Content(_)))
-        .filter(|item| args.all || !item.path.starts_with(b"/"))
+        .filter(|item| args.all || under_cwd(&item.path))
         .filter(|item| !declared.contains(&item.path))
         .map(|item| String::from_utf8_lossy(&item.path).into_owned())
         .collect();
@@ -56,4 +57,36 @@ pub fn audit(config: &Config, args: AuditArgs) -> Result<i32> {
         let _ = writeln!(out, "{path}");
     }
     Ok(if undeclared.is_empty() { 0 } else { 1 })
+}
+
+/// Whether a stored path names something under the working directory: a
+/// relative one whose `..` never climbs above it (`../Makefile`, read by a
+/// command run in `src`, is outside; paths keep `..` as written).
+fn under_cwd(stored: &[u8]) -> bool {
+    use std::path::Component;
+    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(stored));
+    let mut depth = 0usize;
+    for part in path.components() {
+        match part {
+            Component::Normal(_) => depth += 1,
+            Component::ParentDir if depth == 0 => return false,
+            Component::ParentDir => depth -= 1,
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_climbing_out_of_the_cwd_are_not_under_it() {
+        for inside in ["a.c", "src/a.c", "src/../a.c", ".", "./x"] {
+            assert!(super::under_cwd(inside.as_bytes()), "{inside}");
+        }
+        for outside in ["/etc/x", "../Makefile", "src/../../x", "a/../.."] {
+            assert!(!super::under_cwd(outside.as_bytes()), "{outside}");
+        }
+    }
 }

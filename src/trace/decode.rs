@@ -12,7 +12,6 @@ const AT_EMPTY_PATH: u64 = 0x1000;
 const O_ACCMODE: u64 = 0o3;
 const O_CREAT: u64 = 0o100;
 const O_TRUNC: u64 = 0o1000;
-const O_NOFOLLOW: u64 = 0o400000;
 
 /// How an input was used; the manifest records each differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,6 +40,18 @@ pub enum Op {
     Input(PathArg, Use),
     /// Written, created, truncated, renamed or removed: an output.
     Output(Vec<PathArg>),
+    /// Created only if it does not exist yet (`mkdir`, `mknod`, `symlink`,
+    /// a hard link's new name): an output unless the path already exists,
+    /// when the call fails with EEXIST and leaves it untouched (`mkdir -p
+    /// build` on an existing `build` must not hide what is in it).
+    Create(PathArg),
+    /// Opened for writing without truncation: an output, but what it held
+    /// before survives (`sqlite3 db` opens `db` read-write to query it),
+    /// so when it existed already it stays an input too.
+    Update(PathArg),
+    /// `link(old, new)`: `new` is created (as [`Op::Create`]) with the
+    /// content of `old`, which is read, not written.
+    Link(PathArg, PathArg),
     /// Listing the directory open on this descriptor.
     List(i32),
     /// The working directory may change.
@@ -64,12 +75,14 @@ fn cwd(addr: u64) -> PathArg {
     PathArg { dirfd: AT_FDCWD, addr }
 }
 
-/// An open is an output when it may write or create.
+/// An open is an output when it may write or create, else a read of the
+/// content, `O_NOFOLLOW` or not (`tar` and `cp -r` read every file that
+/// way: checking only size and mtime would miss a rewrite that keeps both).
 fn open(path: PathArg, flags: u64) -> Op {
-    if flags & O_ACCMODE != 0 || flags & (O_CREAT | O_TRUNC) != 0 {
+    if flags & O_TRUNC != 0 {
         Op::Output(vec![path])
-    } else if flags & O_NOFOLLOW != 0 {
-        Op::Input(path, Use::StatLink)
+    } else if flags & O_ACCMODE != 0 || flags & O_CREAT != 0 {
+        Op::Update(path)
     } else {
         Op::Input(path, Use::Read)
     }
@@ -117,13 +130,13 @@ pub fn decode(stop: &SyscallStop) -> Op {
         libc::SYS_execveat => Op::Input(at(a[0], a[1]), Use::Read),
         libc::SYS_getdents64 => Op::List(fd(a[0])),
         libc::SYS_chdir | libc::SYS_fchdir => Op::Chdir,
-        libc::SYS_renameat | libc::SYS_renameat2 | libc::SYS_linkat => {
+        libc::SYS_renameat | libc::SYS_renameat2 => {
             Op::Output(vec![at(a[0], a[1]), at(a[2], a[3])])
         }
-        libc::SYS_unlinkat | libc::SYS_mkdirat | libc::SYS_mknodat => {
-            Op::Output(vec![at(a[0], a[1])])
-        }
-        libc::SYS_symlinkat => Op::Output(vec![at(a[1], a[2])]),
+        libc::SYS_linkat => Op::Link(at(a[0], a[1]), at(a[2], a[3])),
+        libc::SYS_unlinkat => Op::Output(vec![at(a[0], a[1])]),
+        libc::SYS_mkdirat | libc::SYS_mknodat => Op::Create(at(a[0], a[1])),
+        libc::SYS_symlinkat => Op::Create(at(a[1], a[2])),
         libc::SYS_truncate => Op::Output(vec![cwd(a[0])]),
         _ => Op::Unknown,
     }
@@ -138,11 +151,11 @@ fn legacy(nr: i64, a: &[u64; 6]) -> Option<Op> {
         libc::SYS_stat | libc::SYS_access => Op::Input(cwd(a[0]), Use::Stat),
         libc::SYS_lstat | libc::SYS_readlink => Op::Input(cwd(a[0]), Use::StatLink),
         libc::SYS_getdents => Op::List(fd(a[0])),
-        libc::SYS_rename | libc::SYS_link => Op::Output(vec![cwd(a[0]), cwd(a[1])]),
-        libc::SYS_unlink | libc::SYS_mkdir | libc::SYS_rmdir | libc::SYS_mknod => {
-            Op::Output(vec![cwd(a[0])])
-        }
-        libc::SYS_symlink => Op::Output(vec![cwd(a[1])]),
+        libc::SYS_rename => Op::Output(vec![cwd(a[0]), cwd(a[1])]),
+        libc::SYS_link => Op::Link(cwd(a[0]), cwd(a[1])),
+        libc::SYS_unlink | libc::SYS_rmdir => Op::Output(vec![cwd(a[0])]),
+        libc::SYS_mkdir | libc::SYS_mknod => Op::Create(cwd(a[0])),
+        libc::SYS_symlink => Op::Create(cwd(a[1])),
         _ => return None,
     })
 }
@@ -171,9 +184,16 @@ mod tests {
     fn opens_are_inputs_or_outputs_by_their_flags() {
         let read = decode(&stop(libc::SYS_openat, [FDCWD, 0x10, 0, 0, 0, 0]));
         assert_eq!(read, Op::Input(PathArg { dirfd: AT_FDCWD, addr: 0x10 }, Use::Read));
-        for flags in [1, 2, O_CREAT, O_TRUNC, 0o101 | O_TRUNC] {
+        let nofollow = libc::O_NOFOLLOW as u64;
+        let read = decode(&stop(libc::SYS_openat, [FDCWD, 0x10, nofollow, 0, 0, 0]));
+        assert_eq!(read, Op::Input(PathArg { dirfd: AT_FDCWD, addr: 0x10 }, Use::Read));
+        for flags in [O_TRUNC, 1 | O_TRUNC, 0o101 | O_TRUNC] {
             let op = decode(&stop(libc::SYS_openat, [5, 0x10, flags, 0, 0, 0]));
             assert_eq!(op, Op::Output(vec![PathArg { dirfd: 5, addr: 0x10 }]), "{flags:o}");
+        }
+        for flags in [1, 2, O_CREAT, 0o102] {
+            let op = decode(&stop(libc::SYS_openat, [5, 0x10, flags, 0, 0, 0]));
+            assert_eq!(op, Op::Update(PathArg { dirfd: 5, addr: 0x10 }), "{flags:o}");
         }
     }
 
@@ -202,9 +222,25 @@ mod tests {
     }
 
     #[test]
+    fn exclusive_creates_and_links_are_told_apart_from_writes() {
+        let mkdir = decode(&stop(libc::SYS_mkdirat, [3, 0x1, 0o755, 0, 0, 0]));
+        assert_eq!(mkdir, Op::Create(PathArg { dirfd: 3, addr: 1 }));
+        let symlink = decode(&stop(libc::SYS_symlinkat, [0x1, 4, 0x2, 0, 0, 0]));
+        assert_eq!(symlink, Op::Create(PathArg { dirfd: 4, addr: 2 }));
+        let link = decode(&stop(libc::SYS_linkat, [3, 0x1, 4, 0x2, 0, 0]));
+        let (old, new) = (PathArg { dirfd: 3, addr: 1 }, PathArg { dirfd: 4, addr: 2 });
+        assert_eq!(link, Op::Link(old, new));
+        let unlink = decode(&stop(libc::SYS_unlinkat, [3, 0x1, 0, 0, 0, 0]));
+        assert_eq!(unlink, Op::Output(vec![PathArg { dirfd: 3, addr: 1 }]));
+    }
+
+    #[test]
     fn foreign_and_unknown_calls_make_the_trace_incomplete() {
         let foreign = SyscallStop { arch: 0x4000_0003, nr: 5, args: [0; 6] };
         assert_eq!(decode(&foreign), Op::Unknown);
         assert_eq!(decode(&stop(libc::SYS_read, [0; 6])), Op::Unknown);
+        for nr in [libc::SYS_io_uring_setup, libc::SYS_open_by_handle_at, libc::SYS_chroot] {
+            assert_eq!(decode(&stop(nr, [0; 6])), Op::Unknown, "{nr}");
+        }
     }
 }

@@ -15,6 +15,7 @@ mod filter;
 pub mod manifest;
 pub mod observe;
 pub mod paths;
+mod shebang;
 pub mod spawn;
 mod sys;
 pub mod tracer;

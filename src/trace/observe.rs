@@ -145,17 +145,31 @@ fn content(
     cache: &dyn DigestCache,
     fresh: &mut Vec<Hashed>,
 ) -> State {
+    let exec = meta.mode() & 0o111;
     if let Some(digest) = cache.lookup(path, &meta) {
-        return State::Content(digest);
+        return State::Content(with_exec_bits(digest, exec));
     }
     match crate::key::hash_file(path) {
         Ok(digest) => {
             let path = path.to_path_buf();
             fresh.push(Hashed { path, meta, hashed_at: SystemTime::now(), digest });
-            State::Content(digest)
+            State::Content(with_exec_bits(digest, exec))
         }
         Err(_) => State::Unreadable,
     }
+}
+
+/// A file's digest with its execute bits folded in when it has any: an
+/// exec obeys them (`chmod -x tool` makes `./tool` fail), so they are part
+/// of what the command read. A plain file keeps its plain SHA-256.
+fn with_exec_bits(digest: [u8; 32], exec: u32) -> [u8; 32] {
+    if exec == 0 {
+        return digest;
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(digest);
+    hasher.update(exec.to_le_bytes());
+    hasher.finalize().into()
 }
 
 /// SHA-256 of the sorted names in `dir`, less `excluded`.
@@ -249,6 +263,23 @@ mod tests {
         assert_eq!(mismatch(&manifest, cwd, &mut NoCache), None);
         fs::write(&index, "changed by someone else").unwrap();
         assert_eq!(mismatch(&manifest, cwd, &mut NoCache).as_deref(), Some("index"));
+    }
+
+    #[test]
+    fn a_files_execute_bits_are_part_of_its_content() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let tool = dir.path().join("tool");
+        fs::write(&tool, "#!/bin/sh\n").unwrap();
+        let seen = || observe(&tool, Check::Content, &[], &NoCache, &mut Vec::new());
+        let plain = seen();
+        let digest: [u8; 32] = Sha256::digest(b"#!/bin/sh\n").into();
+        assert_eq!(plain, State::Content(digest));
+        fs::set_permissions(&tool, fs::Permissions::from_mode(0o755)).unwrap();
+        let executable = seen();
+        assert_ne!(executable, plain);
+        fs::set_permissions(&tool, fs::Permissions::from_mode(0o700)).unwrap();
+        assert_ne!(seen(), executable);
     }
 
     #[test]

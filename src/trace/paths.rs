@@ -7,7 +7,7 @@
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
@@ -53,6 +53,35 @@ pub fn resolve(stored: &[u8], cwd: &Path) -> PathBuf {
     }
 }
 
+/// Where a path with `..` leads: resolved by the file system as far as it
+/// exists (a `..` after a symlink climbs from the link's target), then
+/// lexically for the rest.
+fn physical(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut existing = path;
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                match part {
+                    Component::ParentDir => {
+                        out.pop();
+                    }
+                    other => out.push(other),
+                }
+            }
+            return out;
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
 /// Paths left out of manifests: the fixed trees, the cache directory and
 /// the `--trace-ignore` globs (matched against the absolute path, and
 /// against the path relative to the cwd when under it).
@@ -75,6 +104,14 @@ impl Ignore {
     }
 
     pub fn ignores(&self, path: &Path, cwd: &Path) -> bool {
+        if path.components().any(|part| part == Component::ParentDir) {
+            // `/dev/../home/u/f` is not under /dev: judge where it leads.
+            return self.ignores_resolved(&physical(path), cwd);
+        }
+        self.ignores_resolved(path, cwd)
+    }
+
+    fn ignores_resolved(&self, path: &Path, cwd: &Path) -> bool {
         FIXED.iter().any(|fixed| is_under(path, Path::new(fixed)))
             || is_under(path, &self.cache_dir)
             || self.globs.is_match(path)
@@ -120,5 +157,19 @@ mod tests {
         assert!(!ignore.ignores(Path::new("/w/src/main.c"), cwd));
         assert!(!ignore.ignores(Path::new("/device"), cwd));
         assert!(Ignore::new(Path::new("/c"), &["a[".to_string()]).is_err());
+    }
+
+    #[test]
+    fn a_path_climbing_out_of_an_ignored_tree_is_judged_where_it_leads() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir(cwd.join("gen")).unwrap();
+        let ignore = Ignore::new(Path::new("/nonexistent-cache"), &["gen/**".into()]).unwrap();
+        let escaping = Path::new("/dev/..").join(cwd.strip_prefix("/").unwrap()).join("f");
+        assert!(!ignore.ignores(&escaping, &cwd));
+        assert!(!ignore.ignores(&cwd.join("gen/../src/a.c"), &cwd));
+        assert!(!ignore.ignores(&cwd.join("gen/missing/../../src/a.c"), &cwd));
+        assert!(ignore.ignores(&cwd.join("src/../gen/x"), &cwd));
+        assert!(ignore.ignores(Path::new("/proc/self/../1/maps"), &cwd));
     }
 }

@@ -132,6 +132,9 @@ impl Tracer {
                     let why = format!("{} is set-user-ID or set-group-ID", path.display());
                     self.accesses.incomplete(why);
                 }
+                if used == Use::Read && is_exec(stop.nr) {
+                    self.interpreters(pid, &path);
+                }
                 self.accesses.input(path, used);
             }
             Op::Output(args) => {
@@ -140,6 +143,21 @@ impl Tracer {
                         self.accesses.outputs.insert(path);
                     }
                 }
+            }
+            Op::Create(arg) => self.create(pid, arg),
+            Op::Update(arg) => {
+                let Some(path) = self.path(pid, arg) else { return };
+                // Existing and not the run's own: its content is read too.
+                if !self.accesses.is_output(&path) && std::fs::metadata(&path).is_ok() {
+                    self.accesses.input(path.clone(), Use::Read);
+                }
+                self.accesses.outputs.insert(path);
+            }
+            Op::Link(old, new) => {
+                if let Some(path) = self.path(pid, old) {
+                    self.accesses.input(path, Use::Read);
+                }
+                self.create(pid, new);
             }
             Op::List(fd) => {
                 if let Some(dir) = self.fd_path(pid, fd) {
@@ -151,6 +169,33 @@ impl Tracer {
             Op::Unknown => {
                 let why = format!("system call {} of architecture {:#x}", stop.nr, stop.arch);
                 self.accesses.incomplete(format!("cannot decode {why}"));
+            }
+        }
+    }
+
+    /// The interpreters of an executed `#!` script (opened by the kernel,
+    /// not by a system call the filter sees): executed, so inputs too.
+    fn interpreters(&mut self, pid: i32, script: &Path) {
+        let mut script = script.to_path_buf();
+        for _ in 0..super::shebang::MAX_DEPTH {
+            let Some(name) = super::shebang::interpreter(&script) else { return };
+            let interpreter = if name.starts_with(b"/") {
+                super::paths::join(Path::new("/"), &name)
+            } else {
+                let Some(cwd) = self.cwd(pid) else { return };
+                super::paths::join(&cwd, &name)
+            };
+            self.accesses.input(interpreter.clone(), Use::Read);
+            script = interpreter;
+        }
+    }
+
+    /// An exclusive create (the call has not run yet): an output unless the
+    /// path exists already, when the call fails with EEXIST.
+    fn create(&mut self, pid: i32, arg: PathArg) {
+        if let Some(path) = self.path(pid, arg) {
+            if std::fs::symlink_metadata(&path).is_err() {
+                self.accesses.outputs.insert(path);
             }
         }
     }

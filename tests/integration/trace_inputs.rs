@@ -131,6 +131,82 @@ fn an_executed_script_that_changes_invalidates() {
 }
 
 #[test]
+fn the_interpreter_of_an_executed_script_is_an_input() {
+    let env = TestEnv::new();
+    // The interpreter is a script too, opened only by the kernel (`sh`
+    // opens bin/one itself): a change of it must be seen all the same.
+    write(&env, "bin/one", "#!/bin/sh\necho one\n");
+    write(&env, "bin/two", "#!/bin/sh\necho two\n");
+    write(&env, "bin/outer", "#!bin/one\n");
+    write(&env, "tool", "#!bin/outer\n");
+    for name in ["bin/one", "bin/two", "bin/outer", "tool"] {
+        fs::set_permissions(env.work.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let counter = env.counter("runs");
+    let command = counter.sh("exec ./tool");
+    assert_eq!(traced(&env, &command), "one\n");
+    assert_eq!(traced(&env, &command), "one\n");
+    counter.assert_runs(1);
+    write(&env, "bin/outer", "#!bin/two\n");
+    assert_eq!(traced(&env, &command), "two\n");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn a_file_read_with_o_nofollow_is_checked_by_its_content() {
+    let env = TestEnv::new();
+    write(&env, "data.txt", "aaaa");
+    let counter = env.counter("runs");
+    // As tar and `cp -r` read files.
+    let python = "import os; fd = os.open('data.txt', os.O_RDONLY | os.O_NOFOLLOW); \
+                  print(os.read(fd, 100).decode())";
+    let command = counter.sh(&format!("python3 -c \"{python}\""));
+    assert_eq!(traced(&env, &command), "aaaa\n");
+    assert_eq!(traced(&env, &command), "aaaa\n");
+    counter.assert_runs(1);
+    // Same size, same mtime (as `tar x` or `cp -p` leave it), new content.
+    let path = env.work.join("data.txt");
+    let mtime = fs::metadata(&path).unwrap().modified().unwrap();
+    fs::write(&path, "bbbb").unwrap();
+    fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
+    assert_eq!(traced(&env, &command), "bbbb\n");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn an_executed_script_that_loses_its_execute_bit_invalidates() {
+    let env = TestEnv::new();
+    write(&env, "tool", "#!/bin/sh\necho ran\n");
+    let tool = env.work.join("tool");
+    fs::set_permissions(&tool, fs::Permissions::from_mode(0o755)).unwrap();
+    let counter = env.counter("runs");
+    let command = counter.sh("./tool 2>/dev/null || echo denied");
+    assert_eq!(traced(&env, &command), "ran\n");
+    assert_eq!(traced(&env, &command), "ran\n");
+    counter.assert_runs(1);
+    fs::set_permissions(&tool, fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(traced(&env, &command), "denied\n");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn a_file_opened_read_write_but_not_truncated_stays_an_input() {
+    let env = TestEnv::new();
+    write(&env, "data.db", "rows: 1");
+    let counter = env.counter("runs");
+    // As sqlite3 opens a database it only queries; appending keeps the
+    // old content too.
+    let python = "print(open('data.db', 'r+').read()); open('log', 'a').write('x')";
+    let command = counter.sh(&format!("python3 -c \"{python}\""));
+    assert_eq!(traced(&env, &command), "rows: 1\n");
+    assert_eq!(traced(&env, &command), "rows: 1\n");
+    counter.assert_runs(1);
+    write(&env, "data.db", "rows: 2");
+    assert_eq!(traced(&env, &command), "rows: 2\n");
+    counter.assert_runs(2);
+}
+
+#[test]
 fn a_listed_directory_that_gains_a_file_invalidates() {
     let env = TestEnv::new();
     write(&env, "src/a.c", "");
@@ -140,6 +216,40 @@ fn a_listed_directory_that_gains_a_file_invalidates() {
     assert_eq!(traced(&env, &command), "a.c\n");
     write(&env, "src/b.c", "");
     assert_eq!(traced(&env, &command), "a.c\nb.c\n");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn a_mkdir_of_an_existing_directory_keeps_what_is_in_it_an_input() {
+    let env = TestEnv::new();
+    write(&env, "out/a", "");
+    let counter = env.counter("runs");
+    // `mkdir -p out` fails with EEXIST: `out` is not the run's output, so
+    // its listing and the absence of `out/flag` stay inputs.
+    let command = counter.sh("mkdir -p out; ls out; test -e out/flag && echo flag; true");
+    assert_eq!(traced(&env, &command), "a\n");
+    assert_eq!(traced(&env, &command), "a\n");
+    counter.assert_runs(1);
+    write(&env, "out/b", "");
+    assert_eq!(traced(&env, &command), "a\nb\n");
+    counter.assert_runs(2);
+    write(&env, "out/flag", "");
+    assert_eq!(traced(&env, &command), "a\nb\nflag\nflag\n");
+    counter.assert_runs(3);
+}
+
+#[test]
+fn a_hard_linked_file_is_read_not_written() {
+    let env = TestEnv::new();
+    write(&env, "src.txt", "one");
+    let counter = env.counter("runs");
+    let command = counter.sh("ln -f src.txt copy.txt; cat src.txt");
+    assert_eq!(traced(&env, &command), "one");
+    assert_eq!(traced(&env, &command), "one");
+    counter.assert_runs(1);
+    fs::remove_file(env.work.join("src.txt")).unwrap();
+    write(&env, "src.txt", "two");
+    assert_eq!(traced(&env, &command), "two");
     counter.assert_runs(2);
 }
 
@@ -205,6 +315,27 @@ fn a_static_program_is_traced() {
     counter.assert_runs(1);
     write(&env, "data.txt", "static two");
     assert_eq!(traced(&env, &command), "static two");
+    counter.assert_runs(2);
+}
+
+#[test]
+fn a_command_using_io_uring_runs_untraced_and_is_not_cached() {
+    let env = TestEnv::new();
+    let counter = env.counter("runs");
+    // io_uring_setup (425 on x86-64 and aarch64) with bad arguments: it
+    // fails, but a ring could read files the tracer never sees.
+    let python = "import ctypes; ctypes.CDLL(None).syscall(425, 1, 0); print('done')";
+    let command = counter.sh(&format!("python3 -c \"{python}\""));
+    for _ in 0..2 {
+        let args = harness::with_command(&["-v", "--trace-inputs"], &command);
+        let out = cc(&env).args(args).output().unwrap();
+        assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), b"done\n".as_slice()));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("not recorded (not traced: cannot decode system call 425"),
+            "{stderr}"
+        );
+    }
     counter.assert_runs(2);
 }
 
@@ -282,6 +413,24 @@ fn ignored_paths_do_not_invalidate() {
 }
 
 #[test]
+fn a_path_climbing_out_of_an_ignored_tree_is_still_an_input() {
+    let env = TestEnv::new();
+    write(&env, "data.txt", "one");
+    write(&env, "logs/today.log", "");
+    let counter = env.counter("runs");
+    let work = fs::canonicalize(&env.work).unwrap();
+    let via_dev = format!("/dev/..{}/data.txt", work.display());
+    let command = counter.sh(&format!("cat '{via_dev}' logs/../data.txt"));
+    let opts = ["--trace-ignore", "logs/**"];
+    assert_eq!(traced_in(&env, &env.work, &opts, &command), "oneone");
+    assert_eq!(traced_in(&env, &env.work, &opts, &command), "oneone");
+    counter.assert_runs(1);
+    write(&env, "data.txt", "two");
+    assert_eq!(traced_in(&env, &env.work, &opts, &command), "twotwo");
+    counter.assert_runs(2);
+}
+
+#[test]
 fn two_checkouts_share_entries_with_no_cwd() {
     let env = TestEnv::new();
     let (one, two) = (env.path().join("checkout-one"), env.path().join("checkout-two"));
@@ -322,6 +471,26 @@ fn audit_lists_undeclared_reads_and_gates_on_them() {
     let text = String::from_utf8_lossy(&all.stdout);
     assert!(text.lines().any(|l| l.ends_with("/sh") || l.ends_with("/cat")), "{text}");
     assert!(text.lines().all(|l| l.starts_with('/')), "{text}");
+}
+
+#[test]
+fn audit_leaves_out_files_above_the_working_directory() {
+    let env = TestEnv::new();
+    write(&env, "Makefile", "m");
+    write(&env, "src/a.c", "a");
+    let command = sh("cat a.c ../Makefile > /dev/null");
+    let audit = |opts: &[&str]| {
+        let mut args = vec!["audit"];
+        args.extend_from_slice(opts);
+        let args = harness::with_command(&args, &command);
+        cc(&env).args(args).current_dir(env.work.join("src")).output().unwrap()
+    };
+    let out = audit(&[]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a.c\n");
+    let out = audit(&["--input", "a.c"]);
+    assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), b"".as_slice()));
+    let all = audit(&["--all", "--input", "a.c"]);
+    assert!(String::from_utf8_lossy(&all.stdout).lines().any(|l| l == "../Makefile"));
 }
 
 #[test]
