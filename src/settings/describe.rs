@@ -114,9 +114,12 @@ fn margin(t: &str) -> Result<(), String> {
 fn count(t: &str) -> Result<(), String> {
     parse_count(t).map(drop)
 }
+fn yes_no(t: &str) -> Result<(), String> {
+    super::parse_bool(t).map(drop)
+}
 
 /// In output order; `env` follows `scope`, `remote_mode` follows `remote`.
-const SPECS: [Spec; 19] = [
+const SPECS: [Spec; 21] = [
     spec("ttl", "--ttl", "CACHECMD_TTL", Some("1h"), lifetime),
     spec("failure_ttl", "--failure-ttl", "CACHECMD_FAILURE_TTL", None, lifetime),
     spec(
@@ -130,6 +133,9 @@ const SPECS: [Spec; 19] = [
     Spec { in_file: false, ..spec("scope", "--scope", "CACHECMD_SCOPE", None, any) },
     spec("expires_from", "--expires-from", "CACHECMD_EXPIRES_FROM", None, json_path),
     spec("expiry_margin", "--expiry-margin", "CACHECMD_EXPIRY_MARGIN", Some("0s"), margin),
+    // `--trace-inputs` and `--trace-ignore` are run flags `config` does not take.
+    Spec { flag: None, ..spec("trace_inputs", "", "CACHECMD_TRACE_INPUTS", Some("false"), yes_no) },
+    file_only("trace_ignore", None, any),
     spec("lock_timeout", "--lock-timeout", "CACHECMD_LOCK_TIMEOUT", Some("10m"), timeout),
     spec("max_entry_size", "--max-entry-size", "CACHECMD_MAX_ENTRY_SIZE", Some("1GiB"), size),
     spec("max_size", "--max-size", "CACHECMD_MAX_SIZE", Some("1GiB"), size),

@@ -258,3 +258,21 @@ fn a_config_path_that_is_not_a_file_is_refused_without_hanging() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[test]
+fn tracing_settings_are_shown_with_their_origin() {
+    let env = TestEnv::new();
+    let out = config(env.cmd().arg("config"));
+    has_line(&out, "(default) trace_inputs = false");
+    has_line(&out, "(default) trace_ignore = none");
+    let file = env.write_config("trace_inputs = true\ntrace_ignore = [\"*.log\"]\n");
+    let out = config(env.cmd().arg("config"));
+    has_line(&out, &format!("({}:1) trace_inputs = true", file.display()));
+    has_line(&out, &format!("({}:2) trace_ignore = [\"*.log\"]", file.display()));
+    let out = config(env.cmd().arg("config").env("CACHECMD_TRACE_INPUTS", "off"));
+    has_line(&out, "(CACHECMD_TRACE_INPUTS) trace_inputs = off");
+    let bad = env.cmd().arg("config").env("CACHECMD_TRACE_INPUTS", "maybe").output().unwrap();
+    assert_eq!(bad.status.code(), Some(125));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.starts_with("cachecmd: CACHECMD_TRACE_INPUTS:"), "{stderr}");
+}
