@@ -543,8 +543,12 @@ fn status_signals_and_stdin_pass_through_the_tracer() {
     let me = child.id();
     let mut child = child;
     harness::wait_for("the stopped command to be continued", || {
-        let children =
-            fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap_or_default();
+        // The children of every thread of cachecmd (the tracer is one).
+        let tasks = fs::read_dir(format!("/proc/{me}/task")).into_iter().flatten().flatten();
+        let children: String = tasks
+            .map(|task| fs::read_to_string(task.path().join("children")).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" ");
         for pid in children.split_whitespace() {
             let _ = Command::new("kill").args(["-CONT", pid]).status();
         }
