@@ -29,6 +29,7 @@
 //! work through the trait.
 
 mod fail_fast;
+mod forward;
 #[cfg(feature = "http")]
 mod http;
 // Without a backend, the helpers only backends use are unused.

@@ -4,8 +4,9 @@
 use std::fs::File;
 use std::time::Duration;
 
+use super::forward::forward_to_inner;
 use super::keys::check_key;
-use super::{RemoteCounters, RemoteError, RemoteLock, RemoteStore, SkipReason, Stored};
+use super::{RemoteError, RemoteLock, RemoteStore, SkipReason, Stored};
 
 pub struct ReadOnly {
     inner: Box<dyn RemoteStore>,
@@ -18,13 +19,7 @@ impl ReadOnly {
 }
 
 impl RemoteStore for ReadOnly {
-    fn redacted_url(&self) -> &str {
-        self.inner.redacted_url()
-    }
-
-    fn fetch(&self, key_hex: &str, dest: &mut File, max_len: u64) -> Result<bool, RemoteError> {
-        self.inner.fetch(key_hex, dest, max_len)
-    }
+    forward_to_inner!(redacted_url, fetch, list_keys, is_disabled, last_error, counters);
 
     fn store(
         &self,
@@ -47,27 +42,11 @@ impl RemoteStore for ReadOnly {
         Err(RemoteError::ReadOnly)
     }
 
-    fn list_keys(&self) -> Result<Vec<String>, RemoteError> {
-        self.inner.list_keys()
-    }
-
     fn clear(&self) -> Result<u64, RemoteError> {
         Err(RemoteError::ReadOnly)
     }
 
     fn is_read_only(&self) -> bool {
         true
-    }
-
-    fn is_disabled(&self) -> bool {
-        self.inner.is_disabled()
-    }
-
-    fn last_error(&self) -> Option<String> {
-        self.inner.last_error()
-    }
-
-    fn counters(&self) -> RemoteCounters {
-        self.inner.counters()
     }
 }

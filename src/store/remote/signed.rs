@@ -15,8 +15,9 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::forward::forward_to_inner;
 use super::keys::check_key;
-use super::{RemoteCounters, RemoteError, RemoteLock, RemoteStore, Stored};
+use super::{RemoteError, RemoteStore, Stored};
 
 const MAGIC: &[u8; 8] = b"CCSIG1\0\0";
 const MAC_LEN: usize = 32;
@@ -101,9 +102,16 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl RemoteStore for Signed {
-    fn redacted_url(&self) -> &str {
-        self.inner.redacted_url()
-    }
+    forward_to_inner!(
+        redacted_url,
+        lock,
+        list_keys,
+        clear,
+        is_read_only,
+        is_disabled,
+        last_error,
+        counters
+    );
 
     fn fetch(&self, key_hex: &str, dest: &mut File, max_len: u64) -> Result<bool, RemoteError> {
         check_key(key_hex)?;
@@ -149,39 +157,6 @@ impl RemoteStore for Signed {
         copy.write_all(MAGIC).map_err(RemoteError::Local)?;
         copy.write_all(&mac).map_err(RemoteError::Local)?;
         self.inner.store(key_hex, &copy, len + TRAILER_LEN, lifetime)
-    }
-
-    fn lock(
-        &self,
-        key_hex: &str,
-        lease: Duration,
-        wait: Duration,
-    ) -> Result<Option<RemoteLock<'_>>, RemoteError> {
-        self.inner.lock(key_hex, lease, wait)
-    }
-
-    fn list_keys(&self) -> Result<Vec<String>, RemoteError> {
-        self.inner.list_keys()
-    }
-
-    fn clear(&self) -> Result<u64, RemoteError> {
-        self.inner.clear()
-    }
-
-    fn is_read_only(&self) -> bool {
-        self.inner.is_read_only()
-    }
-
-    fn is_disabled(&self) -> bool {
-        self.inner.is_disabled()
-    }
-
-    fn last_error(&self) -> Option<String> {
-        self.inner.last_error()
-    }
-
-    fn counters(&self) -> RemoteCounters {
-        self.inner.counters()
     }
 }
 

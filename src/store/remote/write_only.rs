@@ -6,8 +6,9 @@
 use std::fs::File;
 use std::time::Duration;
 
+use super::forward::forward_to_inner;
 use super::keys::check_key;
-use super::{RemoteCounters, RemoteError, RemoteLock, RemoteStore, Stored};
+use super::{RemoteError, RemoteStore, Stored};
 
 pub struct WriteOnly {
     inner: Box<dyn RemoteStore>,
@@ -20,9 +21,7 @@ impl WriteOnly {
 }
 
 impl RemoteStore for WriteOnly {
-    fn redacted_url(&self) -> &str {
-        self.inner.redacted_url()
-    }
+    forward_to_inner!(redacted_url, lock, list_keys, clear, is_disabled, last_error, counters);
 
     fn fetch(&self, key_hex: &str, dest: &mut File, _: u64) -> Result<bool, RemoteError> {
         check_key(key_hex)?;
@@ -38,34 +37,5 @@ impl RemoteStore for WriteOnly {
         lifetime: Option<Duration>,
     ) -> Result<Stored, RemoteError> {
         self.inner.store(key_hex, src, len, lifetime)
-    }
-
-    fn lock(
-        &self,
-        key_hex: &str,
-        lease: Duration,
-        wait: Duration,
-    ) -> Result<Option<RemoteLock<'_>>, RemoteError> {
-        self.inner.lock(key_hex, lease, wait)
-    }
-
-    fn list_keys(&self) -> Result<Vec<String>, RemoteError> {
-        self.inner.list_keys()
-    }
-
-    fn clear(&self) -> Result<u64, RemoteError> {
-        self.inner.clear()
-    }
-
-    fn is_disabled(&self) -> bool {
-        self.inner.is_disabled()
-    }
-
-    fn last_error(&self) -> Option<String> {
-        self.inner.last_error()
-    }
-
-    fn counters(&self) -> RemoteCounters {
-        self.inner.counters()
     }
 }
