@@ -24,3 +24,15 @@ bench_init() {
   rm -rf "$RAW"
   mkdir -p "$RAW"
 }
+
+# bench_binary: BIN = $CACHECMD_BIN if set, else the release build (built now), the binary the
+# README's install command produces. Needs REPO and a log function.
+bench_binary() {
+  if [[ -n ${CACHECMD_BIN:-} ]]; then
+    BIN=$(realpath "$CACHECMD_BIN")
+  else
+    log "building release binary"
+    cargo build --release --locked -p cachecmd >&2
+    BIN="${CARGO_TARGET_DIR:-$REPO/target}/release/cachecmd"
+  fi
+}

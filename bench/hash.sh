@@ -45,13 +45,7 @@ for tool in python3 sha256sum find xargs stat; do
   command -v "$tool" >/dev/null || { log "missing: $tool"; exit 1; }
 done
 
-if [[ -n ${CACHECMD_BIN:-} ]]; then
-  BIN=$(realpath "$CACHECMD_BIN")
-else
-  log "building release binary"
-  cargo build --release --locked -p cachecmd >&2
-  BIN="$REPO/target/release/cachecmd"
-fi
+bench_binary
 
 # --- data --------------------------------------------------------------------------------
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/cachecmd-hash.XXXXXX")

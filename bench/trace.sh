@@ -39,13 +39,7 @@ for tool in hyperfine make cc git python3; do
   command -v "$tool" >/dev/null || { log "missing: $tool"; exit 1; }
 done
 
-if [[ -n ${CACHECMD_BIN:-} ]]; then
-  BIN=$(realpath "$CACHECMD_BIN")
-else
-  log "building release binary"
-  cargo build --release --locked -p cachecmd >&2
-  BIN="${CARGO_TARGET_DIR:-$REPO/target}/release/cachecmd"
-fi
+bench_binary
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/cachecmd-trace.XXXXXX")
 if [[ -z ${KEEP_TMP:-} ]]; then trap 'rm -rf "$TMP"' EXIT; else log "keeping $TMP"; fi
