@@ -558,7 +558,7 @@ fn a_copy_named_bkt_refreshes_in_bkt_terms() {
     let dir = env.path().join("copy");
     fs::create_dir(&dir).unwrap();
     let copy = dir.join("bkt");
-    fs::copy(harness::BIN, &copy).unwrap();
+    harness::executable::copy_executable(Path::new(harness::BIN), &copy);
     let bkt = || {
         let mut cmd = assert_cmd::Command::from_std(env.bkt_std_as(&copy));
         cmd.env_remove("FOO").timeout(std::time::Duration::from_secs(60));

@@ -132,8 +132,7 @@ fn install_gen(env: &TestEnv) {
         echo \"err-$g\" >&2\n\
         exit $((g % 3))\n";
     let path = env.bin.join("gen");
-    fs::write(&path, script).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    harness::executable::write_executable(&path, script);
 }
 
 /// Whether `out` is exactly what one run of `gen` produced; returns its G.

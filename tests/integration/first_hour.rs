@@ -9,6 +9,7 @@ use std::process::Output;
 
 use predicates::prelude::*;
 
+use crate::harness::executable::write_executable;
 use crate::harness::TestEnv;
 
 fn stderr(out: &Output) -> String {
@@ -64,8 +65,7 @@ fn options_before_a_subcommand_belong_to_it() {
 fn double_dash_still_runs_a_program_named_like_a_subcommand() {
     let env = TestEnv::new();
     let script = env.bin.join("clear");
-    fs::write(&script, "#!/bin/sh\necho user clear \"$@\"\n").unwrap();
-    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    write_executable(&script, "#!/bin/sh\necho user clear \"$@\"\n");
     env.cmd().args(["-v", "--", "clear", "x"]).assert().success().stdout("user clear x\n");
 }
 
@@ -205,8 +205,7 @@ fn a_non_utf8_value_names_its_option() {
 fn a_missing_interpreter_and_an_empty_command_are_named() {
     let env = TestEnv::new();
     let script = env.work.join("script");
-    fs::write(&script, "#!/nonexistent/sh\necho hi\n").unwrap();
-    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    write_executable(&script, "#!/nonexistent/sh\necho hi\n");
     let out = env.cmd().args(["--", "./script"]).output().unwrap();
     one_line(&out, 127, "./script: bad interpreter: /nonexistent/sh");
     let out = env.cmd().args(["--", ""]).output().unwrap();

@@ -602,12 +602,10 @@ fn reserved_names_after_dashdash_run_programs() {
     let count = env.counter("c");
     for name in ["clear", "evict", "key"] {
         let script = env.bin.join(name);
-        fs::write(
+        harness::executable::write_executable(
             &script,
             format!("#!/bin/sh\necho run >> '{}'\necho \"user {name} $*\"\n", count.path.display()),
-        )
-        .unwrap();
-        harness::set_mode(&script, 0o755);
+        );
     }
 
     env.cmd().args(["--", "clear"]).assert().success().stdout("user clear \n");

@@ -869,8 +869,7 @@ fn background_refreshes_inherit_no_descriptors() {
         ls -l /proc/self/fd > \"$PROBE_OUT\"\n\
         cut -d' ' -f6 /proc/self/stat > \"$PROBE_OUT.sid\"\n\
         echo probed\n";
-    fs::write(&probe, script).unwrap();
-    set_mode(&probe, 0o755);
+    harness::executable::write_executable(&probe, script);
     let leak = env.path().join("fd5-target");
     let via_shell = |extra: &str, out: &Path| {
         let script =

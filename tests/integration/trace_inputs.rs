@@ -11,6 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
+use harness::executable::{copy_executable, write_executable};
 use harness::TestEnv;
 use predicates::prelude::*;
 
@@ -118,9 +119,8 @@ fn a_symlink_along_the_path_that_changes_target_invalidates() {
 #[test]
 fn an_executed_script_that_changes_invalidates() {
     let env = TestEnv::new();
-    write(&env, "tool.sh", "#!/bin/sh\necho old\n");
     let script = env.work.join("tool.sh");
-    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    write_executable(&script, "#!/bin/sh\necho old\n");
     let counter = env.counter("runs");
     let command = counter.sh("./tool.sh");
     assert_eq!(traced(&env, &command), "old\n");
@@ -135,12 +135,13 @@ fn the_interpreter_of_an_executed_script_is_an_input() {
     let env = TestEnv::new();
     // The interpreter is a script too, opened only by the kernel (`sh`
     // opens bin/one itself): a change of it must be seen all the same.
-    write(&env, "bin/one", "#!/bin/sh\necho one\n");
-    write(&env, "bin/two", "#!/bin/sh\necho two\n");
-    write(&env, "bin/outer", "#!bin/one\n");
-    write(&env, "tool", "#!bin/outer\n");
-    for name in ["bin/one", "bin/two", "bin/outer", "tool"] {
-        fs::set_permissions(env.work.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+    for (name, text) in [
+        ("bin/one", "#!/bin/sh\necho one\n"),
+        ("bin/two", "#!/bin/sh\necho two\n"),
+        ("bin/outer", "#!bin/one\n"),
+        ("tool", "#!bin/outer\n"),
+    ] {
+        write_executable(&env.work.join(name), text);
     }
     let counter = env.counter("runs");
     let command = counter.sh("exec ./tool");
@@ -176,9 +177,8 @@ fn a_file_read_with_o_nofollow_is_checked_by_its_content() {
 #[test]
 fn an_executed_script_that_loses_its_execute_bit_invalidates() {
     let env = TestEnv::new();
-    write(&env, "tool", "#!/bin/sh\necho ran\n");
     let tool = env.work.join("tool");
-    fs::set_permissions(&tool, fs::Permissions::from_mode(0o755)).unwrap();
+    write_executable(&tool, "#!/bin/sh\necho ran\n");
     let counter = env.counter("runs");
     let command = counter.sh("./tool 2>/dev/null || echo denied");
     assert_eq!(traced(&env, &command), "ran\n");
@@ -592,7 +592,7 @@ fn a_set_user_id_program_runs_untraced_with_its_privileges_needs_root() {
     std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).expect("chown (needs root)");
     // A root-owned set-user-ID copy of `id`: `id -u` prints the effective uid.
     let program = env.path().join("suid-id");
-    fs::copy("/usr/bin/id", &program).unwrap();
+    copy_executable(Path::new("/usr/bin/id"), &program);
     std::os::unix::fs::chown(&program, Some(0), Some(0)).unwrap();
     fs::set_permissions(&program, fs::Permissions::from_mode(0o4755)).unwrap();
     for _ in 0..2 {

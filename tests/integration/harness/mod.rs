@@ -15,6 +15,7 @@ use filetime::FileTime;
 #[cfg(feature = "http")]
 pub mod bad_http;
 pub mod bkt;
+pub mod executable;
 pub mod fixtures;
 #[cfg(feature = "http")]
 pub mod nginx;
