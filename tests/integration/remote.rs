@@ -222,7 +222,8 @@ fn nothing_listening_is_a_connect_error_then_skipped() {
     let start = Instant::now();
     let first = remote.fetch(&key(1), &mut tempfile::tempfile().unwrap(), MIB);
     assert!(matches!(first, Err(RemoteError::Connect { .. })), "{first:?}");
-    assert!(start.elapsed() < Duration::from_millis(500));
+    // A refused connection fails at once, not after the connect timeout.
+    assert!(start.elapsed() < Duration::from_millis(900), "took {:?}", start.elapsed());
     assert_disabled_fast(&remote);
 }
 
