@@ -53,9 +53,26 @@ impl Default for TestEnv {
     }
 }
 
+/// Puts SIGINT and SIGQUIT back to their default action in this process,
+/// once, so every command a test starts inherits the defaults. Why: a
+/// runner started as a background job of a non-interactive shell (a CI
+/// script's `cmd &`) ignores both, and cachecmd rightly keeps a caller's
+/// ignored signals ignored, which would turn the signal tests' expectations
+/// upside down.
+fn default_signal_dispositions() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for signal in [libc::SIGINT, libc::SIGQUIT] {
+            // SAFETY: setting a default disposition installs no handler.
+            unsafe { libc::signal(signal, libc::SIG_DFL) };
+        }
+    });
+}
+
 impl TestEnv {
     #[track_caller]
     pub fn new() -> Self {
+        default_signal_dispositions();
         let tmp = tempfile::Builder::new().prefix("cachecmd-test-").tempdir().unwrap();
         let base = tmp.path().canonicalize().unwrap();
         let work = base.join("work");
