@@ -134,6 +134,12 @@ fn mtime_ns(path: &Path) -> Option<i64> {
 /// name); the error says what is wrong with it. Settings check every pattern
 /// with it, so a bad one is refused naming where it came from.
 pub fn env_glob(pattern: &str) -> Result<Option<Glob>, String> {
+    if pattern.is_empty() {
+        return Err("a variable name cannot be empty".into());
+    }
+    if pattern.contains('=') {
+        return Err("a variable name cannot contain '='".into());
+    }
     if !pattern.contains(['*', '?', '[']) {
         return Ok(None);
     }

@@ -256,7 +256,7 @@ impl Config {
         let given = if from_var { Origin::Env("CACHECMD_ENV") } else { Origin::Flag("--env") };
         let all = in_file.map(|p| (p, &file)).chain(from_args.iter().map(|p| (p, &given)));
         for (pattern, origin) in all {
-            crate::key::env_glob(pattern)
+            crate::key::env_glob(pattern.trim())
                 .map_err(|m| self.blame(origin, "env", format!("pattern '{pattern}': {m}")))?;
         }
         Ok(())

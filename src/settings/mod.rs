@@ -135,8 +135,9 @@ impl Config {
     /// Config `env` names are always keyed; `--env` adds to them.
     pub fn key(&self, args: &KeyArgs) -> Result<KeySpec, SettingsError> {
         self.check_env(&args.env)?;
-        let mut env_patterns = self.file.env.clone().unwrap_or_default();
-        env_patterns.extend(args.env.iter().cloned());
+        let in_file = self.file.env.iter().flatten();
+        // `A, B` means A and B, as `--cache-exit-codes 0, 1` means 0 and 1.
+        let env_patterns = in_file.chain(&args.env).map(|p| p.trim().to_owned()).collect();
         let cwd = if args.no_cwd {
             None
         } else {

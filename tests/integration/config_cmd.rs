@@ -209,6 +209,35 @@ fn bad_env_glob_is_refused_naming_its_origin() {
     refused(env.cmd().args(["--cached-only", "--env", "a["]).args(run), blamed);
 }
 
+/// A name list is split at commas with the blanks around each name dropped
+/// (`A, B` keys B, not a variable named " B"); an empty name or one with
+/// `=` is refused, naming its origin.
+#[test]
+fn env_names_are_trimmed_and_empty_or_assigning_names_refused() {
+    let env = TestEnv::new();
+    let key_of = |cmd: &mut assert_cmd::Command| {
+        let out = cmd.args(["key", "--json", "--", "true"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let spaced = key_of(env.cmd().args(["--env", "A, B"]));
+    assert_eq!(spaced, key_of(env.cmd().args(["--env", "A,B"])));
+    assert_eq!(spaced, key_of(env.cmd().env("CACHECMD_ENV", " A ,B")));
+    assert_ne!(spaced, key_of(env.cmd().args(["--env", "A"])));
+    let refused = |cmd: &mut assert_cmd::Command, needle: &str| {
+        let out = cmd.args(["--", "echo", "ran"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(125), "{stderr}");
+        assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(out.stdout.is_empty(), "the command ran");
+    };
+    refused(env.cmd().args(["--env", "A,"]), "--env: pattern '': a variable name cannot be empty");
+    refused(env.cmd().env("CACHECMD_ENV", "A=1"), "CACHECMD_ENV: pattern 'A=1': ");
+    env.write_config("env = [\"A\", \" \"]\n");
+    refused(&mut env.cmd(), "line 1: env: pattern ' ': a variable name cannot be empty");
+}
+
 /// A run blames a bad `expires_from` or `trace_ignore` on the config line
 /// or the variable it came from (both used to be blamed on the flag).
 #[test]
