@@ -21,6 +21,8 @@ mod key;
 mod outputs;
 mod par;
 mod program;
+#[cfg(feature = "redis")]
+mod quiet_thread;
 mod record;
 mod settings;
 mod spool;

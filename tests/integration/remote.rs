@@ -7,6 +7,8 @@ use crate::harness::{self, redis_server};
 
 use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cachecmd::test_support::{
@@ -248,6 +250,72 @@ fn a_server_that_never_answers_costs_one_op_timeout() {
     );
     assert!(took < Duration::from_millis(2500), "took {took:?}");
     assert_disabled_fast(&remote);
+}
+
+/// A signal the process handles (here a SIGUSR1 handler; in cachecmd the
+/// relay of Ctrl-C, in a test runner a SIGCHLD handler) never fails a wait
+/// for the server: a socket read with a timeout is never restarted after a
+/// handler, and the EINTR it returns says nothing about the server. The
+/// signals are aimed at the waiting thread and at any `redis` worker.
+#[test]
+fn a_handled_signal_never_fails_a_wait_for_the_server() {
+    extern "C" fn ignore(_: libc::c_int) {}
+    // SAFETY: a handler that does nothing. SA_RESTART, as the relay has,
+    // does not restart such a read.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = ignore as *const () as libc::sighandler_t;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut());
+    }
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    // SAFETY: gettid has no preconditions.
+    let waiter = unsafe { libc::gettid() };
+    let done = Arc::new(AtomicBool::new(false));
+    let signaller = std::thread::spawn({
+        let done = done.clone();
+        move || {
+            let mut sent = 0;
+            while !done.load(Ordering::Relaxed) {
+                for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+                    let comm =
+                        std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+                    let tid: libc::c_int = task.file_name().to_string_lossy().parse().unwrap();
+                    if tid == waiter || comm.trim() == "redis" {
+                        // SAFETY: tgkill has no memory preconditions.
+                        unsafe {
+                            libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, libc::SIGUSR1)
+                        };
+                        sent += 1;
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            sent
+        }
+    });
+    let mut config = RemoteConfig::new(format!("redis://127.0.0.1:{port}/0"));
+    config.op_timeout = Duration::from_millis(800);
+    let remote = Remote::connect(&config);
+    let fetched = remote.fetch(&key(1), &mut tempfile::tempfile().unwrap(), MIB);
+    let other = Remote::connect(&config);
+    let locked = other.lock(&key(1), Duration::from_secs(60), Duration::ZERO);
+    done.store(true, Ordering::Relaxed);
+    let sent = signaller.join().unwrap();
+    for result in [fetched.map(drop), locked.map(drop)] {
+        assert!(
+            matches!(&result, Err(RemoteError::Command { message, .. }) if message.contains("timed out")),
+            "{result:?}"
+        );
+    }
+    assert!(sent > 20, "only {sent} signals were sent");
 }
 
 #[test]

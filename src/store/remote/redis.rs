@@ -110,9 +110,7 @@ impl RedisStore {
             });
             let _ = tx.send(worked);
         };
-        std::thread::Builder::new()
-            .name("redis".into())
-            .spawn(worker)
+        crate::quiet_thread::spawn("redis", worker)
             .map_err(|e| self.command_error(op, e.to_string()))?;
         let (conn, result) = match rx.recv_timeout(remaining) {
             Ok(Ok(done)) => done,

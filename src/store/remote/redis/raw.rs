@@ -99,8 +99,7 @@ impl Raw {
         }
         let mut done = 0;
         while done < len {
-            self.arm()?;
-            let buf = self.reader.fill_buf()?;
+            let buf = self.fill()?;
             if buf.is_empty() {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
@@ -152,8 +151,7 @@ impl Raw {
     fn line(&mut self) -> io::Result<Vec<u8>> {
         let mut line = Vec::new();
         loop {
-            self.arm()?;
-            let buf = self.reader.fill_buf()?;
+            let buf = self.fill()?;
             if buf.is_empty() {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
@@ -172,6 +170,22 @@ impl Raw {
                     return Err(invalid("a reply line does not end in CRLF".into()));
                 }
                 return Ok(line);
+            }
+        }
+    }
+
+    /// The buffered reply bytes, reading more within the deadline when
+    /// there are none (empty at end of stream). A read interrupted by a
+    /// signal handler is tried again: with a read timeout set the kernel
+    /// never restarts it (signal(7)), and a handled signal (the relay of
+    /// Ctrl-C to the command) says nothing about the server.
+    fn fill(&mut self) -> io::Result<&[u8]> {
+        loop {
+            self.arm()?;
+            match self.reader.fill_buf() {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+                Ok(_) => return Ok(self.reader.buffer()),
             }
         }
     }
