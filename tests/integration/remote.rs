@@ -229,9 +229,9 @@ fn nothing_listening_is_a_connect_error_then_skipped() {
     assert_disabled_fast(&remote);
 }
 
-#[test]
-fn a_server_that_never_answers_costs_one_op_timeout() {
-    // Accepts connections and never reads or writes a byte.
+/// A server that accepts connections and never reads or writes a byte;
+/// returns its port.
+fn silent_server() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -240,6 +240,12 @@ fn a_server_that_never_answers_costs_one_op_timeout() {
             held.push(stream);
         }
     });
+    port
+}
+
+#[test]
+fn a_server_that_never_answers_costs_one_op_timeout() {
+    let port = silent_server();
     let remote = Remote::connect(&RemoteConfig::new(format!("redis://127.0.0.1:{port}/0")));
     let start = Instant::now();
     let first = remote.fetch(&key(1), &mut tempfile::tempfile().unwrap(), MIB);
@@ -268,14 +274,7 @@ fn a_handled_signal_never_fails_a_wait_for_the_server() {
         action.sa_flags = libc::SA_RESTART;
         libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut());
     }
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming() {
-            held.push(stream);
-        }
-    });
+    let port = silent_server();
     // SAFETY: gettid has no preconditions.
     let waiter = unsafe { libc::gettid() };
     let done = Arc::new(AtomicBool::new(false));
