@@ -30,7 +30,9 @@
 //! totals saturate.
 //!
 //! Counts are statistics, not data: a record lost to a crash or to a race
-//! with compaction makes a count slightly low, never an output wrong.
+//! with compaction makes a count slightly low, never an output wrong. A
+//! record torn by a full disk or a crash loses only itself: the reader
+//! slides past it to the next valid record (see [`stream_journal`]).
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -165,9 +167,8 @@ pub fn counting_since(store: &DiskStore, usage: &Usage) -> Option<u64> {
 /// Reads a header from the file at `path` into `header` (nothing if it is
 /// empty; else its 8-byte magic, and the rest of the length `layout` gives
 /// for that magic, which refuses the file with `None`), then calls `each`
-/// with every whole record after it (of the length `layout` gives, or
-/// `RECORD_LEN` without a header), reading in bounded chunks; a torn final
-/// record is ignored.
+/// with every whole record after it (of the length `layout` gives),
+/// reading in bounded chunks; a torn final record is ignored.
 fn stream(
     store: &DiskStore,
     path: &Path,
@@ -177,23 +178,62 @@ fn stream(
 ) {
     let Ok(file) = store.open_in(path, libc::O_RDONLY, 0) else { return };
     let mut reader = BufReader::with_capacity(64 * 1024, file);
-    let mut record_len = RECORD_LEN;
-    if !header.is_empty() {
-        if reader.read_exact(&mut header[..8]).is_err() {
-            return;
-        }
-        let fits = |&(len, rec): &(usize, usize)| {
-            (8..=header.len()).contains(&len) && (1..=MAX_RECORD_LEN).contains(&rec)
-        };
-        let Some((len, rec)) = layout(&header[..8]).filter(fits) else { return };
-        if reader.read_exact(&mut header[8..len]).is_err() {
-            return;
-        }
-        record_len = rec;
+    if header.len() < 8 || reader.read_exact(&mut header[..8]).is_err() {
+        return;
+    }
+    let fits = |&(len, rec): &(usize, usize)| {
+        (8..=header.len()).contains(&len) && (1..=MAX_RECORD_LEN).contains(&rec)
+    };
+    let Some((len, record_len)) = layout(&header[..8]).filter(fits) else { return };
+    if reader.read_exact(&mut header[8..len]).is_err() {
+        return;
     }
     let mut record = [0u8; MAX_RECORD_LEN];
     while reader.read_exact(&mut record[..record_len]).is_ok() {
         each(&record[..record_len]);
+    }
+}
+
+/// Whether `record` is a journal record this version writes: a known
+/// event, zero padding, a plausible time, saved time only on a hit.
+fn valid_journal_record(record: &[u8], now: u64) -> bool {
+    let saved = record[44..48].iter().any(|&b| b != 0);
+    (1..=5).contains(&record[40])
+        && record[41..44].iter().all(|&b| b == 0)
+        && plausible(u64_at(record, 32), now)
+        && (!saved || matches!(record[40], 1 | 3))
+}
+
+/// Calls `each` with every valid record of the journal at `path`. After
+/// bytes that make no valid record (a record torn by a full disk or a
+/// crash, which would shift every later one), it slides a byte at a time
+/// until records are valid again, so one torn record loses only itself.
+/// (A shifted window passes as valid only by chance: its time field would
+/// have to fall in the plausible years and its event and padding bytes
+/// match too.)
+fn stream_journal(
+    store: &DiskStore,
+    path: &Path,
+    valid: impl Fn(&[u8]) -> bool,
+    mut each: impl FnMut(&[u8]),
+) {
+    let Ok(file) = store.open_in(path, libc::O_RDONLY, 0) else { return };
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let mut window = [0u8; RECORD_LEN];
+    if reader.read_exact(&mut window).is_err() {
+        return;
+    }
+    loop {
+        let next = if valid(&window) {
+            each(&window);
+            &mut window[..]
+        } else {
+            window.copy_within(1.., 0);
+            &mut window[RECORD_LEN - 1..]
+        };
+        if reader.read_exact(next).is_err() {
+            return;
+        }
     }
 }
 
@@ -210,22 +250,17 @@ impl Usage {
         let now = now_secs();
         usage.read_summary(store, keep, now);
         if let Some(journal) = journal {
-            let each = |r: &[u8]| usage.add_journal_record(r, keep, now);
-            stream(store, journal, &mut [], |_| None, each);
+            let valid = |r: &[u8]| valid_journal_record(r, now);
+            stream_journal(store, journal, valid, |r| usage.add_journal_record(r, keep));
         }
         usage
     }
 
-    fn add_journal_record(&mut self, record: &[u8], keep: &dyn Fn(&Key) -> bool, now: u64) {
+    /// Counts a record that [`valid_journal_record`] accepted.
+    fn add_journal_record(&mut self, record: &[u8], keep: &dyn Fn(&Key) -> bool) {
         let at = u64_at(record, 32);
-        if !plausible(at, now) || record[41..44].iter().any(|&b| b != 0) {
-            return;
-        }
         let Some(key) = Key::from_slice(&record[..32]) else { return };
         let saved = u64::from(u32::from_le_bytes([record[44], record[45], record[46], record[47]]));
-        if saved != 0 && !matches!(record[40], 1 | 3) {
-            return;
-        }
         let bump = |n: &mut u64| *n = n.saturating_add(1);
         match record[40] {
             1 | 3 => {
