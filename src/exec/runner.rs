@@ -12,8 +12,9 @@
 //! EPIPE or SIGPIPE).
 //!
 //! With `--trace-inputs` ([`run_traced`]) the command is spawned through
-//! the tracer's hand-off (`trace::spawn`): its tracer thread, not this one,
-//! waits for it and passes its exit status on unchanged.
+//! the tracer's hand-off (`trace::spawn`): a tracer process of its own
+//! traces it, and reports what it touched once it has exited; we stay its
+//! parent and wait for it as for any command.
 //!
 //! A caller that stops reading does not stop the recording: the output keeps
 //! flowing into the entry, up to `--max-entry-size`, so `cachecmd -- seq 1
@@ -216,11 +217,11 @@ fn run_with(
     }
     let mut child = spawned.map_err(|e| SpawnError::from_io(program, e))?;
     sys::set_child(Some(child.id()));
-    let start = handoff.as_ref().map(Handoff::start);
-    let seized = start.as_ref().is_some_and(Start::seized);
+    let start = handoff.as_mut().map(Handoff::start);
     if let Some(e) = handoff.as_ref().and_then(Handoff::exec_error) {
         // The child could not exec: it has exited 127; reap it.
-        reap(&mut child, handoff, seized);
+        wait(&mut child);
+        sys::set_child(None);
         return Err(SpawnError::from_io(program, e));
     }
 
@@ -244,7 +245,8 @@ fn run_with(
         Err(e) => {
             // Without a tee the command must not be left running unwatched.
             let _ = child.kill();
-            reap(&mut child, handoff, seized);
+            wait(&mut child);
+            sys::set_child(None);
             return Err(e);
         }
     };
@@ -254,11 +256,7 @@ fn run_with(
     ];
     let (status, [out_tee, err_tee]) = std::thread::scope(|scope| {
         let tee = scope.spawn(|| tee::tee(streams, &stop_read));
-        // A seized command is reaped by its tracer, and only by it.
-        let status = match handoff.as_ref().filter(|_| seized) {
-            Some(handoff) => handoff.wait_root().map_or_else(failed_wait, ExitStatus::from_raw),
-            None => wait(&mut child),
-        };
+        let status = wait(&mut child);
         sys::set_child(None);
         // The command has exited: the readers drain what is left and stop.
         drop(stop_write);
@@ -281,24 +279,10 @@ fn run_with(
                 None => Trace::Traced(accesses),
             })
         }
-        (Some(handoff), Some(Start::Seized(why))) => {
-            handoff.finish();
-            Some(Trace::Untraced(why))
-        }
-        (_, Some(Start::Untraced(why))) => Some(Trace::Untraced(why)),
+        (_, Some(Start::Seized(why) | Start::Untraced(why))) => Some(Trace::Untraced(why)),
         _ => refused.map(Trace::Untraced),
     };
     Ok((finished, trace))
-}
-
-/// Reaps a command that is not teed: through its tracer when it was seized
-/// (nobody else may wait for it then).
-fn reap(child: &mut std::process::Child, handoff: Option<Handoff>, seized: bool) {
-    match handoff.filter(|_| seized) {
-        Some(handoff) => drop((handoff.wait_root(), handoff.finish())),
-        None => drop(wait(child)),
-    }
-    sys::set_child(None);
 }
 
 /// wait(2) on our own child only fails on EINTR/ECHILD; report a generic

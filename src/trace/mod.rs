@@ -19,6 +19,7 @@ mod shebang;
 pub mod spawn;
 mod sys;
 pub mod tracer;
+mod wire;
 
 pub use tracer::{is_setid, Accesses};
 

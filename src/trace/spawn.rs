@@ -1,54 +1,50 @@
-//! The hand-off between the child and its tracer. `Command::spawn` blocks
-//! until the child execs, so the tracer is another thread, started first:
+//! The hand-off between the child and its tracer. The tracer is a process
+//! of its own, forked first, so that it can outlive cachecmd: a command
+//! that leaves a process running in the background (a daemon, `cmd &`)
+//! ends the run when it exits, as without tracing, while its leftovers,
+//! whose filtered system calls need a tracer (without one they fail with
+//! ENOSYS), are served until they exit too.
 //!
-//! 1. the child (between fork and exec) writes its pid to a pipe and waits;
-//! 2. the tracer thread seizes it with the ptrace options (following forks,
-//!    execs, seccomp stops) and answers `G`, or `N` when ptrace is refused;
+//! 1. the child (between fork and exec) names the tracer as allowed to
+//!    trace it, writes its pid to a pipe and waits;
+//! 2. the tracer seizes it with the ptrace options (following forks, execs,
+//!    seccomp stops) and answers `G`, or `N` when ptrace is refused;
 //! 3. the child installs the seccomp filter (only after the options are
 //!    set: a `SECCOMP_RET_TRACE` filter without them fails every filtered
 //!    call with ENOSYS), reports the result, and execs the command itself,
 //!    writing the errno to a third pipe if that fails;
-//! 4. the tracer thread passes the root's wait status on as soon as it
-//!    exits and returns what was touched once every traced process is gone.
+//! 4. the tracer reports the start, then (see `wire`) what was touched as
+//!    soon as the command exits, and goes on serving what is left.
 //!
-//! When the tracer thread reaps the command, nobody else may wait for it:
-//! the run's wait goes through [`Handoff::wait_root`] instead.
+//! cachecmd stays the command's parent and waits for it as usual (a
+//! tracer's wait only passes the exit on to the real parent).
 
 use std::ffi::OsString;
+use std::fs::File;
 use std::io::Read as _;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::Command;
-use std::sync::mpsc::{self, Receiver};
-use std::thread::JoinHandle;
 
 use super::sys::{self, ExecArgs};
 use super::tracer::{self, Accesses};
+use super::wire;
 
 /// Whether the command runs traced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Start {
     Traced,
-    /// Seized but without the filter: the tracer reaps it, nothing is
-    /// recorded; why.
+    /// Seized but without the filter: nothing is recorded; why.
     Seized(String),
-    /// Why not: the run goes ahead untraced, waited for as usual.
+    /// Why not: the run goes ahead untraced.
     Untraced(String),
-}
-
-impl Start {
-    /// Whether the tracer thread, not the caller, waits for the command.
-    pub fn seized(&self) -> bool {
-        !matches!(self, Start::Untraced(_))
-    }
 }
 
 pub struct Handoff {
     /// The child's ends, closed here once it is spawned.
     child_ends: Vec<OwnedFd>,
     exec_error: OwnedFd,
-    started: Receiver<Start>,
-    status: Receiver<i32>,
-    tracer: JoinHandle<Accesses>,
+    /// What the tracer process reports.
+    report: File,
 }
 
 fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
@@ -57,37 +53,35 @@ fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
 
 impl Handoff {
     /// Arranges for `command` (about to run `argv`) to be traced, and
-    /// starts the tracer thread; `Err` when that cannot even be set up.
+    /// starts the tracer process; `Err` when that cannot even be set up.
     pub fn install(command: &mut Command, argv: &[OsString]) -> Result<Handoff, String> {
         let exec = ExecArgs::new(argv).ok_or("an argument holds a NUL byte")?;
         let setup = |e: std::io::Error| format!("cannot set up tracing: {e}");
         let (pid_r, pid_w) = pipe().map_err(setup)?;
         let (go_r, go_w) = pipe().map_err(setup)?;
         let (error_r, error_w) = pipe().map_err(setup)?;
+        let (report_r, report_w) = pipe().map_err(setup)?;
         let filter = super::filter::build();
+        let keep = [pid_r.as_raw_fd(), go_w.as_raw_fd(), report_w.as_raw_fd()];
+        let tracer = sys::fork_tracer(&keep, move || {
+            let mut report = File::from(report_w);
+            let (start, pid) = seize(pid_r, go_w);
+            if wire::write_start(&mut report, &start).is_err() {
+                return;
+            }
+            if let Some(pid) = pid {
+                tracer::run(pid, |_, accesses| {
+                    let _ = wire::write_accesses(&mut report, accesses);
+                });
+            }
+        })
+        .map_err(setup)?;
         let fds = (pid_w.as_raw_fd(), go_r.as_raw_fd(), error_w.as_raw_fd());
-        sys::install_handoff(command, fds, filter, exec);
-        let (started_tx, started) = mpsc::channel();
-        let (status_tx, status) = mpsc::channel();
-        let tracer = std::thread::Builder::new()
-            .name("tracer".into())
-            .spawn(move || {
-                let (start, pid) = seize(pid_r, go_w);
-                let _ = started_tx.send(start);
-                match pid {
-                    Some(pid) => tracer::run(pid, |s| {
-                        let _ = status_tx.send(s);
-                    }),
-                    None => Accesses::default(),
-                }
-            })
-            .map_err(setup)?;
+        sys::install_handoff(command, tracer, fds, filter, exec);
         Ok(Handoff {
             child_ends: vec![pid_w, go_r, error_w],
             exec_error: error_r,
-            started,
-            status,
-            tracer,
+            report: File::from(report_r),
         })
     }
 
@@ -100,24 +94,20 @@ impl Handoff {
     /// The errno of a failed exec, once the child exec'd or exited.
     pub fn exec_error(&self) -> Option<std::io::Error> {
         let mut errno = [0u8; 4];
-        let mut file = std::fs::File::from(self.exec_error.try_clone().ok()?);
+        let mut file = File::from(self.exec_error.try_clone().ok()?);
         file.read_exact(&mut errno).ok()?;
         Some(std::io::Error::from_raw_os_error(i32::from_ne_bytes(errno)))
     }
 
     /// Whether the child runs traced (known once `spawn` returned).
-    pub fn start(&self) -> Start {
-        self.started.recv().unwrap_or_else(|_| Start::Untraced("the tracer stopped".into()))
+    pub fn start(&mut self) -> Start {
+        wire::read_start(&mut self.report)
+            .unwrap_or_else(|_| Start::Untraced("the tracer stopped".into()))
     }
 
-    /// The traced command's wait status (only when traced).
-    pub fn wait_root(&self) -> Option<i32> {
-        self.status.recv().ok()
-    }
-
-    /// What was touched, once every traced process has exited.
-    pub fn finish(self) -> Accesses {
-        self.tracer.join().unwrap_or_else(|_| Accesses {
+    /// What was touched, once the command has exited.
+    pub fn finish(mut self) -> Accesses {
+        wire::read_accesses(&mut self.report).unwrap_or_else(|_| Accesses {
             incomplete: Some("the tracer failed".into()),
             ..Accesses::default()
         })

@@ -172,21 +172,88 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// Forks the tracer process. The child, in a session of its own (a Ctrl-C
+/// or a closed terminal must not end it while it serves the command's
+/// background processes), with /dev/null as 0-2 and no descriptor but
+/// `keep` (it must hold no lock or pipe of cachecmd's), runs `body` and
+/// exits; the parent gets its pid.
+pub fn fork_tracer(keep: &[RawFd], body: impl FnOnce()) -> io::Result<i32> {
+    // SAFETY: the child runs only `body` (cachecmd's other threads, if
+    // any, hold no lock it takes: the tee has not started) and `_exit`s.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => {
+            // SAFETY: setsid has no preconditions.
+            unsafe { libc::setsid() };
+            isolate(keep);
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+            // SAFETY: _exit never returns.
+            unsafe { libc::_exit(0) }
+        }
+        pid => Ok(pid),
+    }
+}
+
+/// /dev/null on 0-2, and every descriptor from 3 up closed except `keep`.
+fn isolate(keep: &[RawFd]) {
+    // SAFETY: opens a NUL-terminated path; dup2 and close take integers.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            for fd in 0..3 {
+                libc::dup2(null, fd);
+            }
+            if null > 2 {
+                libc::close(null);
+            }
+        }
+    }
+    let mut keep: Vec<u32> = keep.iter().filter(|&&fd| fd > 2).map(|&fd| fd as u32).collect();
+    keep.sort_unstable();
+    let mut first = 3;
+    for fd in keep {
+        if fd > first {
+            close_range(first, fd - 1);
+        }
+        first = fd + 1;
+    }
+    close_range(first, u32::MAX);
+}
+
+fn close_range(first: u32, last: u32) {
+    // SAFETY: close_range takes integers only.
+    if unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) } == 0 {
+        return;
+    }
+    // Before Linux 5.9: one by one, up to the descriptor limit.
+    // SAFETY: sysconf takes an integer.
+    let limit = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) }.clamp(0, 1 << 16) as u32;
+    for fd in first..=last.min(limit) {
+        // SAFETY: closing a descriptor we no longer use.
+        unsafe { libc::close(fd as i32) };
+    }
+}
+
 /// A BPF program ready to install: built before fork, so the child
 /// allocates nothing.
 pub struct Filter(pub Vec<libc::sock_filter>);
 
 /// Has `command`'s child, between fork and exec, hand itself to the tracer
-/// ([`child_handoff`] on the pipe ends `fds`: pid out, answer in, exec
-/// error out) and exec `exec` itself.
+/// process `tracer` ([`child_handoff`] on the pipe ends `fds`: pid out,
+/// answer in, exec error out) and exec `exec` itself.
 pub fn install_handoff(
     command: &mut std::process::Command,
+    tracer: i32,
     fds: (RawFd, RawFd, RawFd),
     filter: Filter,
     exec: ExecArgs,
 ) {
     use std::os::unix::process::CommandExt;
     let hook = move || -> io::Result<()> {
+        // Under Yama's ptrace_scope 1 only an ancestor may trace us, and
+        // the tracer is our sibling: name it (EINVAL without Yama).
+        // SAFETY: prctl with integer arguments only.
+        unsafe { libc::prctl(libc::PR_SET_PTRACER, tracer as libc::c_ulong, 0, 0, 0) };
         child_handoff(fds.0, fds.1, &filter);
         exec.exec(fds.2)
     };

@@ -1,10 +1,10 @@
-//! The tracer's event loop: one thread that seized the command waits for
-//! every stop of it and its descendants (forks, clones, threads and execs
-//! are followed by the ptrace options), records the paths of the stopped
-//! system calls, and resumes each stop as if nobody were watching:
-//! signals are delivered again, group-stops are left in place with
-//! `PTRACE_LISTEN` so job control behaves, and the command's exit status
-//! is passed on unchanged the moment the command exits.
+//! The tracer's event loop: the tracer process (see `spawn`) that seized
+//! the command waits for every stop of it and its descendants (forks,
+//! clones, threads and execs are followed by the ptrace options), records
+//! the paths of the stopped system calls, and resumes each stop as if
+//! nobody were watching: signals are delivered again, group-stops are left
+//! in place with `PTRACE_LISTEN` so job control behaves, and what was
+//! touched is reported the moment the command exits.
 //!
 //! The working directory of a process is read from `/proc/PID/cwd` when a
 //! relative path needs it, and cached until any traced process calls
@@ -59,8 +59,10 @@ struct Tracer {
 }
 
 /// Traces the seized `root` until every traced process has exited; calls
-/// `on_exit` with the root's wait status as soon as it exits.
-pub fn run(root: i32, on_exit: impl FnOnce(i32)) -> Accesses {
+/// `on_exit` with the root's wait status and what was touched as soon as
+/// the root exits. What processes left running afterwards touch is not
+/// recorded: the run's result is complete; they are only kept going.
+pub fn run(root: i32, on_exit: impl FnOnce(i32, &Accesses)) {
     let mut tracer = Tracer {
         root,
         cwds: HashMap::new(),
@@ -74,7 +76,7 @@ pub fn run(root: i32, on_exit: impl FnOnce(i32)) -> Accesses {
             tracer.cwds.remove(&pid);
             if pid == tracer.root {
                 if let Some(report) = on_exit.take() {
-                    report(status);
+                    report(status, &tracer.accesses);
                 }
             }
             continue;
@@ -85,7 +87,9 @@ pub fn run(root: i32, on_exit: impl FnOnce(i32)) -> Accesses {
         let signal = libc::WSTOPSIG(status);
         let resumed = match sys::event_of(status) {
             libc::PTRACE_EVENT_SECCOMP => {
-                tracer.on_syscall(pid);
+                if on_exit.is_some() {
+                    tracer.on_syscall(pid);
+                }
                 sys::cont(pid, 0)
             }
             _ if sys::is_event_stop(status) => {
@@ -105,7 +109,11 @@ pub fn run(root: i32, on_exit: impl FnOnce(i32)) -> Accesses {
         // ESRCH: killed meanwhile (SIGKILL); its exit is still reported.
         let _ = resumed;
     }
-    tracer.accesses
+    if let Some(report) = on_exit.take() {
+        // The root was never seen to exit (it was not ours to wait for).
+        tracer.accesses.incomplete("the command's exit was not seen".into());
+        report(-1, &tracer.accesses);
+    }
 }
 
 impl Tracer {

@@ -558,6 +558,31 @@ fn status_signals_and_stdin_pass_through_the_tracer() {
     assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), b"resumed\n".as_slice()));
 }
 
+/// A command that leaves a process running ends the run when it exits, as
+/// without tracing; the process left behind still works (its file system
+/// calls are still served: a filter without a tracer would fail them with
+/// ENOSYS), and nothing of cachecmd's, such as the entry's lock, is held
+/// by what serves it.
+#[test]
+fn a_process_left_running_neither_holds_the_run_nor_breaks() {
+    let env = TestEnv::new();
+    write(&env, "in.txt", "input");
+    let counter = env.counter("runs");
+    let background = "(while [ ! -e go ]; do sleep 0.02; done; cat in.txt > bg.out) \
+        </dev/null >/dev/null 2>&1 &";
+    let command = counter.sh(&format!("cat in.txt; {background}"));
+    assert_eq!(traced(&env, &command), "input");
+    // Returned while the background process waits for `go`; a second run
+    // is a hit at once, not held by a lock.
+    assert_eq!(traced(&env, &command), "input");
+    counter.assert_runs(1);
+    assert!(!env.work.join("bg.out").exists());
+    fs::write(env.work.join("go"), "").unwrap();
+    harness::wait_for("the background process", || {
+        fs::read_to_string(env.work.join("bg.out")).is_ok_and(|text| text == "input")
+    });
+}
+
 #[test]
 fn the_manifests_of_a_key_are_bounded() {
     let env = TestEnv::new();
