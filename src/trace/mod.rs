@@ -4,11 +4,11 @@
 //! those inputs is as it was.
 //!
 //! Linux only: a seccomp-bpf filter (`filter`) makes only the file-related
-//! system calls stop the tracee (`SECCOMP_RET_TRACE`), and one ptrace
-//! thread (`spawn`, `tracer`) decodes them (`decode`, `paths`); no
-//! LD_PRELOAD, so static programs are traced too. A manifest (`manifest`)
-//! holds what was found; `observe` reads the state of its paths through the
-//! stat cache. The raw calls are in `sys`.
+//! system calls stop the tracee (`SECCOMP_RET_TRACE`), and a ptrace
+//! process (`spawn`, `tracer`, reporting through `wire`) decodes them
+//! (`decode`, `paths`); no LD_PRELOAD, so static programs are traced too. A
+//! manifest (`manifest`) holds what was found; `observe` reads the state of
+//! its paths through the stat cache. The raw calls are in `sys`.
 
 mod decode;
 mod filter;

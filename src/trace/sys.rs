@@ -322,9 +322,8 @@ fn write_all(fd: RawFd, bytes: &[u8]) -> bool {
 
 /// In the child: execs `program` with `argv` (a null-terminated array of
 /// pointers into CStrings built before fork) searching `$PATH` as std
-/// would; on failure writes the errno to `error_w` and exits 127. Doing the
-/// exec here rather than in std keeps std from waiting for a failed child,
-/// which the tracer thread reaps.
+/// would; on failure writes the errno to `error_w` and exits 127 (the
+/// runner reads the errno and reaps the child).
 pub fn child_exec(program: &CStr, argv: &[*const libc::c_char], error_w: RawFd) -> ! {
     // SAFETY: both point at NUL-terminated strings and a null-terminated
     // array that outlive the call; execvp returns only on failure.
