@@ -172,19 +172,34 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Forks the tracer process. The child, in a session of its own (a Ctrl-C
-/// or a closed terminal must not end it while it serves the command's
-/// background processes), with /dev/null as 0-2 and no descriptor but
-/// `keep` (it must hold no lock or pipe of cachecmd's), runs `body` and
-/// exits; the parent gets its pid.
+/// Forks the tracer process. The child, in a process group of its own and
+/// ignoring the terminal's signals (a Ctrl-C, Ctrl-Z or hang-up must not
+/// end or stop it while it serves what the command left running), with
+/// /dev/null as 0-2 and no descriptor but `keep` (it must hold no lock or
+/// pipe of cachecmd's), runs `body` and exits; the parent gets its pid.
+/// (Not a session of its own: that would also put it in a scheduling
+/// autogroup of its own, and every stop would wake it across groups, a
+/// quarter slower on a traced `make`.)
 pub fn fork_tracer(keep: &[RawFd], body: impl FnOnce()) -> io::Result<i32> {
     // SAFETY: the child runs only `body` (cachecmd's other threads, if
     // any, hold no lock it takes: the tee has not started) and `_exit`s.
     match unsafe { libc::fork() } {
         -1 => Err(io::Error::last_os_error()),
         0 => {
-            // SAFETY: setsid has no preconditions.
-            unsafe { libc::setsid() };
+            // SAFETY: setpgid and signal take integers only.
+            unsafe {
+                libc::setpgid(0, 0);
+                for signal in [
+                    libc::SIGINT,
+                    libc::SIGQUIT,
+                    libc::SIGHUP,
+                    libc::SIGTSTP,
+                    libc::SIGTTIN,
+                    libc::SIGTTOU,
+                ] {
+                    libc::signal(signal, libc::SIG_IGN);
+                }
+            }
             isolate(keep);
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
             // SAFETY: _exit never returns.

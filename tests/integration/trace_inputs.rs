@@ -568,12 +568,26 @@ fn a_process_left_running_neither_holds_the_run_nor_breaks() {
     let env = TestEnv::new();
     write(&env, "in.txt", "input");
     let counter = env.counter("runs");
-    let background = "(while [ ! -e go ]; do sleep 0.02; done; cat in.txt > bg.out) \
-        </dev/null >/dev/null 2>&1 &";
+    // It gives up waiting after about 30 s, so that a run held until it
+    // ends fails below rather than hangs.
+    let background =
+        "(i=0; while [ ! -e go ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i+1)); done; \
+        cat in.txt > bg.out) </dev/null >/dev/null 2>&1 &";
     let command = counter.sh(&format!("cat in.txt; {background}"));
     assert_eq!(traced(&env, &command), "input");
-    // Returned while the background process waits for `go`; a second run
-    // is a hit at once, not held by a lock.
+    assert!(!env.work.join("bg.out").exists(), "the run waited for the background process");
+    // Returned (its stdout closed: `traced` read it to the end) while the
+    // background process waits for `go`. No process holds a descriptor
+    // into the cache (the tracer that serves it holds no lock of ours),
+    // and a second run is a hit at once.
+    let root = env.root();
+    for fd in
+        fs::read_dir("/proc").unwrap().flatten().flat_map(|p| fs::read_dir(p.path().join("fd")))
+    {
+        for link in fd.flatten().filter_map(|fd| fs::read_link(fd.path()).ok()) {
+            assert!(!link.starts_with(&root), "{} is held open", link.display());
+        }
+    }
     assert_eq!(traced(&env, &command), "input");
     counter.assert_runs(1);
     assert!(!env.work.join("bg.out").exists());
