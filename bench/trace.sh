@@ -110,6 +110,11 @@ hyperfine -N --warmup 3 --runs "$HIT_RUNS" --export-json "$RAW/hit.json" \
 
 cc -O2 -o "$TMP/trace-stop" "$REPO/bench/trace-stop.c"
 "$TMP/trace-stop" >"$RAW/stop.txt"
+# The same with tracer and tracee on one CPU: what a stop costs without waking
+# another CPU (on a VM an idle vCPU is slow to wake).
+if command -v taskset >/dev/null; then
+  taskset -c 0 "$TMP/trace-stop" | sed 's/ us per call/ us per call (one CPU)/' >>"$RAW/stop.txt"
+fi
 
 python3 - "$RAW" "$ITEMS" <<'EOF' | tee "$OUT/trace.md"
 import json, sys
