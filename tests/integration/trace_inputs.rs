@@ -542,18 +542,36 @@ fn status_signals_and_stdin_pass_through_the_tracer() {
     // as it would be without tracing.
     let me = child.id();
     let mut child = child;
-    harness::wait_for("the stopped command to be continued", || {
-        // The children of every thread of cachecmd (the tracer is one).
+    // The children of every thread of cachecmd: the command, the tracer.
+    let children = || {
         let tasks = fs::read_dir(format!("/proc/{me}/task")).into_iter().flatten().flatten();
-        let children: String = tasks
-            .map(|task| fs::read_to_string(task.path().join("children")).unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join(" ");
-        for pid in children.split_whitespace() {
-            let _ = Command::new("kill").args(["-CONT", pid]).status();
+        let all: Vec<String> = tasks
+            .map(|t| fs::read_to_string(t.path().join("children")).unwrap_or_default())
+            .collect();
+        all.join(" ").split_whitespace().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        for pid in children() {
+            let _ = Command::new("kill").args(["-CONT", &pid]).status();
         }
-        child.try_wait().unwrap().is_some()
-    });
+        if std::time::Instant::now() > deadline {
+            // What each process was doing, to tell a tracer bug from a lost
+            // signal should this ever fail again.
+            let state = |pid: &str| {
+                let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+                let keep = ["Name", "State", "TracerPid", "SigPnd", "ShdPnd", "SigBlk", "SigIgn"];
+                let lines = status.lines().filter(|l| keep.iter().any(|k| l.starts_with(k)));
+                let wchan = fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+                format!("{pid}: {} wchan {wchan}", lines.collect::<Vec<_>>().join("; "))
+            };
+            let mut seen = vec![state(&me.to_string())];
+            seen.extend(children().iter().map(|pid| state(pid)));
+            let _ = child.kill();
+            panic!("the stopped command was never continued:\n{}", seen.join("\n"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let out = child.wait_with_output().unwrap();
     assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), b"resumed\n".as_slice()));
 }
