@@ -8,13 +8,15 @@
 //! 1. the child (between fork and exec) names the tracer as allowed to
 //!    trace it, writes its pid to a pipe and waits;
 //! 2. the tracer seizes it with the ptrace options (following forks, execs,
-//!    seccomp stops) and answers `G`, or `N` when ptrace is refused;
+//!    seccomp stops), answers `G` (or `N` when ptrace is refused), reports
+//!    whether it seized it, and enters its loop at once (a seized child
+//!    stops at any signal until its tracer resumes it);
 //! 3. the child installs the seccomp filter (only after the options are
 //!    set: a `SECCOMP_RET_TRACE` filter without them fails every filtered
-//!    call with ENOSYS), reports the result, and execs the command itself,
-//!    writing the errno to a third pipe if that fails;
-//! 4. the tracer reports the start, then (see `wire`) what was touched as
-//!    soon as the command exits, and goes on serving what is left.
+//!    call with ENOSYS), reports the result to cachecmd, and execs the
+//!    command itself, writing the errno to a fourth pipe if that fails;
+//! 4. the tracer reports (see `wire`) what was touched as soon as the
+//!    command exits, and goes on serving what is left.
 //!
 //! cachecmd stays the command's parent and waits for it as usual (a
 //! tracer's wait only passes the exit on to the real parent).
@@ -43,6 +45,8 @@ pub struct Handoff {
     /// The child's ends, closed here once it is spawned.
     child_ends: Vec<OwnedFd>,
     exec_error: OwnedFd,
+    /// What the child says of the filter: `S`, or `E` and the errno.
+    filter_result: File,
     /// What the tracer process reports.
     report: File,
 }
@@ -60,27 +64,34 @@ impl Handoff {
         let (pid_r, pid_w) = pipe().map_err(setup)?;
         let (go_r, go_w) = pipe().map_err(setup)?;
         let (error_r, error_w) = pipe().map_err(setup)?;
+        let (filter_r, filter_w) = pipe().map_err(setup)?;
         let (report_r, report_w) = pipe().map_err(setup)?;
         let filter = super::filter::build();
         let keep = [pid_r.as_raw_fd(), go_w.as_raw_fd(), report_w.as_raw_fd()];
         let tracer = sys::fork_tracer(&keep, move || {
             let mut report = File::from(report_w);
-            let (start, pid) = seize(pid_r, go_w);
-            if wire::write_start(&mut report, &start).is_err() {
-                return;
-            }
-            if let Some(pid) = pid {
+            let seized = seize(pid_r, go_w);
+            let start =
+                seized.as_ref().map_or_else(|why| Start::Untraced(why.clone()), |_| Start::Traced);
+            let _ = wire::write_start(&mut report, &start);
+            if let Ok(pid) = seized {
                 tracer::run(pid, |_, accesses| {
                     let _ = wire::write_accesses(&mut report, accesses);
                 });
             }
         })
         .map_err(setup)?;
-        let fds = (pid_w.as_raw_fd(), go_r.as_raw_fd(), error_w.as_raw_fd());
+        let fds = sys::HandoffFds {
+            pid_w: pid_w.as_raw_fd(),
+            go_r: go_r.as_raw_fd(),
+            filter_w: filter_w.as_raw_fd(),
+            error_w: error_w.as_raw_fd(),
+        };
         sys::install_handoff(command, tracer, fds, filter, exec);
         Ok(Handoff {
-            child_ends: vec![pid_w, go_r, error_w],
+            child_ends: vec![pid_w, go_r, filter_w, error_w],
             exec_error: error_r,
+            filter_result: File::from(filter_r),
             report: File::from(report_r),
         })
     }
@@ -99,10 +110,27 @@ impl Handoff {
         Some(std::io::Error::from_raw_os_error(i32::from_ne_bytes(errno)))
     }
 
-    /// Whether the child runs traced (known once `spawn` returned).
+    /// Whether the child runs traced (known once `spawn` returned): the
+    /// tracer says whether it seized the child, the child whether it
+    /// installed the filter.
     pub fn start(&mut self) -> Start {
-        wire::read_start(&mut self.report)
-            .unwrap_or_else(|_| Start::Untraced("the tracer stopped".into()))
+        match wire::read_start(&mut self.report) {
+            Ok(Start::Traced) => {}
+            Ok(other) => return other,
+            Err(_) => return Start::Untraced("the tracer stopped".into()),
+        }
+        let mut answer = [0u8; 5];
+        match self.filter_result.read(&mut answer[..1]) {
+            Ok(1) if answer[0] == b'S' => Start::Traced,
+            Ok(1) => {
+                let errno = self.filter_result.read_exact(&mut answer[1..]).map_or(0, |()| {
+                    i32::from_ne_bytes([answer[1], answer[2], answer[3], answer[4]])
+                });
+                let e = std::io::Error::from_raw_os_error(errno);
+                Start::Seized(format!("seccomp refused the filter ({e})"))
+            }
+            _ => Start::Seized("the command did not start".into()),
+        }
     }
 
     /// What was touched, once the command has exited.
@@ -114,31 +142,24 @@ impl Handoff {
     }
 }
 
-/// The tracer's side of steps 1-3: the start, and the pid it traces.
-fn seize(pid_r: OwnedFd, go_w: OwnedFd) -> (Start, Option<i32>) {
-    let mut pid_r = std::fs::File::from(pid_r);
-    let mut go_w = std::fs::File::from(go_w);
+/// The tracer's side of steps 1-2: the pid it traces, or why there is
+/// none. It must not wait for the child after seizing it: a seized child
+/// stops at any signal (a SIGWINCH, a SIGCONT) until its tracer resumes
+/// it, so the tracer goes straight into its loop, and the child reports
+/// the filter to cachecmd (see [`Handoff::start`]).
+fn seize(pid_r: OwnedFd, go_w: OwnedFd) -> Result<i32, String> {
+    let mut pid_r = File::from(pid_r);
+    let mut go_w = File::from(go_w);
     let mut pid = [0u8; 4];
     if pid_r.read_exact(&mut pid).is_err() {
-        return (Start::Untraced("the command did not start".into()), None);
+        return Err("the command did not start".into());
     }
     let pid = i32::from_ne_bytes(pid);
     if let Err(e) = sys::seize(pid) {
         let _ = std::io::Write::write_all(&mut go_w, b"N");
-        return (Start::Untraced(format!("ptrace is not permitted ({e})")), None);
+        return Err(format!("ptrace is not permitted ({e})"));
     }
-    if std::io::Write::write_all(&mut go_w, b"G").is_err() {
-        return (Start::Seized("the command did not start".into()), Some(pid));
-    }
-    let mut answer = [0u8; 1];
-    match pid_r.read_exact(&mut answer) {
-        Ok(()) if answer[0] == b'S' => (Start::Traced, Some(pid)),
-        Ok(()) => {
-            let mut errno = [0u8; 4];
-            let errno = pid_r.read_exact(&mut errno).map_or(0, |()| i32::from_ne_bytes(errno));
-            let e = std::io::Error::from_raw_os_error(errno);
-            (Start::Seized(format!("seccomp refused the filter ({e})")), Some(pid))
-        }
-        Err(_) => (Start::Seized("the command did not start".into()), Some(pid)),
-    }
+    // A child that died meanwhile is reaped by the loop like any other.
+    let _ = std::io::Write::write_all(&mut go_w, b"G");
+    Ok(pid)
 }

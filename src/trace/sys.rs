@@ -253,13 +253,26 @@ fn close_range(first: u32, last: u32) {
 /// allocates nothing.
 pub struct Filter(pub Vec<libc::sock_filter>);
 
+/// The child's ends of the hand-off's pipes.
+#[derive(Clone, Copy)]
+pub struct HandoffFds {
+    /// Our pid, to the tracer.
+    pub pid_w: RawFd,
+    /// The tracer's answer.
+    pub go_r: RawFd,
+    /// Whether the filter is installed, to cachecmd.
+    pub filter_w: RawFd,
+    /// The errno of a failed exec, to cachecmd.
+    pub error_w: RawFd,
+}
+
 /// Has `command`'s child, between fork and exec, hand itself to the tracer
-/// process `tracer` ([`child_handoff`] on the pipe ends `fds`: pid out,
-/// answer in, exec error out) and exec `exec` itself.
+/// process `tracer` ([`child_handoff`] on the pipe ends `fds`) and exec
+/// `exec` itself.
 pub fn install_handoff(
     command: &mut std::process::Command,
     tracer: i32,
-    fds: (RawFd, RawFd, RawFd),
+    fds: HandoffFds,
     filter: Filter,
     exec: ExecArgs,
 ) {
@@ -269,8 +282,8 @@ pub fn install_handoff(
         // the tracer is our sibling: name it (EINVAL without Yama).
         // SAFETY: prctl with integer arguments only.
         unsafe { libc::prctl(libc::PR_SET_PTRACER, tracer as libc::c_ulong, 0, 0, 0) };
-        child_handoff(fds.0, fds.1, &filter);
-        exec.exec(fds.2)
+        child_handoff(&fds, &filter);
+        exec.exec(fds.error_w)
     };
     // SAFETY: the hook runs between fork and exec and makes only
     // async-signal-safe calls (getpid, read, write, prctl, seccomp, execvp,
@@ -281,17 +294,17 @@ pub fn install_handoff(
 /// In the child, between fork and exec (async-signal-safe calls only):
 /// sends our pid over `pid_w`, waits for the tracer's answer on `go_r`
 /// (`G`: it has seized us, `N`: it could not), and when seized installs
-/// `filter`, reporting the result on `pid_w` (`S`, or `E` and the errno).
-/// Returns whether the filter is installed.
-pub fn child_handoff(pid_w: RawFd, go_r: RawFd, filter: &Filter) -> bool {
+/// `filter`, reporting the result on `filter_w` (`S`, or `E` and the
+/// errno). Returns whether the filter is installed.
+pub fn child_handoff(fds: &HandoffFds, filter: &Filter) -> bool {
     // SAFETY: getpid has no preconditions.
     let pid = unsafe { libc::getpid() }.to_ne_bytes();
-    if !write_all(pid_w, &pid) {
+    if !write_all(fds.pid_w, &pid) {
         return false;
     }
     let mut answer = [0u8; 1];
     // SAFETY: reads one byte into a live buffer.
-    let read = unsafe { libc::read(go_r, answer.as_mut_ptr().cast(), 1) };
+    let read = unsafe { libc::read(fds.go_r, answer.as_mut_ptr().cast(), 1) };
     if read != 1 || answer[0] != b'G' {
         return false;
     }
@@ -318,13 +331,13 @@ pub fn child_handoff(pid_w: RawFd, go_r: RawFd, filter: &Filter) -> bool {
         result = install();
     }
     if result == 0 {
-        write_all(pid_w, b"S");
+        write_all(fds.filter_w, b"S");
         true
     } else {
         let errno = io::Error::last_os_error().raw_os_error().unwrap_or(0);
         let mut message = [b'E', 0, 0, 0, 0];
         message[1..].copy_from_slice(&errno.to_ne_bytes());
-        write_all(pid_w, &message);
+        write_all(fds.filter_w, &message);
         false
     }
 }

@@ -1,5 +1,5 @@
-//! What the tracer process tells cachecmd over its pipe: how the command
-//! started, then, as soon as the command has exited, what it touched.
+//! What the tracer process tells cachecmd over its pipe: whether it seized
+//! the command, then, as soon as the command has exited, what it touched.
 //!
 //! Frames of a tag byte, a length (u32 LE) and that many bytes. A start is
 //! one frame (`T` traced, `S` seized without the filter, `U` untraced; the

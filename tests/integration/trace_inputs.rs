@@ -576,6 +576,51 @@ fn status_signals_and_stdin_pass_through_the_tracer() {
     assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), b"resumed\n".as_slice()));
 }
 
+/// A signal that reaches the command while it is being handed to its
+/// tracer (a terminal's SIGWINCH, a SIGCONT, between fork and exec) stops
+/// a traced process until its tracer resumes it: the tracer must already
+/// be serving it, or the run hangs. Each run here gets a stream of SIGWINCH
+/// (ignored by default) at every child of cachecmd from its first moment.
+#[test]
+fn signals_during_the_hand_off_never_hang_the_run() {
+    let env = TestEnv::new();
+    for _ in 0..40 {
+        let mut cmd = env.std_cmd();
+        cmd.env("CACHECMD_DIR", env.root());
+        cmd.args(harness::with_command(&["--trace-inputs", "--force"], &sh("echo ran")));
+        let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
+        let me = child.id();
+        let children = || {
+            let tasks = fs::read_dir(format!("/proc/{me}/task")).into_iter().flatten().flatten();
+            let all: Vec<String> = tasks
+                .map(|t| fs::read_to_string(t.path().join("children")).unwrap_or_default())
+                .collect();
+            all.join(" ")
+                .split_whitespace()
+                .filter_map(|p| p.parse::<i32>().ok())
+                .collect::<Vec<_>>()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                // Nothing may be left holding this test's pipes.
+                for pid in children() {
+                    // SAFETY: kill has no memory preconditions.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+                let _ = child.kill();
+                panic!("a traced run hung");
+            }
+            for pid in children() {
+                // SAFETY: kill has no memory preconditions.
+                unsafe { libc::kill(pid, libc::SIGWINCH) };
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), b"ran\n".as_slice()));
+    }
+}
+
 /// A command that leaves a process running ends the run when it exits, as
 /// without tracing; the process left behind still works (its file system
 /// calls are still served: a filter without a tracer would fail them with
