@@ -22,6 +22,17 @@ fn has_line(out: &str, line: &str) {
     assert!(out.lines().any(|l| l == line), "no line {line:?} in\n{out}");
 }
 
+/// Refused as a usage error: exit 125, one line naming `needle`, nothing
+/// run or printed.
+#[track_caller]
+fn refused(cmd: &mut assert_cmd::Command, needle: &str) {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{stderr}");
+    assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(out.stdout.is_empty(), "the command ran");
+}
 #[test]
 fn defaults_say_default() {
     let env = TestEnv::new();
@@ -118,13 +129,6 @@ fn secrets_are_never_printed() {
 #[test]
 fn bad_values_are_usage_errors_naming_their_origin() {
     let env = TestEnv::new();
-    let refused = |cmd: &mut assert_cmd::Command, needle: &str| {
-        let out = cmd.output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(125), "{stderr}");
-        assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
-        assert!(out.stdout.is_empty());
-    };
     refused(env.cmd().args(["config", "--max-size", "lots"]), "--max-size: 'lots' is not a size");
     refused(env.cmd().args(["config", "--remote", "s4://b"]), "--remote: ");
     refused(env.cmd().arg("config").env("CACHECMD_DISABLE", "maybe"), "CACHECMD_DISABLE: ");
@@ -185,14 +189,6 @@ fn what_config_says_is_what_a_run_uses() {
 #[test]
 fn bad_env_glob_is_refused_naming_its_origin() {
     let env = TestEnv::new();
-    let refused = |cmd: &mut assert_cmd::Command, needle: &str| {
-        let out = cmd.output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(125), "{stderr}");
-        assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(out.stdout.is_empty(), "the command ran");
-    };
     let run = ["--", "echo", "ran"];
     env.write_config("ttl = \"1h\"\nenv = [\"A\", \"[\"]\n");
     let file = env.config_path().display().to_string();
@@ -224,18 +220,12 @@ fn env_names_are_trimmed_and_empty_or_assigning_names_refused() {
     assert_eq!(spaced, key_of(env.cmd().args(["--env", "A,B"])));
     assert_eq!(spaced, key_of(env.cmd().env("CACHECMD_ENV", " A ,B")));
     assert_ne!(spaced, key_of(env.cmd().args(["--env", "A"])));
-    let refused = |cmd: &mut assert_cmd::Command, needle: &str| {
-        let out = cmd.args(["--", "echo", "ran"]).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(125), "{stderr}");
-        assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(out.stdout.is_empty(), "the command ran");
-    };
-    refused(env.cmd().args(["--env", "A,"]), "--env: pattern '': a variable name cannot be empty");
-    refused(env.cmd().env("CACHECMD_ENV", "A=1"), "CACHECMD_ENV: pattern 'A=1': ");
+    let run = ["--", "echo", "ran"];
+    let empty = "--env: pattern '': a variable name cannot be empty";
+    refused(env.cmd().args(["--env", "A,"]).args(run), empty);
+    refused(env.cmd().env("CACHECMD_ENV", "A=1").args(run), "CACHECMD_ENV: pattern 'A=1': ");
     env.write_config("env = [\"A\", \" \"]\n");
-    refused(&mut env.cmd(), "line 1: env: pattern ' ': a variable name cannot be empty");
+    refused(env.cmd().args(run), "line 1: env: pattern ' ': a variable name cannot be empty");
 }
 
 /// A run blames a bad `expires_from` or `trace_ignore` on the config line
@@ -243,13 +233,6 @@ fn env_names_are_trimmed_and_empty_or_assigning_names_refused() {
 #[test]
 fn bad_expiry_path_and_trace_glob_name_their_origin() {
     let env = TestEnv::new();
-    let refused = |cmd: &mut assert_cmd::Command, needle: &str| {
-        let out = cmd.output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(125), "{stderr}");
-        assert!(stderr.contains(needle), "{needle:?} not in {stderr}");
-        assert!(out.stdout.is_empty(), "the command ran");
-    };
     let run = ["--", "echo", "ran"];
     env.write_config("ttl = \"1h\"\nexpires_from = \"..bad\"\n");
     let file = env.config_path().display().to_string();

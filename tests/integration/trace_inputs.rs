@@ -542,14 +542,7 @@ fn status_signals_and_stdin_pass_through_the_tracer() {
     // as it would be without tracing.
     let me = child.id();
     let mut child = child;
-    // The children of every thread of cachecmd: the command, the tracer.
-    let children = || {
-        let tasks = fs::read_dir(format!("/proc/{me}/task")).into_iter().flatten().flatten();
-        let all: Vec<String> = tasks
-            .map(|t| fs::read_to_string(t.path().join("children")).unwrap_or_default())
-            .collect();
-        all.join(" ").split_whitespace().map(str::to_owned).collect::<Vec<_>>()
-    };
+    let children = || children_of(me).iter().map(i32::to_string).collect::<Vec<_>>();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while child.try_wait().unwrap().is_none() {
         for pid in children() {
@@ -590,16 +583,7 @@ fn signals_during_the_hand_off_never_hang_the_run() {
         cmd.args(harness::with_command(&["--trace-inputs", "--force"], &sh("echo ran")));
         let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().unwrap();
         let me = child.id();
-        let children = || {
-            let tasks = fs::read_dir(format!("/proc/{me}/task")).into_iter().flatten().flatten();
-            let all: Vec<String> = tasks
-                .map(|t| fs::read_to_string(t.path().join("children")).unwrap_or_default())
-                .collect();
-            all.join(" ")
-                .split_whitespace()
-                .filter_map(|p| p.parse::<i32>().ok())
-                .collect::<Vec<_>>()
-        };
+        let children = || children_of(me);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while child.try_wait().unwrap().is_none() {
             if std::time::Instant::now() > deadline {
@@ -658,6 +642,15 @@ fn a_process_left_running_neither_holds_the_run_nor_breaks() {
     harness::wait_for("the background process", || {
         fs::read_to_string(env.work.join("bg.out")).is_ok_and(|text| text == "input")
     });
+}
+
+/// The children of every thread of process `pid` (for cachecmd: the
+/// command and its tracer).
+fn children_of(pid: u32) -> Vec<i32> {
+    let tasks = fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten();
+    let all: Vec<String> =
+        tasks.map(|t| fs::read_to_string(t.path().join("children")).unwrap_or_default()).collect();
+    all.join(" ").split_whitespace().filter_map(|p| p.parse().ok()).collect()
 }
 
 #[test]
