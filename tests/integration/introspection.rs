@@ -262,15 +262,9 @@ fn a_remote_hit_saves_the_run_time_recorded_on_the_other_machine() {
         let out = env.cmd().args(["list", "--json", "--cache-dir"]).arg(&b).output().unwrap();
         serde_json::from_slice::<Value>(&out.stdout).unwrap()
     };
-    let out = env
-        .cmd()
-        .args(["list", "--remote", "--json"])
-        .env("CACHECMD_REMOTE", server.url())
-        .output()
-        .unwrap();
-    let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let remote = harness::remote_checks::list_remote_json(&env, &server.url());
     let fields = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
-    assert_eq!(fields(&remote[0]), fields(&local[0]), "{remote}\n{local}");
+    assert_eq!(fields(&remote[0]), fields(&local[0]), "{remote:?}\n{local}");
     assert_eq!((&remote[0]["key"], &remote[0]["schema"]), (&local[0]["key"], &local[0]["schema"]));
     for (name, value) in remote[0].as_object().unwrap() {
         if name != "key" && name != "schema" {

@@ -6,7 +6,7 @@
 
 use crate::harness;
 use crate::harness::redis_server;
-use crate::harness::remote_checks::{assert_output, key_of, status, text};
+use crate::harness::remote_checks::{assert_output, key_of, list_remote_json, status, text};
 
 use std::ffi::OsString;
 use std::fs;
@@ -732,15 +732,8 @@ fn list_and_clear_the_remote_tier() {
 
     // CACHECMD_REMOTE wins over the config.
     fs::write(&config, "remote = \"redis://127.0.0.1:1/0\"\n").unwrap();
-    let out = env
-        .cmd()
-        .args(["list", "--remote", "--json"])
-        .env("CACHECMD_REMOTE", server.url())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
     // The objects of `list --json`, with only the key known.
-    let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = list_remote_json(&env, &server.url());
     let listed_keys: Vec<_> = listed.iter().map(|e| e["key"].as_str().unwrap()).collect();
     assert_eq!(listed_keys, keys);
     assert!(listed.iter().all(|e| e["schema"] == 1 && e["command"].is_null()), "{listed:?}");

@@ -305,14 +305,7 @@ fn list_and_clear_the_http_remote() {
         assert_output(&run(&env, &a, &server.url(), &[], argv), printed);
     }
     assert_eq!(server.objects().len(), 2, "{:?}", server.objects());
-    let out = env
-        .cmd()
-        .args(["list", "--remote", "--json"])
-        .env("CACHECMD_REMOTE", server.url())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = crate::harness::remote_checks::list_remote_json(&env, &server.url());
     assert_eq!(listed.len(), 2, "{listed:?}");
     assert!(listed.iter().all(|e| e["key"].is_string()), "{listed:?}");
 

@@ -40,3 +40,17 @@ pub fn key_of(env: &TestEnv, argv: &[OsString]) -> String {
     args.extend(argv.iter().cloned());
     env.key(args)
 }
+
+/// `cachecmd list --remote --json` against `url` (as `CACHECMD_REMOTE`,
+/// which wins over any config): the objects it lists.
+#[track_caller]
+pub fn list_remote_json(env: &TestEnv, url: &str) -> Vec<serde_json::Value> {
+    let out = env
+        .cmd()
+        .args(["list", "--remote", "--json"])
+        .env("CACHECMD_REMOTE", url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
