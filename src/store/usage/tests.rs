@@ -8,15 +8,22 @@ fn key(n: u8) -> Key {
     Key::from_slice(&[n; 32]).unwrap()
 }
 
+/// A store with its `v1` directory, in a temporary directory kept alive by
+/// the first value.
+fn new_store() -> (tempfile::TempDir, DiskStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
+    std::fs::create_dir_all(store.v1()).unwrap();
+    (dir, store)
+}
+
 fn load_all(store: &DiskStore) -> Usage {
     Usage::fold(store, &|_| true, Some(&journal_path(&store.v1())))
 }
 
 #[test]
 fn implausible_records_are_skipped_and_totals_saturate() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
-    std::fs::create_dir_all(store.v1()).unwrap();
+    let (_dir, store) = new_store();
     record(&store, Event::Hit, &key(1));
     let mut bad = [0u8; RECORD_LEN];
     bad[..32].copy_from_slice(&[2; 32]);
@@ -43,9 +50,7 @@ fn implausible_records_are_skipped_and_totals_saturate() {
 
 #[test]
 fn journal_and_summary_add_up() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
-    std::fs::create_dir_all(store.v1()).unwrap();
+    let (_dir, store) = new_store();
     record(&store, Event::Hit, &key(1));
     record(&store, Event::Hit, &key(1));
     record(&store, Event::Miss, &key(2));
@@ -62,9 +67,7 @@ fn journal_and_summary_add_up() {
 
 #[test]
 fn compaction_drops_dead_keys_and_torn_records_are_ignored() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
-    std::fs::create_dir_all(store.v1()).unwrap();
+    let (_dir, store) = new_store();
     record(&store, Event::Hit, &key(1));
     record(&store, Event::Hit, &key(2));
     let mut journal = OpenOptions::new().append(true).open(journal_path(&store.v1())).unwrap();
@@ -78,9 +81,7 @@ fn compaction_drops_dead_keys_and_torn_records_are_ignored() {
 
 #[test]
 fn rejections_survive_compaction_and_old_summaries_still_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
-    std::fs::create_dir_all(store.v1()).unwrap();
+    let (_dir, store) = new_store();
     record(&store, Event::RemoteRejected, &key(1));
     record(&store, Event::RemoteRejected, &key(2));
     Usage::compact(&store, &|_| true, 0).unwrap();
@@ -107,9 +108,7 @@ fn rejections_survive_compaction_and_old_summaries_still_read() {
 
 #[test]
 fn hits_count_the_time_they_saved_through_compaction() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
-    std::fs::create_dir_all(store.v1()).unwrap();
+    let (_dir, store) = new_store();
     record_hit(&store, Event::Hit, &key(1), 1500);
     record_hit(&store, Event::RemoteHit, &key(1), 250);
     record(&store, Event::Hit, &key(2));
@@ -136,9 +135,7 @@ fn hits_count_the_time_they_saved_through_compaction() {
 
 #[test]
 fn a_version_3_summary_reads_with_no_saved_time_and_no_since() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
-    std::fs::create_dir_all(store.v1()).unwrap();
+    let (_dir, store) = new_store();
     let mut v3 = b"CCUSAGE3".to_vec();
     for total in [4u64, 5, 6, 7, 8, 9] {
         v3.extend_from_slice(&total.to_le_bytes());
@@ -156,9 +153,7 @@ fn a_version_3_summary_reads_with_no_saved_time_and_no_since() {
 
 #[test]
 fn zero_starts_the_counts_again_and_keeps_each_last_hit() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
-    std::fs::create_dir_all(store.v1()).unwrap();
+    let (_dir, store) = new_store();
     record_hit(&store, Event::Hit, &key(1), 900);
     record(&store, Event::Miss, &key(1));
     Usage::compact(&store, &|_| true, 2).unwrap();
@@ -191,9 +186,7 @@ fn zero_starts_the_counts_again_and_keeps_each_last_hit() {
 #[test]
 fn a_torn_record_mid_journal_loses_only_itself() {
     for torn in [1, 7, 20, 32, 40, 43, 44, 47] {
-        let dir = tempfile::tempdir().unwrap();
-        let store = DiskStore::open_or_create(&dir.path().join("root")).unwrap();
-        std::fs::create_dir_all(store.v1()).unwrap();
+        let (_dir, store) = new_store();
         record_hit(&store, Event::Hit, &key(1), 5);
         let mut journal = OpenOptions::new().append(true).open(journal_path(&store.v1())).unwrap();
         // The head of a real record (its key, its time, ...), cut short.
